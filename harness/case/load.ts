@@ -1,0 +1,99 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { HarnessError } from '../util/errors.ts';
+import { parseSize } from '../util/size.ts';
+import type { CaseSpec, Expectations } from './types.ts';
+
+/** A case file that is not valid JSON or not a valid case: names the file and the field. */
+export class CaseFileError extends HarnessError {}
+
+const MEMMAP_TYPES = ['normal', 'spm', 'reserved'];
+const BACKENDS = ['ram', 'memfd', 'file'];
+const MACHINES = ['q35', 'pc'];
+
+/** Reads and validates one case file. */
+export async function loadCase(path: string): Promise<CaseSpec> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new CaseFileError(`${path}: ${(error as Error).message}`, 'fix the file or pass another --case');
+  }
+  return validateCase(data, path);
+}
+
+/** Reads every `*.json` case in `dir`, or only the named ones (by `name`), in file-name order. */
+export async function loadCases(dir: string, names?: string[]): Promise<CaseSpec[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const cases = await Promise.all(files.map((f) => loadCase(join(dir, f))));
+  if (!names || names.length === 0) return cases;
+  return names.map((name) => {
+    const found = cases.find((c) => c.name === name);
+    if (!found) {
+      const known = cases.map((c) => c.name).join(', ');
+      throw new CaseFileError(`no case named '${name}' in ${dir}`, `known cases: ${known}`);
+    }
+    return found;
+  });
+}
+
+/** Checks a parsed case file's shape; throws one CaseFileError naming the first bad field. */
+export function validateCase(data: unknown, where: string): CaseSpec {
+  const fail = (field: string, what: string): never => {
+    throw new CaseFileError(`${where}: ${field} ${what}`, 'see cases/README.md for the case format');
+  };
+  const c = data as Partial<CaseSpec>;
+  if (typeof c !== 'object' || c === null) fail('the file', 'is not a JSON object');
+  if (typeof c.name !== 'string' || !/^[a-z0-9][a-z0-9.-]*$/.test(c.name)) fail('name', 'must be lower-case letters, digits, dots and dashes');
+  if (typeof c.description !== 'string') fail('description', 'must be a string');
+  if (!MACHINES.includes(c.machine as string)) fail('machine', `must be one of ${MACHINES.join(', ')}`);
+  checkSize(c.memory, 'memory', fail);
+  if (!Number.isInteger(c.smp) || (c.smp as number) < 1) fail('smp', 'must be a positive integer');
+  if (typeof c.firmware !== 'string') fail('firmware', 'must be a firmware id');
+  if (typeof c.kernel !== 'string') fail('kernel', 'must be a kernel id');
+  if (!Array.isArray(c.nodes)) fail('nodes', 'must be a list');
+  let total = 0n;
+  (c.nodes ?? []).forEach((node, i) => {
+    const at = `nodes[${i}]`;
+    if (!Number.isInteger(node.id)) fail(`${at}.id`, 'must be an integer');
+    if (typeof node.cpus !== 'string' || !cpuRangeFits(node.cpus, c.smp as number)) fail(`${at}.cpus`, `must be a vCPU range like 0-3 within smp ${c.smp}`);
+    if (!BACKENDS.includes(node.backend)) fail(`${at}.backend`, `must be one of ${BACKENDS.join(', ')}`);
+    total += checkSize(node.size, `${at}.size`, fail);
+    if (node.memmapType !== undefined && !MEMMAP_TYPES.includes(node.memmapType)) fail(`${at}.memmapType`, `must be one of ${MEMMAP_TYPES.join(', ')}`);
+  });
+  if ((c.nodes ?? []).length > 0 && total !== parseSize(c.memory as string)) fail('nodes', `sizes add up to ${total} bytes, not memory ${c.memory}`);
+  if (typeof c.expect !== 'object' || c.expect === null) fail('expect', 'must be an object');
+  for (const [id, variant] of Object.entries(c.onFirmware ?? {})) {
+    if (typeof variant.reason !== 'string' || variant.reason.length === 0) fail(`onFirmware.${id}.reason`, 'must say why this firmware differs');
+  }
+  return c as CaseSpec;
+}
+
+function checkSize(value: unknown, field: string, fail: (f: string, w: string) => never): bigint {
+  if (typeof value !== 'string') return fail(field, 'must be a size string like 8G');
+  try {
+    return parseSize(value);
+  } catch {
+    return fail(field, `'${value}' is not a size like 8G`);
+  }
+}
+
+function cpuRangeFits(range: string, smp: number): boolean {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(range);
+  if (!match) return false;
+  const first = Number(match[1]);
+  const last = match[2] === undefined ? first : Number(match[2]);
+  return first <= last && last < smp;
+}
+
+/** The expectations that apply on `firmware`: the case's own, with that firmware's variant parts replacing them. */
+export function expectationsFor(spec: CaseSpec, firmware: string): { expect: Expectations; variantReason?: string } {
+  const variant = spec.onFirmware?.[firmware];
+  if (!variant) return { expect: spec.expect };
+  return { expect: { ...spec.expect, ...variant.expect }, variantReason: variant.reason };
+}
+
+/** The case's name as used in file names and reports. */
+export function caseFileName(spec: CaseSpec): string {
+  return basename(`${spec.name}.json`);
+}

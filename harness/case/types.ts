@@ -1,0 +1,77 @@
+/**
+ * What a case file (cases/*.json) says: a VM configuration and what the
+ * firmware tables, QMP and the guest must show for it. Sizes are strings
+ * ("8G"); addresses are `0x…` strings; kernel lines are written exactly as the
+ * guest prints them, without the timestamp.
+ */
+
+/** The node option under test: how E820 presents the node's RAM. */
+export type MemmapType = 'normal' | 'spm' | 'reserved';
+
+/** QEMU memory backend object types a node can use. */
+export type BackendKind = 'ram' | 'memfd' | 'file';
+
+/** The x86 machine types the harness builds for. */
+export type MachineType = 'q35' | 'pc';
+
+/** One `-numa node` and its `-object memory-backend-*`. */
+export interface CaseNode {
+  id: number;
+  /** vCPU range as QEMU takes it: "0-3". */
+  cpus: string;
+  backend: BackendKind;
+  size: string;
+  /** Absent: the option is not given at all (QEMU's default). */
+  memmapType?: MemmapType;
+}
+
+/** The guest's own view, read by the probe in the initramfs. */
+export interface GuestExpectation {
+  /** Ranges (`0x…-0x…`) that /proc/iomem and /sys/firmware/memmap must show as Soft Reserved; [] = none at all. */
+  softReserved?: string[];
+  /** DAX devices the guest must have, by target node and size; [] = none at all. */
+  dax?: { targetNode: number; size: string }[];
+  /** Bounds on each node's MemTotal (usable RAM the kernel manages on that node). */
+  nodeMemTotal?: { node: number; min?: string; max?: string }[];
+}
+
+/** QMP facts queried while the guest is paused. */
+export interface QmpExpectation {
+  /** `query-memdev`: every backend with its size, in any order. */
+  memdevs?: { id: string; size: string }[];
+  /** Per node: memory size and vCPU indexes (`query-cpus-fast`, `x-query-numa`). */
+  nodes?: { node: number; size: string; cpus: number[] }[];
+}
+
+/** Everything a case checks; each part is optional. */
+export interface Expectations {
+  /** E820 lines (`BIOS-e820: [mem …] type`); scope `above-4g` compares only ranges at or above 4 GiB. */
+  e820?: { scope: 'all' | 'above-4g'; lines: string[] };
+  /** SRAT memory affinity lines (`ACPI: SRAT: Node N PXM P [mem …]`), all of them, in order. */
+  srat?: string[];
+  qmp?: QmpExpectation;
+  guest?: GuestExpectation;
+}
+
+/** A firmware that shows the case differently: its own expectations and why. */
+export interface FirmwareVariant {
+  reason: string;
+  expect: Expectations;
+}
+
+/** A case file. */
+export interface CaseSpec {
+  name: string;
+  description: string;
+  machine: MachineType;
+  memory: string;
+  smp: number;
+  /** Firmware id the case runs on by default (see harness/image/firmware.ts). */
+  firmware: string;
+  /** Kernel id (see harness/image/kernel.ts). */
+  kernel: string;
+  nodes: CaseNode[];
+  expect: Expectations;
+  /** Per firmware id: expectations that replace `expect`'s parts of the same name. */
+  onFirmware?: Record<string, FirmwareVariant>;
+}

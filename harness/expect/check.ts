@@ -1,0 +1,123 @@
+import type { Expectations, GuestExpectation, QmpExpectation } from '../case/types.ts';
+import { parseSerialLog } from '../parse/log.ts';
+import { flattenIomem } from '../parse/iomem.ts';
+import { hex, humanSize, parseSize } from '../util/size.ts';
+import { e820Kind } from './e820-kind.ts';
+import type { Observations } from './observations.ts';
+import { diffRows, formatRowChanges, type Row } from './rows.ts';
+
+/** The outcome of one expectation: which part of the case, whether it held, and the evidence when not. */
+export interface Finding {
+  aspect: 'e820' | 'srat' | 'qmp' | 'guest';
+  check: string;
+  ok: boolean;
+  /** Human-readable lines: a row diff, or expected vs actual. Empty when ok. */
+  detail: string[];
+}
+
+const FOUR_GIB = 1n << 32n;
+
+/** Checks every expectation the case states against what the run observed. */
+export function checkExpectations(expect: Expectations, seen: Observations): Finding[] {
+  return [
+    ...(expect.e820 ? [checkE820(expect.e820, seen)] : []),
+    ...(expect.srat ? [checkSrat(expect.srat, seen)] : []),
+    ...(expect.qmp ? checkQmp(expect.qmp, seen) : []),
+    ...(expect.guest ? checkGuest(expect.guest, seen) : []),
+  ];
+}
+
+/** The guest lines a case's expectations need: whether the full probe must run, or the firmware tables suffice. */
+export function needsGuestProbe(expect: Expectations): boolean {
+  return expect.guest !== undefined;
+}
+
+function checkE820(expect: NonNullable<Expectations['e820']>, seen: Observations): Finding {
+  const inScope = (row: Row) => expect.scope === 'all' || row.start >= FOUR_GIB;
+  const toRow = (e: { start: bigint; end: bigint; type: number }): Row => ({ start: e.start, end: e.end, kind: e820Kind(e.type) });
+  const wanted = parseSerialLog(expect.lines.join('\n')).e820.map(toRow).filter(inScope);
+  const actual = seen.log.e820.map(toRow).filter(inScope);
+  const check = `BIOS-e820 rows${expect.scope === 'above-4g' ? ' at or above 4 GiB' : ''}`;
+  if (actual.length === 0) return fail('e820', check, ['the guest printed no BIOS-e820 lines']);
+  return rowFinding('e820', check, diffRows(wanted, actual));
+}
+
+function checkSrat(lines: string[], seen: Observations): Finding {
+  const toRow = (s: { node: number; pxm: number; start: bigint; end: bigint }): Row => ({ start: s.start, end: s.end, kind: `node ${s.node} PXM ${s.pxm}` });
+  const wanted = parseSerialLog(lines.join('\n')).srat.map(toRow);
+  return rowFinding('srat', 'SRAT memory affinity rows', diffRows(wanted, seen.log.srat.map(toRow)));
+}
+
+function checkQmp(expect: QmpExpectation, seen: Observations): Finding[] {
+  const qmp = seen.qmp;
+  if (!qmp) return [fail('qmp', 'QMP facts', ['QMP was not queried in this run'])];
+  const findings: Finding[] = [];
+  if (expect.memdevs) {
+    const wanted = expect.memdevs.map((m) => `${m.id} ${humanSize(parseSize(m.size))}`).sort();
+    const actual = qmp.memdevs.map((m) => `${m.id} ${humanSize(m.size)}`).sort();
+    findings.push(compareLists('qmp', 'query-memdev backends and sizes', wanted, actual));
+  }
+  if (expect.nodes) {
+    const wanted = expect.nodes.map((n) => `node ${n.node}: ${humanSize(parseSize(n.size))}, cpus ${n.cpus.join(',')}`).sort();
+    const actual = qmp.nodes.map((n) => `node ${n.node}: ${humanSize(n.size)}, cpus ${n.cpus.join(',')}`).sort();
+    findings.push(compareLists('qmp', 'NUMA node sizes and CPUs', wanted, actual));
+  }
+  return findings;
+}
+
+function checkGuest(expect: GuestExpectation, seen: Observations): Finding[] {
+  const probe = seen.log.probe;
+  if (!probe.done) return [fail('guest', 'guest probe', ['the guest never printed the probe-done marker: see the serial log'])];
+  const findings: Finding[] = [];
+  if (expect.softReserved) {
+    const wanted = [...expect.softReserved].sort();
+    const iomem = flattenIomem(probe.iomem ?? []).map(({ node }) => node).filter((n) => n.name === 'Soft Reserved');
+    const memmap = (probe.firmwareMemmap ?? []).filter((r) => r.type === 'Soft Reserved');
+    findings.push(compareLists('guest', '/proc/iomem Soft Reserved ranges', wanted, iomem.map(rangeText).sort()));
+    findings.push(compareLists('guest', '/sys/firmware/memmap Soft Reserved ranges', wanted, memmap.map(rangeText).sort()));
+  }
+  if (expect.dax) {
+    const wanted = expect.dax.map((d) => `target node ${d.targetNode}, ${humanSize(parseSize(d.size))}`).sort();
+    const actual = (probe.dax ?? []).map((d) => `target node ${d.targetNode ?? '-'}, ${d.size === undefined ? '-' : humanSize(d.size)}`).sort();
+    findings.push(compareLists('guest', 'DAX devices', wanted, actual));
+  }
+  for (const bound of expect.nodeMemTotal ?? []) findings.push(checkMemTotal(bound, seen));
+  return findings;
+}
+
+function checkMemTotal(bound: { node: number; min?: string; max?: string }, seen: Observations): Finding {
+  const info = seen.log.probe.nodeMeminfo?.[bound.node];
+  const total = info?.bytes.MemTotal ?? 0n;
+  const min = bound.min === undefined ? undefined : parseSize(bound.min);
+  const max = bound.max === undefined ? undefined : parseSize(bound.max);
+  const ok = (min === undefined || total >= min) && (max === undefined || total <= max);
+  const limits = [min === undefined ? undefined : `>= ${humanSize(min)}`, max === undefined ? undefined : `<= ${humanSize(max)}`].filter(Boolean).join(' and ');
+  const shown = info ? humanSize(total) : '0 (node not in sysfs)';
+  return ok ? pass('guest', `node ${bound.node} MemTotal ${limits}`) : fail('guest', `node ${bound.node} MemTotal ${limits}`, [`  expected ${limits}, got ${shown}`]);
+}
+
+function rangeText(r: { start: bigint; end: bigint }): string {
+  return `${hex(r.start)}-${hex(r.end)}`;
+}
+
+function rowFinding(aspect: Finding['aspect'], check: string, changes: ReturnType<typeof diffRows>): Finding {
+  return changes.length === 0 ? pass(aspect, check) : fail(aspect, check, formatRowChanges(changes));
+}
+
+function compareLists(aspect: Finding['aspect'], check: string, wanted: string[], actual: string[]): Finding {
+  const missing = wanted.filter((w) => !actual.includes(w));
+  const extra = actual.filter((a) => !wanted.includes(a));
+  if (missing.length === 0 && extra.length === 0 && wanted.length === actual.length) return pass(aspect, check);
+  return fail(aspect, check, [
+    `  expected: ${wanted.length ? wanted.join('; ') : '(none)'}`,
+    `  actual:   ${actual.length ? actual.join('; ') : '(none)'}`,
+  ]);
+}
+
+function pass(aspect: Finding['aspect'], check: string): Finding {
+  return { aspect, check, ok: true, detail: [] };
+}
+
+function fail(aspect: Finding['aspect'], check: string, detail: string[]): Finding {
+  return { aspect, check, ok: false, detail };
+}
