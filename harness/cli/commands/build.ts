@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { ensureQemu } from '../../build/qemu.ts';
+import { DEFAULT_SERIES_DIR } from '../../build/config.ts';
+import { signalNumber } from '../../build/interrupt.ts';
+import { InterruptedError } from '../../source/subprocess.ts';
+import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
+import { HarnessError } from '../../util/errors.ts';
+import { wantsHelp, type Command } from '../command.ts';
+
+const usage = `usage: memmap-harness build [--source SPEC] [--patches DIR|MBOX | --no-patches] [--json]
+
+Builds qemu-system-x86_64 (x86_64 softmmu, TCG, pc/q35 only) from SPEC with a
+patch series applied, or returns the cached build, and prints the binary's path.
+
+  --source SPEC     debian:PACKAGE=VERSION | git:URL#REF | URL.git#REF | dir:PATH | PATH
+                    (default ${DEFAULT_SOURCE_SPEC})
+  --patches PATH    directory of *.patch files (name order) or an mbox file
+                    (default ${DEFAULT_SERIES_DIR})
+  --no-patches      build the unpatched baseline
+  --json            print the build manifest and cacheHit as JSON
+  -h, --help        show this help
+
+Builds are cached by (source content, series content, configure args, device config).`;
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'build (or fetch from cache) QEMU with or without the memmap-type series',
+  usage,
+  async run(args) {
+    if (wantsHelp(args)) {
+      console.log(usage);
+      return 0;
+    }
+    const options = parseBuildArgs(args);
+    try {
+      const { manifest, cacheHit } = await ensureQemu(options);
+      console.log(options.json ? JSON.stringify({ ...manifest, cacheHit }, null, 2) : manifest.binary);
+      return 0;
+    } catch (error) {
+      if (error instanceof InterruptedError) {
+        console.error(`memmap-harness: ${error.oneLine()}`);
+        return 128 + signalNumber(/SIG[A-Z]+/.exec(error.message)?.[0] ?? 'SIGINT');
+      }
+      throw error;
+    }
+  },
+};
+
+function parseBuildArgs(args: string[]): { source?: string; patches?: string | null; json: boolean } {
+  const { values } = parseStrict(args);
+  if (values.patches !== undefined && values['no-patches']) throw new HarnessError('--patches and --no-patches exclude each other', 'give one of them');
+  return {
+    source: values.source,
+    patches: values['no-patches'] ? null : values.patches,
+    json: values.json === true,
+  };
+}
+
+function parseStrict(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        source: { type: 'string' },
+        patches: { type: 'string' },
+        'no-patches': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new HarnessError(`build: ${(error as Error).message}`, "run 'memmap-harness build --help'");
+  }
+}

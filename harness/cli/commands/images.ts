@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { ensureFirmware, FIRMWARE_IDS, isFirmwareId, type FirmwareManifest } from '../../image/firmware.ts';
+import { ensureInitramfs, type InitramfsManifest } from '../../image/initramfs.ts';
+import { ensureKernel, isKernelId, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
+import { HarnessError } from '../../util/errors.ts';
+import { wantsHelp, type Command } from '../command.ts';
+
+const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json]
+
+Fetches (first time only) and prints the guest kernels, their probe initramfs
+and the firmware, all by exact Debian version. Without --kernel or --firmware:
+all of them.
+
+  --kernel ID     ${KERNEL_IDS.join(', ')}
+  --firmware ID   ${FIRMWARE_IDS.join(', ')}
+  --json          print the manifests as JSON`;
+
+interface KernelReport {
+  kernel: KernelManifest;
+  initramfs: InitramfsManifest;
+}
+
+export const imagesCommand: Command = {
+  name: 'images',
+  summary: 'fetch and cache guest kernels, probe initramfs and firmware; print their paths',
+  usage,
+  async run(args) {
+    if (wantsHelp(args)) return console.log(usage), 0;
+    const { kernels, firmwares, json } = parseOptions(args);
+    const kernelReports: KernelReport[] = [];
+    for (const id of kernels) kernelReports.push({ kernel: await ensureKernel(id), initramfs: await ensureInitramfs(id) });
+    const firmwareReports: FirmwareManifest[] = [];
+    for (const id of firmwares) firmwareReports.push(await ensureFirmware(id));
+    if (json) console.log(JSON.stringify({ kernels: kernelReports, firmware: firmwareReports }, null, 2));
+    else console.log([...kernelReports.map(kernelText), ...firmwareReports.map(firmwareText)].join('\n'));
+    return 0;
+  },
+};
+
+function parseOptions(args: string[]): { kernels: string[]; firmwares: string[]; json: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } },
+    }));
+  } catch (error) {
+    throw new HarnessError(`images: ${error instanceof Error ? error.message : String(error)}`, "see 'memmap-harness images --help'");
+  }
+  const kernels = values.kernel ?? [];
+  const firmwares = values.firmware ?? [];
+  for (const k of kernels) if (!isKernelId(k)) throw new HarnessError(`unknown kernel '${k}'`, `use one of ${KERNEL_IDS.join(', ')}`);
+  for (const f of firmwares) if (!isFirmwareId(f)) throw new HarnessError(`unknown firmware '${f}'`, `use one of ${FIRMWARE_IDS.join(', ')}`);
+  const all = kernels.length === 0 && firmwares.length === 0;
+  return { kernels: all ? [...KERNEL_IDS] : kernels, firmwares: all ? [...FIRMWARE_IDS] : firmwares, json: values.json === true };
+}
+
+function kernelText({ kernel, initramfs }: KernelReport): string {
+  const builtin = kernel.builtin.length > 0 ? ` (built in: ${kernel.builtin.join(' ')})` : '';
+  return [
+    `kernel ${kernel.id}: ${kernel.image.name} ${kernel.image.version}`,
+    `  vmlinuz  ${kernel.vmlinuz}`,
+    `  initrd   ${initramfs.path}`,
+    `  modules  ${initramfs.modules.join(' ') || '-'}${builtin}`,
+  ].join('\n');
+}
+
+function firmwareText(firmware: FirmwareManifest): string {
+  const head = `firmware ${firmware.id}: ${firmware.package.name} ${firmware.package.version} (${firmware.origin})`;
+  if (firmware.kind === 'seabios') return `${head}\n  bios     ${firmware.bios}`;
+  return `${head}\n  code     ${firmware.code}\n  vars     ${firmware.vars}`;
+}

@@ -1,0 +1,97 @@
+import { execa } from 'execa';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { firmwareArgs, type FirmwareManifest } from './firmware.ts';
+import type { InitramfsManifest } from './initramfs.ts';
+import type { KernelManifest } from './kernel.ts';
+
+/** The line init prints last; a boot that reached it ran the whole probe. */
+export const PROBE_DONE = '==== memmap-harness: probe done ====';
+
+/** The seed's "normal" layout: q35-sized 16 GiB split 8 + 8 over two nodes, node 1 on memfd with cpus 4-7. */
+export const SEED_TWO_NODES: readonly string[] = [
+  '-m', '16G', '-smp', '8',
+  '-object', 'memory-backend-ram,id=m0,size=8G',
+  '-object', 'memory-backend-memfd,id=m1,size=8G',
+  '-numa', 'node,nodeid=0,cpus=0-3,memdev=m0',
+  '-numa', 'node,nodeid=1,cpus=4-7,memdev=m1',
+];
+
+export interface ProbeBootOptions {
+  qemu: string;
+  kernel: KernelManifest;
+  initrd: InitramfsManifest;
+  firmware: FirmwareManifest;
+  /** Per-run scratch: the OVMF variable store copy and serial.log go here. */
+  runDir: string;
+  /** `-M` value; q35 by default. */
+  machine?: string;
+  /** Memory, CPU and NUMA arguments; SEED_TWO_NODES by default. */
+  topology?: readonly string[];
+  /** Extra kernel command line words after `console=ttyS0 panic=-1`. */
+  append?: readonly string[];
+  timeoutMs?: number;
+}
+
+export interface ProbeBootResult {
+  args: string[];
+  /** Everything the guest wrote to the serial port, byte for byte (ANSI escapes included). */
+  serial: Buffer;
+  stderr: string;
+  exitCode: number | undefined;
+  timedOut: boolean;
+  /** True when the serial output holds PROBE_DONE. */
+  probeDone: boolean;
+  durationMs: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** QEMU's arguments for one probe boot: direct kernel boot, serial on stdout, no reboot. */
+export async function probeArgs(options: ProbeBootOptions): Promise<string[]> {
+  // panic=-1 turns a failed init into a reboot, which -no-reboot turns into an exit.
+  const append = ['console=ttyS0', 'panic=-1', ...(options.append ?? [])].join(' ');
+  return [
+    '-nodefaults', '-display', 'none', '-accel', 'tcg', '-no-reboot',
+    '-M', options.machine ?? 'q35',
+    ...(options.topology ?? SEED_TWO_NODES),
+    ...(await firmwareArgs(options.firmware, options.runDir)),
+    '-kernel', options.kernel.vmlinuz,
+    '-initrd', options.initrd.path,
+    '-append', append,
+    '-serial', 'stdio',
+  ];
+}
+
+/**
+ * Boots the probe once and returns its raw serial output; QEMU is killed on
+ * timeout and when this process exits. QEMU's stdout (the serial port) goes to
+ * a regular file in runDir, not to a pipe: QEMU writes the UART one byte at a
+ * time, node's child pipes are socket pairs whose buffer fills after a few
+ * hundred such writes when this process is slow to read (2 busy cores), and
+ * QEMU then drops bytes after a few retries. A file never refuses a write.
+ */
+export async function bootProbe(options: ProbeBootOptions): Promise<ProbeBootResult> {
+  const args = await probeArgs(options);
+  const serialFile = join(options.runDir, 'serial.log');
+  const started = performance.now();
+  const result = await execa(options.qemu, args, {
+    stdin: 'ignore',
+    stdout: { file: serialFile },
+    reject: false,
+    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+    cleanup: true,
+  });
+  const durationMs = Math.round(performance.now() - started);
+  const serial = await readFile(serialFile);
+  return {
+    args,
+    serial,
+    stderr: result.stderr,
+    exitCode: result.exitCode,
+    timedOut: result.timedOut,
+    probeDone: serial.includes(PROBE_DONE),
+    durationMs,
+  };
+}

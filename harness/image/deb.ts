@@ -1,0 +1,48 @@
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { cacheArea } from '../cache/dirs.ts';
+import { ensureEntry } from '../cache/entry.ts';
+import { downloadDeb, type AptSuite, candidateVersion } from '../util/apt.ts';
+import { HarnessError } from '../util/errors.ts';
+import { sha256File } from '../util/hash.ts';
+
+/** A Debian binary package at an exact version, as recorded in manifests. */
+export interface PackageRef {
+  name: string;
+  version: string;
+}
+
+/** A downloaded .deb kept in the cache, so re-extracting never downloads again. */
+export interface DebFile extends PackageRef {
+  path: string;
+  sha256: string;
+}
+
+const DPKG_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** The version `suite` offers for `name`; one clear error when the suite lacks it. */
+export async function requireVersion(name: string, suite: AptSuite): Promise<string> {
+  const version = await candidateVersion(name, suite);
+  if (!version) throw new HarnessError(`package ${name} is not in ${suite}`, 'run apt-get update on the harness lists or pick another suite');
+  return version;
+}
+
+/** Downloads `name=version` once into the cache (entry keyed by name and version). */
+export async function fetchDeb(ref: PackageRef): Promise<DebFile> {
+  const dir = join(cacheArea('debs'), safeName(`${ref.name}_${ref.version}`));
+  return ensureEntry<DebFile>(dir, async (staging) => {
+    const staged = await downloadDeb(ref.name, ref.version, staging);
+    const sha256 = await sha256File(staged);
+    return { ...ref, path: join(dir, staged.slice(staging.length + 1)), sha256 };
+  });
+}
+
+/** Unpacks a .deb's data into `dest` with dpkg-deb -x (nothing is installed). */
+export async function extractDeb(deb: string, dest: string): Promise<void> {
+  await execa('dpkg-deb', ['-x', deb, dest], { timeout: DPKG_TIMEOUT_MS });
+}
+
+/** Debian versions hold ':' (epochs) and '+'; keep cache directory names plain. */
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._+-]/g, '_');
+}

@@ -1,0 +1,114 @@
+import { execa } from 'execa';
+import { access, copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withDir } from 'tmp-promise';
+import { cacheArea } from '../cache/dirs.ts';
+import { ensureEntry } from '../cache/entry.ts';
+import type { AptSuite } from '../util/apt.ts';
+import { HarnessError } from '../util/errors.ts';
+import { extractDeb, fetchDeb, safeName, type PackageRef } from './deb.ts';
+import { resolveVersion } from './resolve.ts';
+
+/**
+ * Guest firmware by id. Which firmware passes an E820 type like 0xEFFFFFFF
+ * through to the guest is itself a result (see host facts): SeaBIOS drops it,
+ * trixie's OVMF drops it, sid's OVMF passes it.
+ */
+export const FIRMWARES = {
+  'seabios-bookworm': { kind: 'seabios', installed: true, package: 'seabios' },
+  'seabios-sid': { kind: 'seabios', suite: 'sid', package: 'seabios' },
+  'ovmf-trixie': { kind: 'ovmf', suite: 'trixie', package: 'ovmf' },
+  // In sid `ovmf` is only a metapackage; the x86-64 images are in ovmf-generic.
+  'ovmf-sid': { kind: 'ovmf', suite: 'sid', package: 'ovmf-generic' },
+} as const satisfies Record<string, { kind: 'seabios' | 'ovmf'; package: string; suite?: AptSuite; installed?: true }>;
+export type FirmwareId = keyof typeof FIRMWARES;
+export const FIRMWARE_IDS = Object.keys(FIRMWARES) as FirmwareId[];
+
+/** Where direct kernel boot's option ROMs (linuxboot_dma.bin, kvmvapic.bin) come from: Debian's qemu-system-data. */
+export const OPTION_ROM_DIR = '/usr/share/qemu';
+const INSTALLED_SEABIOS_DIR = '/usr/share/seabios';
+
+interface FirmwareCommon {
+  id: FirmwareId;
+  package: PackageRef;
+  /** `installed`: the machine's Debian package; `cache`: extracted from a downloaded .deb. */
+  origin: 'installed' | 'cache';
+  dir: string;
+}
+export interface SeabiosManifest extends FirmwareCommon {
+  kind: 'seabios';
+  bios: string;
+}
+export interface OvmfManifest extends FirmwareCommon {
+  kind: 'ovmf';
+  code: string;
+  /** The pristine variable store; every run gets its own copy (see firmwareArgs). */
+  vars: string;
+}
+export type FirmwareManifest = SeabiosManifest | OvmfManifest;
+
+const OVMF_CODE = 'usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS = 'usr/share/OVMF/OVMF_VARS_4M.fd';
+const SEABIOS_BIOS = 'usr/share/seabios/bios-256k.bin';
+
+export function isFirmwareId(id: string): id is FirmwareId {
+  return Object.hasOwn(FIRMWARES, id);
+}
+
+/** Returns the firmware's manifest, downloading and extracting it into the cache when needed. */
+export async function ensureFirmware(id: string): Promise<FirmwareManifest> {
+  if (!isFirmwareId(id)) throw new HarnessError(`unknown firmware '${id}'`, `use one of ${FIRMWARE_IDS.join(', ')}`);
+  const spec = FIRMWARES[id];
+  if ('installed' in spec) return installedSeabios(id, spec.package);
+  const version = await resolveVersion(spec.package, spec.suite);
+  const ref = { name: spec.package, version };
+  const dir = join(cacheArea('firmware'), safeName(`${spec.package}_${version}`));
+  const files = spec.kind === 'ovmf' ? { code: OVMF_CODE, vars: OVMF_VARS } : { bios: SEABIOS_BIOS };
+  await ensureEntry(dir, (staging) => withDir(({ path: tmp }) => extractFiles(ref, Object.values(files), tmp, staging), { unsafeCleanup: true }));
+  const common = { id, package: ref, origin: 'cache' as const, dir };
+  return spec.kind === 'ovmf'
+    ? { ...common, kind: 'ovmf', code: join(dir, OVMF_CODE), vars: join(dir, OVMF_VARS) }
+    : { ...common, kind: 'seabios', bios: join(dir, SEABIOS_BIOS) };
+}
+
+/**
+ * The QEMU arguments that select this firmware. For OVMF the variable store is
+ * copied into `runDir` first: the guest writes to it, and runs must not share it.
+ */
+export async function firmwareArgs(firmware: FirmwareManifest, runDir: string): Promise<string[]> {
+  await requireFile(join(OPTION_ROM_DIR, 'linuxboot_dma.bin'), 'install qemu-system-data (scripts/setup-debian.sh)');
+  const common = ['-L', OPTION_ROM_DIR];
+  if (firmware.kind === 'seabios') return [...common, '-bios', firmware.bios];
+  await mkdir(runDir, { recursive: true });
+  const varsCopy = join(runDir, `${firmware.id}-OVMF_VARS.fd`);
+  await copyFile(firmware.vars, varsCopy);
+  return [
+    ...common,
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${firmware.code}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${varsCopy}`,
+  ];
+}
+
+async function installedSeabios(id: FirmwareId, pkg: string): Promise<SeabiosManifest> {
+  const bios = join(INSTALLED_SEABIOS_DIR, 'bios-256k.bin');
+  await requireFile(bios, 'install seabios (scripts/setup-debian.sh)');
+  const { stdout: version } = await execa('dpkg-query', ['-W', '-f=${Version}', pkg], { timeout: 30_000 });
+  return { id, kind: 'seabios', package: { name: pkg, version }, origin: 'installed', dir: INSTALLED_SEABIOS_DIR, bios };
+}
+
+/** Extracts the .deb into `tmp` and copies just `files` (paths inside the package) into `staging`. */
+async function extractFiles(ref: PackageRef, files: string[], tmp: string, staging: string): Promise<{ package: PackageRef; files: string[] }> {
+  await extractDeb((await fetchDeb(ref)).path, tmp);
+  for (const file of files) {
+    await requireFile(join(tmp, file), `package ${ref.name} ${ref.version} changed its layout`);
+    await mkdir(join(staging, file, '..'), { recursive: true });
+    await copyFile(join(tmp, file), join(staging, file));
+  }
+  return { package: ref, files };
+}
+
+async function requireFile(path: string, hint: string): Promise<void> {
+  await access(path).catch(() => {
+    throw new HarnessError(`${path} is missing`, hint);
+  });
+}

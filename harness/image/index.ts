@@ -1,0 +1,8 @@
+// Guest images: Debian kernels, the probe initramfs and firmware, cached by exact version.
+export { ensureKernel, isKernelId, KERNEL_IDS, KERNELS, type KernelId, type KernelManifest, type KernelModule } from './kernel.ts';
+export { ensureFirmware, firmwareArgs, isFirmwareId, FIRMWARE_IDS, FIRMWARES, OPTION_ROM_DIR, type FirmwareId, type FirmwareManifest, type OvmfManifest, type SeabiosManifest } from './firmware.ts';
+export { ensureInitramfs, PROBE_INIT, BUSYBOX, type InitramfsManifest } from './initramfs.ts';
+export { ensureImage, imageName, parseImageName, type ImageManifest } from './image.ts';
+export { bootProbe, probeArgs, PROBE_DONE, SEED_TWO_NODES, type ProbeBootOptions, type ProbeBootResult } from './boot.ts';
+export { listCpioGz } from './cpio.ts';
+export type { PackageRef } from './deb.ts';

@@ -1,0 +1,111 @@
+import { access, copyFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { withDir } from 'tmp-promise';
+import { cacheArea } from '../cache/dirs.ts';
+import { ensureEntry } from '../cache/entry.ts';
+import type { AptSuite } from '../util/apt.ts';
+import { HarnessError } from '../util/errors.ts';
+import { hashJson } from '../util/hash.ts';
+import { extractDeb, fetchDeb, safeName, type PackageRef } from './deb.ts';
+import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, PROBE_MODULES, runDepmod } from './modules.ts';
+import { resolveKernelPackages } from './resolve.ts';
+
+/** Guest kernels by id: Debian's current kernel of a suite, which must be of the named series. */
+export const KERNELS = {
+  'bookworm-6.1': { suite: 'bookworm', series: '6.1.' },
+  'trixie-6.12': { suite: 'trixie', series: '6.12.' },
+  'sid-7.2': { suite: 'sid', series: '7.2.' },
+} as const satisfies Record<string, { suite: AptSuite; series: string }>;
+export type KernelId = keyof typeof KERNELS;
+export const KERNEL_IDS = Object.keys(KERNELS) as KernelId[];
+
+export interface KernelModule {
+  name: string;
+  /** Absolute path of the module file as Debian ships it (`.ko` or `.ko.xz`). */
+  path: string;
+}
+
+/** A kernel unpacked into the cache; every path is absolute. */
+export interface KernelManifest {
+  id: KernelId;
+  suite: AptSuite;
+  /** `uname -r`, e.g. `6.1.0-50-amd64`. */
+  release: string;
+  image: PackageRef;
+  /** The packages actually extracted (sid splits the kernel into several). */
+  packages: PackageRef[];
+  vmlinuz: string;
+  config: string;
+  /** The probe's modules and their dependencies, dependencies first. */
+  modules: KernelModule[];
+  /** Wanted modules that this kernel has built in. */
+  builtin: string[];
+  /** Wanted modules this kernel has neither as file nor built in. */
+  absent: string[];
+  dir: string;
+}
+
+/** What entry.json stores: paths relative to the entry, so a moved cache stays valid. */
+type StoredKernel = Omit<KernelManifest, 'dir'>;
+
+export function isKernelId(id: string): id is KernelId {
+  return Object.hasOwn(KERNELS, id);
+}
+
+/** Fetches, unpacks and caches a kernel (vmlinuz + the probe's modules); a cache hit costs no download. */
+export async function ensureKernel(id: string): Promise<KernelManifest> {
+  if (!isKernelId(id)) throw new HarnessError(`unknown kernel '${id}'`, `use one of ${KERNEL_IDS.join(', ')}`);
+  const { suite, series } = KERNELS[id];
+  const resolved = await resolveKernelPackages(suite);
+  if (!resolved.image.version.startsWith(series)) {
+    throw new HarnessError(`${suite}'s kernel is now ${resolved.image.version}, not ${series}x`, `kernel id '${id}' no longer matches the suite`);
+  }
+  // The module list is part of the key: changing what the probe needs re-extracts.
+  const key = safeName(`${resolved.image.name}_${resolved.image.version}-${hashJson(PROBE_MODULES).slice(0, 8)}`);
+  const dir = join(cacheArea('kernels'), key);
+  const stored = await ensureEntry<StoredKernel>(dir, (staging) =>
+    withDir(({ path: tmp }) => unpackKernel(id, suite, resolved.release, resolved.image, resolved.parts, tmp, staging), { unsafeCleanup: true }),
+  );
+  return absolutize(stored, dir);
+}
+
+async function unpackKernel(id: KernelId, suite: AptSuite, release: string, image: PackageRef, parts: PackageRef[], tmp: string, staging: string): Promise<StoredKernel> {
+  for (const part of parts) await extractDeb((await fetchDeb(part)).path, tmp);
+  // Older packages use /lib/modules and /boot, merged-/usr ones /usr/lib/modules.
+  const base = (await exists(join(tmp, 'usr', 'lib', 'modules', release))) ? join(tmp, 'usr') : tmp;
+  const modulesDir = join(base, 'lib', 'modules', release);
+  const vmlinuz = await firstExisting([join(tmp, 'boot', `vmlinuz-${release}`), join(modulesDir, 'vmlinuz')], `vmlinuz of ${release}`);
+  const config = await firstExisting([join(tmp, 'boot', `config-${release}`), join(modulesDir, 'config')], `config of ${release}`);
+  const dep = parseModulesDep(await runDepmod(base, release));
+  const builtin = parseBuiltin(await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => ''));
+  const closure = moduleClosure(PROBE_MODULES, dep, builtin);
+  await copyFile(vmlinuz, join(staging, 'vmlinuz'));
+  await copyFile(config, join(staging, 'config'));
+  const modules: KernelModule[] = [];
+  for (const file of closure.files) {
+    const rel = join('modules', file);
+    await mkdir(dirname(join(staging, rel)), { recursive: true });
+    await copyFile(join(modulesDir, file), join(staging, rel));
+    modules.push({ name: moduleName(file), path: rel });
+  }
+  return { id, suite, release, image, packages: parts, vmlinuz: 'vmlinuz', config: 'config', modules, builtin: closure.builtin, absent: closure.absent };
+}
+
+function absolutize(stored: StoredKernel, dir: string): KernelManifest {
+  return {
+    ...stored,
+    vmlinuz: join(dir, stored.vmlinuz),
+    config: join(dir, stored.config),
+    modules: stored.modules.map((m) => ({ ...m, path: join(dir, m.path) })),
+    dir,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+async function firstExisting(paths: string[], what: string): Promise<string> {
+  for (const p of paths) if (await exists(p)) return p;
+  throw new HarnessError(`the kernel packages hold no ${what}`, 'the package layout changed; update harness/image/kernel.ts');
+}
