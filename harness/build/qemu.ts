@@ -1,0 +1,205 @@
+import { access, constants, cp, mkdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { cacheArea } from '../cache/dirs.ts';
+import { ensureEntry, readEntry } from '../cache/entry.ts';
+import { applySeries } from '../source/apply.ts';
+import { copyTree, ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';
+import { loadSeries, type Series } from '../source/series.ts';
+import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../source/spec.ts';
+import { BUILDER_VERSION, CONFIGURE_ARGS, DEFAULT_SERIES_DIR, FIRMWARE_DIRS, NINJA_TARGET, readDeviceConfig } from './config.ts';
+import { withInterruptsAsAbort } from './interrupt.ts';
+import { qemuCacheKey } from './key.ts';
+import { writeMissingEdk2Placeholders } from './placeholders.ts';
+import { silentReporter, stderrReporter, type BuildReporter } from './progress.ts';
+import { BuildStepError, compilerEnv, configure, ninja, qemuVersionOf, writeDeviceConfig } from './steps.ts';
+
+/** entry.json of a QEMU build in cacheArea('qemu')/<cacheKey>/. */
+export interface QemuManifest {
+  /** Absolute path of qemu-system-x86_64 in the published entry. */
+  binary: string;
+  source: SourceIdentity & { upstreamVersion?: string };
+  patched: boolean;
+  series: { name: string; sha256: string }[];
+  seriesHash: string | null;
+  /** The directory or mbox the series was read from (informational; the hash is what counts). */
+  seriesPath: string | null;
+  configureArgs: string[];
+  cacheKey: string;
+  /** Pass each with -L: the binary carries no firmware. */
+  firmwareDirs: string[];
+  /** From `qemu-system-x86_64 --version`. */
+  qemuVersion: string;
+  /** pc-bios/*.bz2 files that were missing and got an empty placeholder. */
+  placeholders: string[];
+  logs: { configure: string; build: string };
+  buildSeconds: number;
+  phaseSeconds: Record<string, number>;
+  builtAt: string;
+}
+
+export interface QemuBuild {
+  manifest: QemuManifest;
+  /** True when the entry already existed: nothing was built. */
+  cacheHit: boolean;
+}
+
+export interface EnsureQemuOptions {
+  /** Source spec; default DEFAULT_SOURCE_SPEC (Debian's qemu 10.2.2). */
+  source?: string;
+  /** Series directory or mbox; undefined = the default v5 series, null = the unpatched baseline. */
+  patches?: string | null;
+  /** Environment that locates the harness cache (XDG_CACHE_HOME); default process.env. */
+  cacheEnv?: NodeJS.ProcessEnv;
+  /** ccache directory; default the harness cache's `ccache` area; null builds without ccache. */
+  ccacheDir?: string | null;
+  /** ninja -j; default ninja's own choice. */
+  jobs?: number;
+  /** Aborting it stops the build, kills its children and removes the staging directory. */
+  signal?: AbortSignal;
+  /** Default: lines on stderr. */
+  reporter?: BuildReporter;
+}
+
+/** The series a build applies: an explicit path, the default v5 directory, or none. */
+export function seriesPathFor(patches: string | null | undefined): string | null {
+  return patches === undefined ? DEFAULT_SERIES_DIR : patches;
+}
+
+/**
+ * The QEMU binary for (source, series): from the cache when built before (costs a
+ * manifest read), else built and published atomically. Two processes racing for
+ * one key both build; the first to publish wins and both return its manifest.
+ */
+export async function ensureQemu(options: EnsureQemuOptions = {}): Promise<QemuBuild> {
+  const reporter = options.reporter ?? stderrReporter();
+  const spec = parseSourceSpec(options.source ?? DEFAULT_SOURCE_SPEC);
+  const seriesPath = seriesPathFor(options.patches);
+  const series = seriesPath === null ? null : await loadSeries(seriesPath);
+  const source = await resolveSource(spec, { cacheEnv: options.cacheEnv, signal: options.signal, log: (l) => reporter.step(l) });
+  const deviceConfig = await readDeviceConfig();
+  const cacheKey = qemuCacheKey({
+    source: identityKey(source.identity),
+    seriesHash: series?.hash ?? null,
+    configureArgs: CONFIGURE_ARGS,
+    deviceConfig,
+    builderVersion: BUILDER_VERSION,
+  });
+  const entryDir = join(cacheArea('qemu', options.cacheEnv), cacheKey);
+
+  const cached = await usableEntry(entryDir);
+  if (cached) return { manifest: cached, cacheHit: true };
+
+  const label = series ? `${source.identity.spec} + ${series.patches.length} patch(es) from ${series.path}` : `${source.identity.spec} (baseline, no patches)`;
+  reporter.step(`building QEMU for ${label} → ${entryDir}`);
+  const manifest = await withInterruptsAsAbort(options.signal, (signal) =>
+    ensureEntry<QemuManifest>(entryDir, (staging) =>
+      buildInto(staging, { entryDir, cacheKey, source, series, deviceConfig, signal, reporter, options }),
+    ),
+  );
+  return { manifest, cacheHit: false };
+}
+
+/** Both products the cases compare: the patched build (default series unless given) and the baseline, built one after the other. */
+export async function ensureQemuPair(options: Omit<EnsureQemuOptions, 'patches'> & { patches?: string } = {}): Promise<{ patched: QemuBuild; baseline: QemuBuild }> {
+  const patched = await ensureQemu({ ...options, patches: options.patches ?? DEFAULT_SERIES_DIR });
+  const baseline = await ensureQemu({ ...options, patches: null });
+  return { patched, baseline };
+}
+
+/** A complete entry whose binary is still there; an entry that lost its binary is removed so it gets rebuilt. */
+async function usableEntry(entryDir: string): Promise<QemuManifest | undefined> {
+  const manifest = await readEntry<QemuManifest>(entryDir);
+  if (!manifest) return undefined;
+  const runnable = await access(manifest.binary, constants.X_OK).then(() => true, () => false);
+  if (runnable) return manifest;
+  await rm(entryDir, { recursive: true, force: true });
+  return undefined;
+}
+
+interface BuildContext {
+  entryDir: string;
+  cacheKey: string;
+  source: Awaited<ReturnType<typeof resolveSource>>;
+  series: Series | null;
+  deviceConfig: string;
+  signal: AbortSignal;
+  reporter: BuildReporter;
+  options: EnsureQemuOptions;
+}
+
+/** Fills `staging` with bin/ and logs/ and returns the manifest; the source tree is deleted afterwards. */
+async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManifest> {
+  const { reporter, signal } = ctx;
+  const started = Date.now();
+  const phases: Record<string, number> = {};
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await work();
+    } finally {
+      phases[phase] = (Date.now() - t0) / 1000;
+    }
+  };
+  const tree = join(staging, 'src');
+  const logs = join(staging, 'logs');
+  await mkdir(logs, { recursive: true });
+
+  const pristine = await timed('fetch', () => ensurePristineTree(ctx.source, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }));
+  reporter.step(`copying source tree ${pristine.dir}`);
+  await timed('copy', () => copyTree(pristine, tree, signal));
+  if (ctx.series) {
+    const series = ctx.series;
+    const sourceLabel = `${ctx.source.identity.spec}${pristine.upstreamVersion ? ` (${pristine.upstreamVersion})` : ''}`;
+    await timed('apply', () => applySeries(series, tree, { sourceLabel, signal, log: (l) => reporter.step(l) }));
+  }
+  const placeholders = await writeMissingEdk2Placeholders(tree);
+  await writeDeviceConfig(tree, ctx.deviceConfig);
+
+  const ccacheDir = ctx.options.ccacheDir === undefined ? cacheArea('ccache', ctx.options.cacheEnv) : ctx.options.ccacheDir;
+  const env = await compilerEnv(tree, ccacheDir);
+  const stepOptions = { tree, env, signal, reporter };
+  const logFiles = { configure: join(logs, 'configure.log'), build: join(logs, 'build.log') };
+  let built: string;
+  try {
+    reporter.step(`configuring (${env.CCACHE_DIR ? `ccache ${env.CCACHE_DIR}` : 'no ccache'})`);
+    await timed('configure', () => configure(CONFIGURE_ARGS, { ...stepOptions, logFile: logFiles.configure }));
+    reporter.step(`ninja ${NINJA_TARGET}`);
+    built = await timed('ninja', () => ninja({ ...stepOptions, logFile: logFiles.build, jobs: ctx.options.jobs }));
+  } catch (error) {
+    const kept = await keepFailureLogs(logs, ctx);
+    if (kept && error instanceof BuildStepError) throw new BuildStepError(error.message, join(kept, basename(error.logFile)));
+    throw error;
+  }
+
+  const binary = join(staging, 'bin', NINJA_TARGET);
+  await mkdir(join(staging, 'bin'));
+  await rename(built, binary);
+  const qemuVersion = await qemuVersionOf(binary, signal);
+  await timed('cleanup', () => rm(tree, { recursive: true, force: true }));
+  const buildSeconds = (Date.now() - started) / 1000;
+  reporter.step(`built QEMU ${qemuVersion} in ${Math.round(buildSeconds)} s`);
+  return {
+    binary: join(ctx.entryDir, 'bin', NINJA_TARGET),
+    source: { ...ctx.source.identity, ...(pristine.upstreamVersion ? { upstreamVersion: pristine.upstreamVersion } : {}) },
+    patched: ctx.series !== null,
+    series: ctx.series?.patches.map((p) => ({ name: p.name, sha256: p.sha256 })) ?? [],
+    seriesHash: ctx.series?.hash ?? null,
+    seriesPath: ctx.series?.path ?? null,
+    configureArgs: [...CONFIGURE_ARGS],
+    cacheKey: ctx.cacheKey,
+    firmwareDirs: [...FIRMWARE_DIRS],
+    qemuVersion,
+    placeholders,
+    logs: { configure: join(ctx.entryDir, 'logs', 'configure.log'), build: join(ctx.entryDir, 'logs', 'build.log') },
+    buildSeconds,
+    phaseSeconds: phases,
+    builtAt: new Date().toISOString(),
+  };
+}
+
+/** The staging dir is removed on failure; its logs are copied to cacheArea('logs')/<key>-<time>/ first (named in the error hint). */
+async function keepFailureLogs(logs: string, ctx: BuildContext): Promise<string | undefined> {
+  if (ctx.signal.aborted) return undefined;
+  const dest = join(cacheArea('logs', ctx.options.cacheEnv), `${ctx.cacheKey.slice(0, 16)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  return cp(logs, dest, { recursive: true }).then(() => dest, () => undefined);
+}

@@ -1,0 +1,29 @@
+import type { TestProject } from 'vitest/node';
+import { ensureQemu } from '../../harness/build/qemu.ts';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../harness/build/config.ts';
+import { ensureFirmware, ensureInitramfs, ensureKernel } from '../../harness/image/index.ts';
+import type { Testbed } from './testbed.ts';
+
+/**
+ * Builds (or finds in the cache) everything the integration tests run on,
+ * once per `npm test`: the patched QEMU (v5 and v6 series), the unpatched
+ * baseline, the default guest kernel and initramfs, and both firmwares the
+ * seed cases use. A cold cache costs a few QEMU builds; a warm one seconds.
+ */
+export default async function setup(project: TestProject): Promise<void> {
+  const v5 = await ensureQemu({ patches: join(REPO_ROOT, 'patches', 'memmap-type', 'v5') });
+  const v6 = await ensureQemu({ patches: join(REPO_ROOT, 'patches', 'memmap-type', 'v6') });
+  const baseline = await ensureQemu({ patches: null });
+  const kernel = await ensureKernel('bookworm-6.1');
+  await ensureInitramfs(kernel.id);
+  await ensureFirmware('ovmf-sid');
+  await ensureFirmware('seabios-bookworm');
+  const testbed: Testbed = {
+    qemuV5: v5.manifest.binary,
+    qemuV6: v6.manifest.binary,
+    qemuBaseline: baseline.manifest.binary,
+    firmwareDirs: v5.manifest.firmwareDirs,
+  };
+  project.provide('testbed', testbed);
+}
