@@ -192,7 +192,7 @@ function readme(records: FixtureRecord[]): string {
   const commands = records.map((r) => `### ${r.file}\n\n${r.qemu.version} (\`${r.qemu.path}\`), captured ${r.capturedAt}, QEMU exit ${r.exitCode}, sha256 \`${r.sha256.slice(0, 16)}…\`\n\n\`\`\`\n${r.qemu.path} ${r.args.map(shellQuote).join(' ')}\n\`\`\``);
   return `# Serial-log fixtures
 
-Raw serial output (\`-serial stdio\`) of real guests booted under TCG by
+Raw serial output (QEMU \`-chardev file\`) of real guests booted under TCG by
 \`scripts/capture-fixtures.ts\`: byte for byte, CRLF line ends included, and
 under OVMF the ANSI escape sequences the firmware writes before the kernel
 starts (SeaBIOS wrote nothing to the serial port with this command line:

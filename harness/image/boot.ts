@@ -47,7 +47,7 @@ export interface ProbeBootResult {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-/** QEMU's arguments for one probe boot: direct kernel boot, serial on stdout, no reboot. */
+/** QEMU's arguments for one probe boot: direct kernel boot, serial to a file in runDir, no reboot. */
 export async function probeArgs(options: ProbeBootOptions): Promise<string[]> {
   // panic=-1 turns a failed init into a reboot, which -no-reboot turns into an exit.
   const append = ['console=ttyS0', 'panic=-1', ...(options.append ?? [])].join(' ');
@@ -59,25 +59,32 @@ export async function probeArgs(options: ProbeBootOptions): Promise<string[]> {
     '-kernel', options.kernel.vmlinuz,
     '-initrd', options.initrd.path,
     '-append', append,
-    '-serial', 'stdio',
+    '-chardev', `file,id=serial0,path=${serialPath(options.runDir)}`,
+    '-serial', 'chardev:serial0',
   ];
+}
+
+/** Where QEMU itself writes the guest's serial port in a run directory. */
+export function serialPath(runDir: string): string {
+  return join(runDir, 'serial.log');
 }
 
 /**
  * Boots the probe once and returns its raw serial output; QEMU is killed on
- * timeout and when this process exits. QEMU's stdout (the serial port) goes to
- * a regular file in runDir, not to a pipe: QEMU writes the UART one byte at a
- * time, node's child pipes are socket pairs whose buffer fills after a few
- * hundred such writes when this process is slow to read (2 busy cores), and
- * QEMU then drops bytes after a few retries. A file never refuses a write.
+ * timeout and when this process exits. QEMU writes the serial port to a file
+ * of its own (`-chardev file`), never to a pipe: QEMU sends the UART one byte
+ * at a time, and when a pipe's reader is slow (2 busy cores) the write fails
+ * with EAGAIN and QEMU drops the byte after a few retries; that damaged
+ * BIOS-e820 lines in early captures, even with execa writing stdout to a file
+ * (it still reads through a pipe). A regular file never refuses a write.
  */
 export async function bootProbe(options: ProbeBootOptions): Promise<ProbeBootResult> {
   const args = await probeArgs(options);
-  const serialFile = join(options.runDir, 'serial.log');
+  const serialFile = serialPath(options.runDir);
   const started = performance.now();
   const result = await execa(options.qemu, args, {
     stdin: 'ignore',
-    stdout: { file: serialFile },
+    stdout: 'ignore',
     reject: false,
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     killSignal: 'SIGKILL',

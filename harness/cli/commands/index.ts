@@ -2,6 +2,9 @@ import type { Command } from '../command.ts';
 import { buildCommand } from './build.ts';
 import { probeCommand } from './probe.ts';
 import { imagesCommand } from './images.ts';
+import { parseCommand } from './parse.ts';
+import { runCommand } from './run.ts';
+import { startCommand } from './start.ts';
 
 /** Every sub-command, in the order `--help` lists them. Each lives in its own file here. */
-export const commands: Command[] = [buildCommand, probeCommand, imagesCommand];
+export const commands: Command[] = [startCommand, runCommand, buildCommand, probeCommand, imagesCommand, parseCommand];

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseSerialLog, toJson } from '../../parse/log.ts';
+import { e820Kind } from '../../expect/e820-kind.ts';
+import { hex } from '../../util/size.ts';
+import { HarnessError } from '../../util/errors.ts';
+import { wantsHelp, type Command } from '../command.ts';
+
+const usage = `usage: memmap-harness parse FILE [--json]
+
+Parses a saved guest serial log: BIOS-e820 rows, SRAT memory rows and the
+probe's sections (iomem, firmware memmap, node meminfo, dax).
+
+  --json        print everything as JSON (addresses as 0x… strings)
+  -h, --help    show this help`;
+
+export const parseCommand: Command = {
+  name: 'parse',
+  summary: "parse a saved serial log's E820, SRAT and probe sections",
+  usage,
+  async run(args) {
+    if (wantsHelp(args)) {
+      console.log(usage);
+      return 0;
+    }
+    const { file, json } = parseParseArgs(args);
+    const raw = await readFile(file, 'latin1').catch((error: NodeJS.ErrnoException) => {
+      throw new HarnessError(`parse: cannot read ${file}: ${error.code ?? error.message}`, 'give the path of a saved serial log');
+    });
+    const log = parseSerialLog(raw);
+    if (json) {
+      const { lines: _lines, ...rest } = log;
+      console.log(toJson(rest));
+      return 0;
+    }
+    console.log(`kernel: ${log.kernelVersion ?? '(no banner)'}`);
+    for (const e of log.e820) console.log(`e820  ${hex(e.start, 16)}-${hex(e.end, 16)}  ${e820Kind(e.type)}`);
+    for (const s of log.srat) console.log(`srat  node ${s.node} pxm ${s.pxm}  ${hex(s.start, 16)}-${hex(s.end, 16)}`);
+    console.log(`probe: ${log.probe.done ? 'complete' : log.probe.initStarted ? 'incomplete' : 'absent'}`);
+    for (const w of log.warnings) console.log(`warning: ${w}`);
+    return 0;
+  },
+};
+
+function parseParseArgs(args: string[]): { file: string; json: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  } catch (error) {
+    throw new HarnessError(`parse: ${(error as Error).message}`, "run 'memmap-harness parse --help'");
+  }
+  const [file, ...extra] = parsed.positionals;
+  if (!file || extra.length > 0) throw new HarnessError('parse: give exactly one FILE', "run 'memmap-harness parse --help'");
+  return { file, json: parsed.values.json === true };
+}

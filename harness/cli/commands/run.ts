@@ -1,0 +1,131 @@
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadCases } from '../../case/load.ts';
+import { loadCaseSet } from '../../case/sets.ts';
+import { REPO_ROOT } from '../../build/config.ts';
+import { formatTally } from '../../report/console.ts';
+import { writeJsonReport } from '../../report/json.ts';
+import type { Verdict } from '../../report/verdict.ts';
+import { newResultsDir } from '../../run/results-dir.ts';
+import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
+import { runCases } from '../../run/run-cases.ts';
+import { HarnessError } from '../../util/errors.ts';
+import { wantsHelp, type Command } from '../command.ts';
+
+const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [--firmware ID] [--kernel ID]
+                          [--transport unix|websocket] [--json FILE] [--results DIR]
+
+Boots each case's guest, queries QMP, parses the serial log and prints a verdict
+per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap-type).
+
+  --case NAME        a case from cases/ (repeatable); default: the 'default' set
+  --set NAME         a set from cases/sets/ (default: default)
+  QEMU, one of:
+    --qemu PATH      an existing qemu-system-x86_64
+    --source SPEC    build from debian:PKG=VER, git:URL#REF or a local tree (default Debian's 10.2.2)
+    --patches DIR    series to apply (directory of .patch files or an mbox; default patches/memmap-type/v5)
+    --no-patches     the unpatched baseline
+  --firmware ID      run on this firmware instead of each case's own (ovmf-sid, seabios-bookworm, …)
+  --kernel ID        run on this kernel instead of each case's own (bookworm-6.1, trixie-6.12, sid-7.2)
+  --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
+  --json FILE        also write the JSON report there
+  --results DIR      where serial logs and reports go (default results/<timestamp>)
+  -h, --help         show this help
+
+Exit status: 0 all passed, 1 a case failed or errored, 2 only unsupported cases besides passes.`;
+
+/** The parsed options of \`run\` (also what \`start\` runs with). */
+export interface RunArgs {
+  cases: string[];
+  set: string;
+  qemu: QemuChoice;
+  firmware?: string;
+  kernel?: string;
+  transport: 'unix' | 'websocket';
+  json?: string;
+  results: string;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run cases against a QEMU and print verdicts',
+  usage,
+  async run(args) {
+    if (wantsHelp(args)) {
+      console.log(usage);
+      return 0;
+    }
+    return executeRun(parseRunArgs(args));
+  },
+};
+
+/** Runs the cases a RunArgs names, writes the reports, prints the tally; returns the exit status. */
+export async function executeRun(options: RunArgs): Promise<number> {
+  const casesDir = join(REPO_ROOT, 'cases');
+  const names = options.cases.length > 0 ? options.cases : await loadCaseSet(casesDir, options.set);
+  const cases = await loadCases(casesDir, names);
+  const qemu = await resolveQemu(options.qemu);
+  console.log(`QEMU under test: ${qemu.label} (${qemu.binary})`);
+  const verdicts = await runCases(cases, {
+    qemu,
+    firmware: options.firmware,
+    kernel: options.kernel,
+    transport: options.transport,
+    logDir: options.results,
+  });
+  await writeJsonReport(join(options.results, 'report.json'), verdicts);
+  if (options.json) await writeJsonReport(resolve(options.json), verdicts);
+  console.log(formatTally(verdicts));
+  console.log(`results: ${options.results}`);
+  return exitStatus(verdicts);
+}
+
+function exitStatus(verdicts: Verdict[]): number {
+  if (verdicts.some((v) => v.status === 'fail' || v.status === 'error')) return 1;
+  return verdicts.some((v) => v.status === 'unsupported') ? 2 : 0;
+}
+
+/** Parses \`run\`'s arguments; one HarnessError line for anything wrong. */
+export function parseRunArgs(args: string[]): RunArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        case: { type: 'string', multiple: true },
+        set: { type: 'string' },
+        qemu: { type: 'string' },
+        source: { type: 'string' },
+        patches: { type: 'string' },
+        'no-patches': { type: 'boolean' },
+        firmware: { type: 'string' },
+        kernel: { type: 'string' },
+        transport: { type: 'string' },
+        json: { type: 'string' },
+        results: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new HarnessError(`run: ${(error as Error).message}`, "run 'memmap-harness run --help'");
+  }
+  if (values.qemu && (values.source || values.patches || values['no-patches'])) {
+    throw new HarnessError('run: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');
+  }
+  if (values.patches && values['no-patches']) throw new HarnessError('run: give --patches or --no-patches, not both');
+  const transport = values.transport ?? 'unix';
+  if (transport !== 'unix' && transport !== 'websocket') throw new HarnessError(`run: --transport must be unix or websocket, not '${transport}'`);
+  const qemu: QemuChoice = values.qemu
+    ? { binary: values.qemu }
+    : { ...(values.source ? { source: values.source } : {}), ...(values['no-patches'] ? { patches: null } : values.patches ? { patches: resolve(values.patches) } : {}) };
+  return {
+    cases: values.case ?? [],
+    set: values.set ?? 'default',
+    qemu,
+    firmware: values.firmware,
+    kernel: values.kernel,
+    transport,
+    json: values.json,
+    results: resolve(values.results ?? newResultsDir()),
+  };
+}

@@ -1,0 +1,105 @@
+import type { ConsoleLine } from './console.ts';
+import { parseDax, type DaxDevice } from './dax.ts';
+import { parseFirmwareMemmap, type FirmwareMemmapRow } from './firmware-memmap.ts';
+import { parseIomem, type IomemNode } from './iomem.ts';
+import { parseNodeMeminfo, type NodeMeminfo } from './node-meminfo.ts';
+
+/** A section's raw lines as the guest's init printed them (kernel messages taken out where recognisable). */
+export interface ProbeSection {
+  name: string;
+  lines: string[];
+  /** The `end <name>` marker was seen. */
+  closed: boolean;
+}
+
+/**
+ * What the guest's init reported. A section that never began is undefined,
+ * so "no dax devices" ([]) and "the probe never got there" stay distinct.
+ */
+export interface Probe {
+  initStarted: boolean;
+  done: boolean;
+  sections: ProbeSection[];
+  iomem?: IomemNode[];
+  firmwareMemmap?: FirmwareMemmapRow[];
+  nodeMeminfo?: Record<number, NodeMeminfo>;
+  dax?: DaxDevice[];
+  cmdline?: string;
+  /** Lines inside a section that fit none of its rows: interleaved untimed kernel output, or a format change. */
+  stray: { section: string; text: string }[];
+}
+
+// The images engineer's init frames its output with these exact lines.
+const MARKER = /^==== memmap-harness: (init start|probe done|begin (\S+)|end (\S+)) ====$/;
+
+/** Splits the framed probe output out of the console lines and parses each known section. */
+export function parseProbe(lines: readonly ConsoleLine[]): Probe {
+  const { initStarted, done, sections } = frame(lines);
+  const probe: Probe = { initStarted, done, sections, stray: [] };
+  for (const section of sections) parseSection(probe, section);
+  return probe;
+}
+
+function frame(lines: readonly ConsoleLine[]): Pick<Probe, 'initStarted' | 'done' | 'sections'> {
+  let initStarted = false;
+  let done = false;
+  const sections: ProbeSection[] = [];
+  let open: ProbeSection | undefined;
+  for (const line of lines) {
+    const marker = MARKER.exec(line.text.trim());
+    if (marker) {
+      const [, what, begin, end] = marker;
+      if (what === 'init start') initStarted = true;
+      else if (what === 'probe done') done = true;
+      else if (begin !== undefined) sections.push((open = { name: begin, lines: [], closed: false }));
+      else if (end !== undefined && open?.name === end) {
+        open.closed = true;
+        open = undefined;
+      }
+      continue;
+    }
+    // A printk timestamp marks a kernel message; init's own lines never carry one.
+    if (open && line.time === undefined) open.lines.push(line.text);
+  }
+  return { initStarted, done, sections };
+}
+
+function parseSection(probe: Probe, section: ProbeSection): void {
+  const stray = (texts: string[]): void => {
+    for (const text of texts) probe.stray.push({ section: section.name, text });
+  };
+  switch (section.name) {
+    case 'iomem': {
+      const parsed = parseIomem(section.lines);
+      probe.iomem = parsed.roots;
+      stray(parsed.stray);
+      break;
+    }
+    case 'firmware-memmap': {
+      const parsed = parseFirmwareMemmap(section.lines);
+      probe.firmwareMemmap = parsed.rows;
+      stray(parsed.stray);
+      break;
+    }
+    case 'node-meminfo': {
+      const parsed = parseNodeMeminfo(section.lines);
+      probe.nodeMeminfo = parsed.nodes;
+      stray(parsed.stray);
+      break;
+    }
+    case 'dax': {
+      const parsed = parseDax(section.lines);
+      probe.dax = parsed.devices;
+      stray(parsed.stray);
+      break;
+    }
+    case 'cmdline': {
+      const [first, ...rest] = section.lines.filter((text) => text.trim() !== '');
+      probe.cmdline = first?.trim() ?? '';
+      stray(rest);
+      break;
+    }
+    default:
+      break;
+  }
+}

@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dir as tmpDir } from 'tmp-promise';
+import { expectationsFor } from '../case/load.ts';
+import { machineArgs } from '../case/qemu-args.ts';
+import type { CaseSpec } from '../case/types.ts';
+import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
+import type { QmpFacts } from '../expect/observations.ts';
+import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
+import { parseSerialLog, type SerialLog } from '../parse/log.ts';
+import { cont } from '../qmp/queries.ts';
+import { statusOf, type Verdict } from '../report/verdict.ts';
+import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
+import { guestArgs, type GuestImage } from './guest-args.ts';
+import { memmapSupport } from './probe-cache.ts';
+import { collectQmpFacts } from './qmp-facts.ts';
+
+/** The QEMU a case runs on. */
+export interface QemuUnderTest {
+  binary: string;
+  /** How reports name it: `v5`, `baseline`, a path… */
+  label: string;
+  /** Directories passed with -L (the build carries no firmware of its own). */
+  firmwareDirs: readonly string[];
+}
+
+/** How to run one case. */
+export interface CaseRunOptions {
+  qemu: QemuUnderTest;
+  /** Firmware and kernel ids; default the case's own. */
+  firmware?: string;
+  kernel?: string;
+  transport?: QmpTransportKind;
+  /** Directory where the serial log is kept. */
+  logDir: string;
+  /** From `cont` to the probe's end marker; default 180 s (TCG on two shared cores). */
+  bootTimeoutMs?: number;
+}
+
+const PROBE_DONE = /^==== memmap-harness: probe done ====$/;
+
+/** Runs one case on one configuration and returns its verdict; never throws for a failing QEMU or guest. */
+export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<Verdict> {
+  const started = performance.now();
+  const firmware = options.firmware ?? spec.firmware;
+  const kernel = options.kernel ?? spec.kernel;
+  const { expect, variantReason } = expectationsFor(spec, firmware);
+  const serialLog = join(options.logDir, `${spec.name}@${options.qemu.label}@${firmware}@${kernel}.serial.log`);
+  const base = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: variantReason, e820: [], srat: [] };
+  const verdict = (rest: Partial<Verdict> & Pick<Verdict, 'status' | 'findings'>): Verdict => ({ ...base, ...rest, durationMs: performance.now() - started });
+
+  if (spec.nodes.some((n) => n.memmapType !== undefined)) {
+    const support = await memmapSupport(options.qemu.binary, options.qemu.firmwareDirs);
+    if (support.verdict === 'not-supported') return verdict({ status: 'unsupported', reason: `patch not applied: ${support.detail}`, findings: [] });
+    if (support.verdict === 'undetermined') return verdict({ status: 'error', reason: `cannot tell whether QEMU supports memmap-type: ${support.detail}`, findings: [] });
+  }
+
+  const image: GuestImage = { kernel: await ensureKernel(kernel), initrd: await ensureInitramfs(kernel), firmware: await ensureFirmware(firmware) };
+  const run = await tmpDir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-harness-run-' });
+  try {
+    const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs))];
+    const outcome = await bootAndObserve(options, args, serialLog, needsGuestProbe(expect));
+    const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
+    const observed = { e820: log.e820, srat: log.srat, serialLog };
+    if ('error' in outcome) return verdict({ status: 'error', reason: outcome.error, findings: [], ...observed });
+    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...logIntegrity(log)];
+    return verdict({ status: statusOf(findings), findings, ...observed });
+  } finally {
+    await run.cleanup();
+  }
+}
+
+type BootOutcome = { qmp: QmpFacts } | { error: string };
+
+/** Starts QEMU paused, asks QMP, lets the guest run until the evidence is in, and always stops QEMU. */
+async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, needProbe: boolean): Promise<BootOutcome> {
+  let vm: Vm;
+  try {
+    vm = await launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath, timeoutMs: 60_000 });
+  } catch (error) {
+    if (error instanceof VmStartError) return { error: `QEMU refused to start: ${error.qemuMessage || error.message}` };
+    throw error;
+  }
+  try {
+    const qmp = await collectQmpFacts(vm.qmp);
+    await cont(vm.qmp);
+    const timeoutMs = options.bootTimeoutMs ?? 180_000;
+    // Firmware-table facts are all printed by the time SRAT is parsed; the probe comes much later.
+    const until = needProbe ? [PROBE_DONE] : [/ACPI: SRAT: Node \d+ PXM/, /^(\[[ \d.]+\] )?Memory: \d+K\/\d+K available/];
+    await vm.waitForAll(until, timeoutMs);
+    return { qmp };
+  } catch (error) {
+    return { error: `guest did not finish: ${(error as Error).message}` };
+  } finally {
+    await vm.shutdown({ graceMs: 5_000 });
+  }
+}
+
+/** A log with damaged E820/SRAT lines cannot prove that a row is absent: say so as a failed check. */
+function logIntegrity(log: SerialLog): Finding[] {
+  if (log.warnings.length === 0) return [];
+  return [{ aspect: 'e820', check: 'serial log integrity', ok: false, detail: log.warnings.map((w) => `  ${w}`) }];
+}

@@ -1,0 +1,17 @@
+import { mkdir } from 'node:fs/promises';
+import type { CaseSpec } from '../case/types.ts';
+import { formatVerdict } from '../report/console.ts';
+import type { Verdict } from '../report/verdict.ts';
+import { runCase, type CaseRunOptions } from './run-case.ts';
+
+/** Runs cases one after another (each guest has up to 8 vCPUs on a 2-core host), printing each verdict as it lands. */
+export async function runCases(cases: CaseSpec[], options: CaseRunOptions, print: (line: string) => void = console.log): Promise<Verdict[]> {
+  await mkdir(options.logDir, { recursive: true });
+  const verdicts: Verdict[] = [];
+  for (const spec of cases) {
+    const verdict = await runCase(spec, options);
+    formatVerdict(verdict).forEach((line) => print(line));
+    verdicts.push(verdict);
+  }
+  return verdicts;
+}
