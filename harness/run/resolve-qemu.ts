@@ -18,6 +18,6 @@ export async function resolveQemu(choice: QemuChoice): Promise<QemuUnderTest> {
     return { binary, label: binary, firmwareDirs: FIRMWARE_DIRS };
   }
   const { manifest } = await ensureQemu(choice);
-  const label = manifest.patched ? `patched:${basename(manifest.seriesPath ?? 'series')}` : 'baseline';
+  const label = manifest.patched ? `patched-${basename(manifest.seriesPath ?? 'series')}` : 'baseline';
   return { binary: manifest.binary, label, firmwareDirs: manifest.firmwareDirs };
 }

@@ -51,7 +51,7 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
 
   if (spec.nodes.some((n) => n.memmapType !== undefined)) {
     const support = await memmapSupport(options.qemu.binary, options.qemu.firmwareDirs);
-    if (support.verdict === 'not-supported') return verdict({ status: 'unsupported', reason: `patch not applied: ${support.detail}`, findings: [] });
+    if (support.verdict === 'not-supported') return verdict({ status: 'unsupported', reason: support.detail, findings: [] });
     if (support.verdict === 'undetermined') return verdict({ status: 'error', reason: `cannot tell whether QEMU supports memmap-type: ${support.detail}`, findings: [] });
   }
 

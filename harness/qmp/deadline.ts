@@ -1,0 +1,53 @@
+import { HarnessError } from '../util/errors.ts';
+
+/*
+ * Every wait in the harness is bounded; these helpers keep the timer
+ * bookkeeping (clear on settle, unref so a stray timer never holds the
+ * process open) in one place.
+ */
+
+/** Checks a caller-supplied timeout: a positive, finite number of milliseconds. */
+export function checkTimeout(ms: number, what: string): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
+    throw new HarnessError(`${what} must be a positive number of milliseconds, got ${String(ms)}`);
+  }
+  return ms;
+}
+
+/** Settles like `promise`, or rejects with `onTimeout()` after `ms`; the timer is cleared either way. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Resolves after `ms`, or early (without error) when `signal` aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Milliseconds left until `deadline` (a Date.now() value), never negative. */
+export function remaining(deadline: number): number {
+  return Math.max(0, deadline - Date.now());
+}

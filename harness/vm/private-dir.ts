@@ -1,0 +1,31 @@
+import { rmSync } from 'node:fs';
+import { dir } from 'tmp-promise';
+
+/** A 0700 temporary directory for one VM's sockets; removed by `remove()` on every exit path. */
+export interface PrivateDir {
+  /** The directory's path. */
+  readonly path: string;
+  /** Removes it and everything in it; idempotent. */
+  remove(): Promise<void>;
+  /** Synchronous removal, for signal and exit handlers. */
+  removeNow(): void;
+}
+
+/** Creates a private directory under `root` (default: the OS temp directory). */
+export async function createPrivateDir(root?: string): Promise<PrivateDir> {
+  const created = await dir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-vm-', ...(root === undefined ? {} : { tmpdir: root }) });
+  let removed = false;
+  return {
+    path: created.path,
+    async remove() {
+      if (removed) return;
+      removed = true;
+      await created.cleanup();
+    },
+    removeNow() {
+      if (removed) return;
+      removed = true;
+      rmSync(created.path, { recursive: true, force: true });
+    },
+  };
+}

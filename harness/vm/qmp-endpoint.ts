@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { IothreadWaker } from '../qmp/iothread-waker.ts';
+import { remaining } from '../qmp/deadline.ts';
+import type { QmpTransport } from '../qmp/transport.ts';
+import { UnixListener, UnixSocketTransport } from '../qmp/unix-transport.ts';
+import { connectWebSocket } from '../qmp/websocket-transport.ts';
+import { findFreeLoopbackPort } from './free-port.ts';
+
+/** Which QMP transport a VM is driven over. */
+export type QmpTransportKind = 'unix' | 'websocket';
+
+/** QEMU's side (arguments) and the harness's side (connect) of one VM's QMP channel. */
+export interface QmpEndpoint {
+  /** `-chardev … -mon …` arguments to append to QEMU's command line. */
+  readonly args: readonly string[];
+  /** Waits until the channel is open; `signal` aborts (QEMU exited) with its reason. */
+  connect(timeoutMs: number, signal: AbortSignal): Promise<QmpTransport>;
+  /** Releases listeners that were never connected; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options for prepareQmpEndpoint. */
+export interface QmpEndpointOptions {
+  /** The VM's private 0700 directory, for socket files. */
+  dir: string;
+  /** For `websocket`: add the monitor I/O-thread waker (see IothreadWaker); default true. */
+  websocketWaker?: boolean;
+}
+
+/** Prepares the listener or port for `kind` before QEMU starts. */
+export async function prepareQmpEndpoint(kind: QmpTransportKind, options: QmpEndpointOptions): Promise<QmpEndpoint> {
+  if (kind === 'unix') return unixEndpoint(join(options.dir, 'qmp.sock'));
+  return websocketEndpoint(options.websocketWaker === false ? undefined : join(options.dir, 'qmp-wake.sock'));
+}
+
+/** The harness listens; QEMU connects as a client, so nobody races for the path. */
+async function unixEndpoint(path: string): Promise<QmpEndpoint> {
+  const listener = await UnixListener.listen(path);
+  return {
+    args: ['-chardev', `socket,id=qmp,path=${optionValue(path)},server=off`, '-mon', 'chardev=qmp,mode=control'],
+    async connect(timeoutMs, signal) {
+      return new UnixSocketTransport(await listener.accept(timeoutMs, signal), path);
+    },
+    close: () => listener.close(),
+  };
+}
+
+/** QEMU listens on a loopback port we picked; the waker monitor, if any, connects to us like the unix one. */
+async function websocketEndpoint(wakePath: string | undefined): Promise<QmpEndpoint> {
+  const port = await findFreeLoopbackPort();
+  const wakeListener = wakePath === undefined ? undefined : await UnixListener.listen(wakePath);
+  const args = ['-chardev', `socket,id=qmp,host=127.0.0.1,port=${port},server=on,wait=off,websocket=on`, '-mon', 'chardev=qmp,mode=control'];
+  if (wakePath !== undefined) args.push('-chardev', `socket,id=qmp-wake,path=${optionValue(wakePath)},server=off`, '-mon', 'chardev=qmp-wake,mode=control');
+  return {
+    args,
+    async connect(timeoutMs, signal) {
+      const deadline = Date.now() + timeoutMs;
+      const waker = wakeListener ? new IothreadWaker(await wakeListener.accept(timeoutMs, signal)) : undefined;
+      try {
+        return await connectWebSocket({ port, timeoutMs: Math.max(1, remaining(deadline)), signal, ...(waker ? { waker } : {}) });
+      } catch (error) {
+        waker?.close();
+        throw error;
+      }
+    },
+    close: async () => wakeListener?.close(),
+  };
+}
+
+/** QEMU's option parser ends a value at a comma; a literal comma is written twice. */
+function optionValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
