@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
@@ -11,6 +12,7 @@ import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import { cont } from '../qmp/queries.ts';
 import { statusOf, type Verdict } from '../report/verdict.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
+import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
 import { memmapSupport } from './probe-cache.ts';
 import { collectQmpFacts } from './qmp-facts.ts';
@@ -57,6 +59,8 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
 
   const image: GuestImage = { kernel: await ensureKernel(kernel), initrd: await ensureInitramfs(kernel), firmware: await ensureFirmware(firmware) };
   const run = await tmpDir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-harness-run-' });
+  // The run directory (OVMF vars copy, file backends) goes on Ctrl-C too, like the VM's own.
+  const unregister = registerVm({ killNow: () => {}, removeNow: () => rmSync(run.path, { recursive: true, force: true }) });
   try {
     const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs))];
     const outcome = await bootAndObserve(options, args, serialLog, needsGuestProbe(expect));
@@ -67,6 +71,7 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
     return verdict({ status: statusOf(findings), findings, ...observed });
   } finally {
     await run.cleanup();
+    unregister();
   }
 }
 

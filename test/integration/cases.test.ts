@@ -1,0 +1,93 @@
+import { execa } from 'execa';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../harness/build/config.ts';
+import { loadCase } from '../../harness/case/load.ts';
+import type { CaseSpec } from '../../harness/case/types.ts';
+import { formatVerdict } from '../../harness/report/console.ts';
+import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
+import { testbed } from './testbed.ts';
+
+// The seed's three cases end to end: real QEMU (patched and baseline), real
+// Debian kernel, real firmware, QMP and serial, as a patch author runs them.
+const seed = (name: string) => loadCase(join(REPO_ROOT, 'cases', `${name}.json`));
+let logDir: string;
+let v5: QemuUnderTest;
+let baseline: QemuUnderTest;
+
+beforeAll(async () => {
+  const bed = testbed();
+  logDir = await mkdtemp(join(tmpdir(), 'memmap-harness-cases-'));
+  v5 = { binary: bed.qemuV5, label: 'v5', firmwareDirs: bed.firmwareDirs };
+  baseline = { binary: bed.qemuBaseline, label: 'baseline', firmwareDirs: bed.firmwareDirs };
+});
+
+afterAll(async () => {
+  await rm(logDir, { recursive: true, force: true });
+});
+
+describe('the seed cases on the patched build (v5 series, OVMF sid)', () => {
+  for (const name of ['seed-spm', 'seed-reserved', 'seed-normal']) {
+    it(`${name} passes`, async () => {
+      const verdict = await runCase(await seed(name), { qemu: v5, logDir });
+      expect(formatVerdict(verdict).join('\n')).toMatch(/^PASS/);
+      expect(verdict.status).toBe('pass');
+      expect(verdict.findings.length).toBeGreaterThanOrEqual(6);
+    });
+  }
+
+  it('seed-spm on SeaBIOS passes with the firmware variant: the soft reserved range is absent from E820, SRAT unchanged', async () => {
+    const verdict = await runCase(await seed('seed-spm'), { qemu: v5, logDir, firmware: 'seabios-bookworm', transport: 'websocket' });
+    expect(verdict.status).toBe('pass');
+    expect(verdict.firmwareVariant).toMatch(/SeaBIOS/);
+    expect(verdict.e820.some((e) => e.type === 0xefffffff)).toBe(false);
+    expect(verdict.srat.some((s) => s.node === 1 && s.start === 0x280000000n && s.end === 0x47fffffffn)).toBe(true);
+  });
+});
+
+describe('the baseline (same QEMU without the series)', () => {
+  it('reports spm and reserved as unsupported, not as failures', async () => {
+    for (const name of ['seed-spm', 'seed-reserved']) {
+      const verdict = await runCase(await seed(name), { qemu: baseline, logDir });
+      expect(verdict.status).toBe('unsupported');
+      expect(verdict.reason).toMatch(/patch not applied/);
+    }
+  });
+
+  it('reproduces the seed normal map: without memmap-type the series changes nothing', async () => {
+    const verdict = await runCase(await seed('seed-normal'), { qemu: baseline, logDir });
+    expect(verdict.status).toBe('pass');
+  });
+});
+
+describe('a deliberately wrong expectation', () => {
+  it('fails with a readable row diff and keeps the serial log', async () => {
+    const wrong: CaseSpec = structuredClone(await seed('seed-spm'));
+    wrong.name = 'seed-spm-wrong';
+    // Claim the spm node is reserved: the run must show a changed type, in human units.
+    wrong.expect.e820 = {
+      scope: 'above-4g',
+      lines: (wrong.expect.e820?.lines ?? []).map((l) => l.replace('soft reserved', 'reserved')),
+    };
+    const verdict = await runCase(wrong, { qemu: v5, logDir });
+    const text = formatVerdict(verdict).join('\n');
+    expect(verdict.status).toBe('fail');
+    expect(text).toContain('~ changed type   [0x0000000280000000-0x000000047fffffff]: expected reserved (type 2), got soft reserved (type 0xEFFFFFFF)');
+    expect(text).toContain('serial log: ');
+    expect(await readdir(logDir)).toContain('seed-spm-wrong@v5@ovmf-sid@bookworm-6.1.serial.log');
+  });
+});
+
+describe('nothing is left behind', () => {
+  it('no QEMU process of ours is still running', async () => {
+    const { stdout } = await execa('pgrep', ['-a', '-f', 'memmap-harness/qemu/'], { reject: false });
+    expect(stdout.split('\n').filter((l) => l.includes('qemu-system'))).toEqual([]);
+  });
+
+  it('no run or QMP temp dir is left', async () => {
+    const left = (await readdir(tmpdir())).filter((n) => n.startsWith('memmap-harness-run-') || n.startsWith('memmap-vm-'));
+    expect(left).toEqual([]);
+  });
+});
