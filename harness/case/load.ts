@@ -1,5 +1,5 @@
 import { readFile, readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
 import type { CaseSpec, Expectations } from './types.ts';
@@ -94,6 +94,3 @@ export function expectationsFor(spec: CaseSpec, firmware: string): { expect: Exp
 }
 
 /** The case's name as used in file names and reports. */
-export function caseFileName(spec: CaseSpec): string {
-  return basename(`${spec.name}.json`);
-}

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../harness/build/config.ts';
+import { expectationsFor, loadCases, validateCase } from '../../harness/case/load.ts';
+import { machineArgs } from '../../harness/case/qemu-args.ts';
+import { loadCaseSet } from '../../harness/case/sets.ts';
+
+const casesDir = join(REPO_ROOT, 'cases');
+
+describe('case files', () => {
+  it('every case in cases/ is valid, and the default set names existing cases', async () => {
+    const all = await loadCases(casesDir);
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    const defaults = await loadCases(casesDir, await loadCaseSet(casesDir, 'default'));
+    expect(defaults.map((c) => c.name)).toEqual(['seed-spm', 'seed-reserved', 'seed-normal']);
+  });
+
+  it('turns the seed spm case into the cover letter command line, as an argument array', async () => {
+    const [spm] = await loadCases(casesDir, ['seed-spm']);
+    expect(machineArgs(spm!, '/run/dir')).toEqual([
+      '-machine', 'q35', '-accel', 'tcg', '-m', '16G', '-smp', '8',
+      '-object', 'memory-backend-ram,id=m0,size=8G', '-numa', 'node,nodeid=0,cpus=0-3,memdev=m0',
+      '-object', 'memory-backend-memfd,id=m1,size=8G', '-numa', 'node,nodeid=1,cpus=4-7,memdev=m1,memmap-type=spm',
+    ]);
+  });
+
+  it('puts a file backend in the run directory', async () => {
+    const [spm] = await loadCases(casesDir, ['seed-spm']);
+    const file = structuredClone(spm!);
+    file.nodes[1]!.backend = 'file';
+    expect(machineArgs(file, '/run/dir')).toContain('memory-backend-file,id=m1,size=8G,mem-path=/run/dir/m1.mem,share=on');
+  });
+
+  it('uses a firmware variant when the firmware has one, and says why', async () => {
+    const [spm] = await loadCases(casesDir, ['seed-spm']);
+    const seabios = expectationsFor(spm!, 'seabios-bookworm');
+    expect(seabios.variantReason).toMatch(/SeaBIOS copies only RAM and reserved entries/);
+    expect(seabios.expect.e820?.lines).toHaveLength(2);
+    expect(seabios.expect.srat).toEqual(spm!.expect.srat);
+    expect(expectationsFor(spm!, 'ovmf-sid').variantReason).toBeUndefined();
+  });
+});
+
+describe('validateCase: one line naming the bad field', () => {
+  const good = {
+    name: 'x', description: 'd', machine: 'q35', memory: '2G', smp: 2, firmware: 'seabios-bookworm', kernel: 'bookworm-6.1',
+    nodes: [{ id: 0, cpus: '0-1', backend: 'ram', size: '2G' }], expect: {},
+  };
+  const bad = (patch: Record<string, unknown>) => () => validateCase({ ...good, ...patch }, 'cases/x.json');
+
+  it('accepts a good case', () => {
+    expect(validateCase(good, 'cases/x.json').name).toBe('x');
+  });
+
+  it.each([
+    [{ machine: 'virt' }, /machine must be one of q35, pc/],
+    [{ memory: 'lots' }, /memory 'lots' is not a size/],
+    [{ nodes: [{ id: 0, cpus: '0-5', backend: 'ram', size: '2G' }] }, /nodes\[0\]\.cpus must be a vCPU range like 0-3 within smp 2/],
+    [{ nodes: [{ id: 0, cpus: '0,memdev=evil', backend: 'ram', size: '2G' }] }, /nodes\[0\]\.cpus/],
+    [{ nodes: [{ id: 0, cpus: '0-1', backend: 'ram', size: '1G' }] }, /sizes add up to 1073741824 bytes, not memory 2G/],
+    [{ nodes: [{ id: 0, cpus: '0-1', backend: 'ram', size: '2G', memmapType: 'bogus' }] }, /memmapType must be one of normal, spm, reserved/],
+    [{ name: 'Bad Name' }, /name must be lower-case/],
+  ])('rejects %j', (patch, message) => {
+    expect(bad(patch)).toThrow(message);
+  });
+});
