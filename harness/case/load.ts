@@ -92,5 +92,3 @@ export function expectationsFor(spec: CaseSpec, firmware: string): { expect: Exp
   if (!variant) return { expect: spec.expect };
   return { expect: { ...spec.expect, ...variant.expect }, variantReason: variant.reason };
 }
-
-/** The case's name as used in file names and reports. */

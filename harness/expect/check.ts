@@ -4,7 +4,7 @@ import { flattenIomem } from '../parse/iomem.ts';
 import { hex, humanSize, parseSize } from '../util/size.ts';
 import { e820Kind } from './e820-kind.ts';
 import type { Observations } from './observations.ts';
-import { diffRows, formatRowChanges, type Row } from './rows.ts';
+import { diffRows, formatRowChanges, type Row, type RowChange } from './rows.ts';
 
 /** The outcome of one expectation: which part of the case, whether it held, and the evidence when not. */
 export interface Finding {
@@ -13,6 +13,8 @@ export interface Finding {
   ok: boolean;
   /** Human-readable lines: a row diff, or expected vs actual. Empty when ok. */
   detail: string[];
+  /** The same row diff as data, for e820/srat row checks that failed: reports draw expected-vs-actual tables and maps from it. */
+  rows?: RowChange[];
 }
 
 const FOUR_GIB = 1n << 32n;
@@ -100,8 +102,8 @@ function rangeText(r: { start: bigint; end: bigint }): string {
   return `${hex(r.start)}-${hex(r.end)}`;
 }
 
-function rowFinding(aspect: Finding['aspect'], check: string, changes: ReturnType<typeof diffRows>): Finding {
-  return changes.length === 0 ? pass(aspect, check) : fail(aspect, check, formatRowChanges(changes));
+function rowFinding(aspect: Finding['aspect'], check: string, changes: RowChange[]): Finding {
+  return changes.length === 0 ? pass(aspect, check) : { ...fail(aspect, check, formatRowChanges(changes)), rows: changes };
 }
 
 function compareLists(aspect: Finding['aspect'], check: string, wanted: string[], actual: string[]): Finding {
