@@ -5,6 +5,7 @@ import { loadCaseSet } from '../../case/sets.ts';
 import { REPO_ROOT } from '../../build/config.ts';
 import { formatTally } from '../../report/console.ts';
 import { writeJsonReport } from '../../report/json.ts';
+import { writeReports } from '../../report/write-all.ts';
 import type { Verdict } from '../../report/verdict.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
@@ -73,10 +74,11 @@ export async function executeRun(options: RunArgs): Promise<number> {
     transport: options.transport,
     logDir: options.results,
   });
-  await writeJsonReport(join(options.results, 'report.json'), verdicts);
+  const reports = await writeReports(options.results, verdicts);
   if (options.json) await writeJsonReport(resolve(options.json), verdicts);
   console.log(formatTally(verdicts));
   console.log(`results: ${options.results}`);
+  console.log(`  ${[reports.json, reports.junit, reports.markdown].map((p) => p.slice(options.results.length + 1)).join(', ')}, ${reports.svg.length} SVG memory map(s) in svg/`);
   return exitStatus(verdicts);
 }
 
