@@ -1,4 +1,5 @@
 import { constants } from 'node:fs';
+import { join } from 'node:path';
 import { access } from 'node:fs/promises';
 import { QmpClient } from '../qmp/client.ts';
 import { checkTimeout, delay, remaining } from '../qmp/deadline.ts';
@@ -14,7 +15,7 @@ import { Vm } from './vm.ts';
 export interface LaunchOptions {
   /** The QEMU system binary, e.g. …/build/qemu-system-x86_64. */
   binary: string;
-  /** QEMU's arguments (machine, memory, NUMA, firmware, kernel…). launchVm adds -S, the QMP monitor and -serial stdio. */
+  /** QEMU's arguments (machine, memory, NUMA, firmware, kernel…). launchVm adds -S, the QMP monitor and the serial port. */
   args: readonly string[];
   /** QMP transport; default 'unix'. */
   qmp?: QmpTransportKind;
@@ -22,7 +23,7 @@ export interface LaunchOptions {
   timeoutMs?: number;
   /** Default bound for each QMP command; default 30 s. */
   commandTimeoutMs?: number;
-  /** Raw serial output is written here as it arrives (the file is truncated first). */
+  /** QEMU writes the raw serial output here (default: serial.log in the VM's private directory, removed with it). */
   logPath?: string;
   /** Parent of the VM's private temp directory; default the OS temp directory. */
   tmpRoot?: string;
@@ -34,7 +35,7 @@ export interface LaunchOptions {
 const CONFLICTING = new Set(['-serial', '-daemonize', '-nographic']);
 
 /**
- * Starts QEMU paused (-S) with a QMP monitor and the serial port on stdio,
+ * Starts QEMU paused (-S) with a QMP monitor and the serial port written to a file,
  * and returns once QMP is negotiated. A QEMU that exits or never opens QMP
  * becomes a VmStartError carrying QEMU's own error line; the process and the
  * temp directory are gone before the error is thrown.
@@ -50,8 +51,10 @@ export async function launchVm(options: LaunchOptions): Promise<Vm> {
   let unregister = (): void => {};
   try {
     endpoint = await prepareQmpEndpoint(kind, { dir: dir.path, websocketWaker: options.websocketWaker ?? true });
-    const argv = [...options.args, '-S', ...endpoint.args, '-serial', 'stdio'];
-    const spawned = await QemuProcess.spawn(options.binary, argv, options.logPath === undefined ? {} : { logPath: options.logPath });
+    const serialFile = options.logPath ?? join(dir.path, 'serial.log');
+    const serialArgs = ['-chardev', `file,id=serial0,path=${serialFile.replaceAll(',', ',,')}`, '-serial', 'chardev:serial0'];
+    const argv = [...options.args, '-S', ...endpoint.args, ...serialArgs];
+    const spawned = await QemuProcess.spawn(options.binary, argv, { serialFile });
     qemu = spawned;
     unregister = registerVm({ killNow: () => spawned.killNow(), removeNow: () => dir.removeNow() });
     const qmp = await openQmp(spawned, endpoint, kind, timeoutMs, options.commandTimeoutMs);
@@ -98,7 +101,7 @@ function checkArgs(options: LaunchOptions): void {
     throw new HarnessError('launchVm: args must be an array of strings (QEMU is run without a shell)');
   }
   const conflict = options.args.find((arg) => CONFLICTING.has(arg.replace(/^--/, '-')));
-  if (conflict) throw new HarnessError(`launchVm: args must not contain ${conflict}`, 'launchVm adds -serial stdio itself and needs QEMU in the foreground');
+  if (conflict) throw new HarnessError(`launchVm: args must not contain ${conflict}`, 'launchVm adds the serial port itself and needs QEMU in the foreground');
 }
 
 async function checkExecutable(binary: string): Promise<void> {

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { delay } from '../qmp/deadline.ts';
 import { VmError, VmExitedError } from './errors.ts';
+import { FileFollower } from './file-follower.ts';
 import { SerialConsole } from './serial-console.ts';
 import { TextTail } from './text-tail.ts';
 
@@ -19,15 +20,15 @@ export interface VmExit {
 
 /** Options for QemuProcess.spawn. */
 export interface SpawnOptions {
-  /** File for the raw serial output. */
-  logPath?: string;
+  /** The file QEMU writes the serial port to (`-chardev file`); followed into the SerialConsole. */
+  serialFile: string;
 }
 
 /**
- * One QEMU child process, run from an argument array (never a shell): serial
- * on stdout into a SerialConsole, stderr kept for error messages, and an
- * `exited` promise that settles once the process is gone and its pipes are
- * drained.
+ * One QEMU child process, run from an argument array (never a shell): the
+ * serial log file QEMU writes followed into a SerialConsole, stderr kept for
+ * error messages, and an `exited` promise that settles once the process is
+ * gone and the serial file is read to its end.
  */
 export class QemuProcess {
   /** Resolves with how QEMU ended. Never rejects. */
@@ -37,19 +38,22 @@ export class QemuProcess {
   private constructor(
     private readonly binary: string,
     private readonly child: ResultPromise<{ buffer: false; reject: false }>,
-    /** The serial console (QEMU's stdout). */
+    /** The serial console (the file QEMU writes, followed). */
     readonly serial: SerialConsole,
     /** QEMU's stderr. */
     readonly stderr: TextTail,
+    follower: FileFollower,
   ) {
-    child.stdout?.on('data', (chunk: Buffer) => serial.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.stdin?.on('error', () => {}); // writing to a QEMU that just exited is not an error worth a crash
-    this.exited = child.then(
-      (result) => this.ended({ exitCode: result.exitCode, signal: result.signal, stderr: stderr.all, ...spawnError(result) }),
+    const settled = child.then(
+      (result): VmExit => ({ exitCode: result.exitCode, signal: result.signal, stderr: stderr.all, ...spawnError(result) }),
       // reject: false means execa resolves even on failure; this is belt and braces.
-      (error: unknown) => this.ended({ exitCode: undefined, signal: undefined, stderr: stderr.all, spawnError: String(error) }),
+      (error: unknown): VmExit => ({ exitCode: undefined, signal: undefined, stderr: stderr.all, spawnError: String(error) }),
     );
+    this.exited = settled.then(async (exit) => {
+      await follower.stop();
+      return this.ended(exit);
+    });
   }
 
   /** Records the exit and fails console waits that can no longer be met. */
@@ -61,11 +65,15 @@ export class QemuProcess {
   }
 
   /** Starts `binary` with `argv`. */
-  static async spawn(binary: string, argv: readonly string[], options: SpawnOptions = {}): Promise<QemuProcess> {
+  static async spawn(binary: string, argv: readonly string[], options: SpawnOptions): Promise<QemuProcess> {
     const stderr = new TextTail();
-    const serial = await SerialConsole.create(options.logPath, () => stderr.lastLines(5));
+    // QEMU writes the raw log itself; the console only reads it.
+    const serial = await SerialConsole.create(undefined, () => stderr.lastLines(5));
+    const follower = FileFollower.start(options.serialFile, (chunk) => serial.push(chunk));
     const child = execa(binary, argv, {
-      stdin: 'pipe', // -serial stdio reads it; kept open so tests can type into the guest
+      // Unused pipes, not 'ignore': with both ignored, a SIGTERM to the harness
+      // left it running (measured; vm.test.ts pins the SIGTERM behaviour).
+      stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
       buffer: false,
@@ -73,7 +81,7 @@ export class QemuProcess {
       cleanup: true,
       forceKillAfterDelay: 2000,
     });
-    return new QemuProcess(binary, child, serial, stderr);
+    return new QemuProcess(binary, child, serial, stderr, follower);
   }
 
   /** The process id (undefined if spawning failed). */
@@ -84,11 +92,6 @@ export class QemuProcess {
   /** How it ended, once it has. */
   get exitInfo(): VmExit | undefined {
     return this.exit;
-  }
-
-  /** Sends text to the guest's serial port. */
-  writeSerial(text: string): void {
-    this.child.stdin?.write(text);
   }
 
   /** SIGKILL, synchronously; a no-op once exited. */

@@ -46,8 +46,17 @@ function onSignal(signal: NodeJS.Signals): void {
   killAllVmsNow();
   live.clear();
   uninstall();
-  // Re-raise so the default action (or whoever else listens) still happens.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  // Our listener suppressed the default action; restore it by re-raising, unless
+  // someone else handles the signal. execa's cleanup listens through signal-exit,
+  // which re-raises only when it is alone: count its listeners as absent, as
+  // signal-exit itself does for its older versions, or neither of us would act.
+  if (process.listenerCount(signal) - signalExitListeners() <= 0) process.kill(process.pid, signal);
+}
+
+/** How many per-signal listeners signal-exit (v4, used by execa) has installed. */
+function signalExitListeners(): number {
+  const emitter = (globalThis as Record<symbol, { count?: unknown } | undefined>)[Symbol.for('signal-exit emitter')];
+  return typeof emitter?.count === 'number' ? emitter.count : 0;
 }
 
 function onExit(): void {

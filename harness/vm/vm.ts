@@ -64,11 +64,6 @@ export class Vm implements AsyncDisposable {
     return this.serial.waitForAll(patterns, timeoutMs, options);
   }
 
-  /** Types text into the guest's serial port. */
-  writeSerial(text: string): void {
-    this.process.writeSerial(text);
-  }
-
   /** QMP `quit`, then SIGKILL if QEMU is still there after the grace period; always tears down. */
   async shutdown(options: ShutdownOptions = {}): Promise<VmExit> {
     const graceMs = options.graceMs ?? 10_000;
