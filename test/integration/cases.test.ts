@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,24 +7,34 @@ import { loadCase } from '../../harness/case/load.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { formatVerdict } from '../../harness/report/console.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
+import { childProcesses } from '../fixtures/qmp/qemu-env.ts';
 import { testbed } from './testbed.ts';
 
 // The seed's three cases end to end: real QEMU (patched and baseline), real
 // Debian kernel, real firmware, QMP and serial, as a patch author runs them.
 const seed = (name: string) => loadCase(join(REPO_ROOT, 'cases', `${name}.json`));
 let logDir: string;
+let tmpRoot: string;
+let savedTmpdir: string | undefined;
 let v5: QemuUnderTest;
 let baseline: QemuUnderTest;
 
 beforeAll(async () => {
   const bed = testbed();
   logDir = await mkdtemp(join(tmpdir(), 'memmap-harness-cases-'));
+  // Every temp dir the runs make goes here, so "nothing left behind" sees only ours.
+  tmpRoot = await mkdtemp(join(tmpdir(), 'memmap-harness-cases-tmp-'));
+  savedTmpdir = process.env.TMPDIR;
+  process.env.TMPDIR = tmpRoot;
   v5 = { binary: bed.qemuV5, label: 'v5', firmwareDirs: bed.firmwareDirs };
   baseline = { binary: bed.qemuBaseline, label: 'baseline', firmwareDirs: bed.firmwareDirs };
 });
 
 afterAll(async () => {
+  if (savedTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmpdir;
   await rm(logDir, { recursive: true, force: true });
+  await rm(tmpRoot, { recursive: true, force: true });
 });
 
 describe('the seed cases on the patched build (v5 series, OVMF sid)', () => {
@@ -81,13 +90,11 @@ describe('a deliberately wrong expectation', () => {
 });
 
 describe('nothing is left behind', () => {
-  it('no QEMU process of ours is still running', async () => {
-    const { stdout } = await execa('pgrep', ['-a', '-f', 'memmap-harness/qemu/'], { reject: false });
-    expect(stdout.split('\n').filter((l) => l.includes('qemu-system'))).toEqual([]);
+  it('no QEMU process of ours is still running', () => {
+    expect(childProcesses().filter((c) => c.comm.startsWith('qemu'))).toEqual([]);
   });
 
   it('no run or QMP temp dir is left', async () => {
-    const left = (await readdir(tmpdir())).filter((n) => n.startsWith('memmap-harness-run-') || n.startsWith('memmap-vm-'));
-    expect(left).toEqual([]);
+    expect(await readdir(tmpRoot)).toEqual([]);
   });
 });
