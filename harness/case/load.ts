@@ -2,7 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
-import type { CaseSpec, Expectations } from './types.ts';
+import { loadProfiles } from '../model/profiles.ts';
+import type { CaseNode, CaseSpec, Expectations } from './types.ts';
 
 /** A case file that is not valid JSON or not a valid case: names the file and the field. */
 export class CaseFileError extends HarnessError {}
@@ -60,13 +61,55 @@ export function validateCase(data: unknown, where: string): CaseSpec {
     if (!BACKENDS.includes(node.backend)) fail(`${at}.backend`, `must be one of ${BACKENDS.join(', ')}`);
     total += checkSize(node.size, `${at}.size`, fail);
     if (node.memmapType !== undefined && !MEMMAP_TYPES.includes(node.memmapType)) fail(`${at}.memmapType`, `must be one of ${MEMMAP_TYPES.join(', ')}`);
+    checkNodeExtras(node, at, typeof c.expect?.refusal === 'string', fail);
   });
   if ((c.nodes ?? []).length > 0 && total !== parseSize(c.memory as string)) fail('nodes', `sizes add up to ${total} bytes, not memory ${c.memory}`);
   if (typeof c.expect !== 'object' || c.expect === null) fail('expect', 'must be an object');
+  checkModelAndRefusal(c.expect as Expectations, fail);
+  if (c.profiles !== undefined) checkProfiles(c.profiles, fail);
   for (const [id, variant] of Object.entries(c.onFirmware ?? {})) {
     if (typeof variant.reason !== 'string' || variant.reason.length === 0) fail(`onFirmware.${id}.reason`, 'must say why this firmware differs');
   }
   return c as CaseSpec;
+}
+
+// Raw -numa parts for negative cases: one key=value token each, never a key the harness writes itself.
+const RAW_NUMA_OPTION = /^([a-z][a-z0-9-]*)=[a-z0-9-]+$/;
+const HARNESS_NUMA_KEYS = ['nodeid', 'cpus', 'memdev'];
+
+/** `memdev: false` (a memory-less node) and `rawNumaOptions` (negative cases only). */
+function checkNodeExtras(node: CaseNode, at: string, refusalCase: boolean, fail: (f: string, w: string) => never): void {
+  if (node.memdev !== undefined && node.memdev !== false) fail(`${at}.memdev`, 'can only be false (a node without memdev)');
+  // The size was checked before this runs.
+  if (node.memdev === false && parseSize(node.size) !== 0n) fail(`${at}.size`, 'must be "0" for a node without memdev');
+  if (node.rawNumaOptions === undefined) return;
+  if (!refusalCase) fail(`${at}.rawNumaOptions`, 'is only for negative cases (expect.refusal)');
+  if (!Array.isArray(node.rawNumaOptions)) fail(`${at}.rawNumaOptions`, 'must be a list of key=value strings');
+  for (const option of node.rawNumaOptions ?? []) {
+    const key = typeof option === 'string' ? RAW_NUMA_OPTION.exec(option)?.[1] : undefined;
+    if (key === undefined) fail(`${at}.rawNumaOptions`, `'${String(option)}' must be key=value of letters, digits and dashes`);
+    if (HARNESS_NUMA_KEYS.includes(key as string) || (key === 'memmap-type' && node.memmapType !== undefined)) fail(`${at}.rawNumaOptions`, `must not repeat ${key}, which the case states already`);
+  }
+}
+
+/** `expect.model` is a flag; `expect.refusal` a regular expression that compiles. */
+function checkModelAndRefusal(expect: Expectations, fail: (f: string, w: string) => never): void {
+  if (expect.model !== undefined && typeof expect.model !== 'boolean') fail('expect.model', 'must be true or false');
+  if (expect.refusal === undefined) return;
+  if (typeof expect.refusal !== 'string' || expect.refusal.length === 0) fail('expect.refusal', 'must be a regular expression string');
+  try {
+    new RegExp(expect.refusal);
+  } catch (error) {
+    fail('expect.refusal', `is not a regular expression: ${(error as Error).message}`);
+  }
+}
+
+function checkProfiles(profiles: unknown, fail: (f: string, w: string) => never): void {
+  const known = loadProfiles().map((p) => p.id);
+  if (!Array.isArray(profiles) || profiles.length === 0) fail('profiles', `must be a non-empty list of ${known.join(', ')}`);
+  for (const id of profiles as unknown[]) {
+    if (typeof id !== 'string' || !known.includes(id)) fail('profiles', `'${String(id)}' is not one of ${known.join(', ')}`);
+  }
 }
 
 function checkSize(value: unknown, field: string, fail: (f: string, w: string) => never): bigint {

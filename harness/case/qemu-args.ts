@@ -12,7 +12,7 @@ import type { CaseNode, CaseSpec } from './types.ts';
 export function machineArgs(spec: CaseSpec, runDir: string): string[] {
   const args = ['-machine', spec.machine, '-accel', 'tcg', '-m', toQemuSize(parseSize(spec.memory)), '-smp', String(spec.smp)];
   for (const node of spec.nodes) {
-    args.push('-object', backendOption(node, runDir));
+    if (node.memdev !== false) args.push('-object', backendOption(node, runDir));
     args.push('-numa', numaOption(node));
   }
   return args;
@@ -36,8 +36,11 @@ function backendOption(node: CaseNode, runDir: string): string {
 }
 
 function numaOption(node: CaseNode): string {
-  const parts = [`node`, `nodeid=${node.id}`, `cpus=${node.cpus}`, `memdev=${backendId(node)}`];
+  const parts = [`node`, `nodeid=${node.id}`, `cpus=${node.cpus}`];
+  if (node.memdev !== false) parts.push(`memdev=${backendId(node)}`);
   if (node.memmapType !== undefined) parts.push(`memmap-type=${node.memmapType}`);
+  // Negative cases only (the loader allows them only with expect.refusal): options QEMU must refuse.
+  parts.push(...(node.rawNumaOptions ?? []));
   return parts.join(',');
 }
 

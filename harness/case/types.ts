@@ -23,6 +23,14 @@ export interface CaseNode {
   size: string;
   /** Absent: the option is not given at all (QEMU's default). */
   memmapType?: MemmapType;
+  /** false: no `-object` and no `memdev=` for this node (a memory-less node; `size` must be "0"). Default true. */
+  memdev?: false;
+  /**
+   * Negative cases only (`expect.refusal` set): `key=value` parts appended to
+   * this node's `-numa` option as they are, e.g. `["memmap-type=bogus"]`.
+   * Letters, digits and dashes only, so nothing else can be smuggled in.
+   */
+  rawNumaOptions?: string[];
 }
 
 /** The guest's own view, read by the probe in the initramfs. */
@@ -45,6 +53,14 @@ export interface QmpExpectation {
 
 /** Everything a case checks; each part is optional. */
 export interface Expectations {
+  /**
+   * true: `e820`, `srat` and `refusal` come from the layout model
+   * (harness/model/) for the run's firmware and revision profile; any of
+   * them the case states explicitly wins.
+   */
+  model?: boolean;
+  /** QEMU must refuse to start, with an error matching this regular expression (JavaScript syntax). */
+  refusal?: string;
   /** E820 lines (`BIOS-e820: [mem …] type`); scope `above-4g` compares only ranges at or above 4 GiB. */
   e820?: { scope: 'all' | 'above-4g'; lines: string[] };
   /** SRAT memory affinity lines (`ACPI: SRAT: Node N PXM P [mem …]`), all of them, in order. */
@@ -74,4 +90,6 @@ export interface CaseSpec {
   expect: Expectations;
   /** Per firmware id: expectations that replace `expect`'s parts of the same name. */
   onFirmware?: Record<string, FirmwareVariant>;
+  /** Revision profiles (patches/memmap-type/profiles.json ids) the case is about; absent = every profile. */
+  profiles?: string[];
 }

@@ -8,7 +8,7 @@ import { diffRows, formatRowChanges, type Row, type RowChange } from './rows.ts'
 
 /** The outcome of one expectation: which part of the case, whether it held, and the evidence when not. */
 export interface Finding {
-  aspect: 'e820' | 'srat' | 'qmp' | 'guest';
+  aspect: 'e820' | 'srat' | 'qmp' | 'guest' | 'refusal';
   check: string;
   ok: boolean;
   /** Human-readable lines: a row diff, or expected vs actual. Empty when ok. */

@@ -2,10 +2,11 @@ import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
-import { expectationsFor } from '../case/load.ts';
 import { machineArgs } from '../case/qemu-args.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
+import { checkRefusal } from '../expect/refusal.ts';
+import { runExpectations } from '../model/index.ts';
 import type { QmpFacts } from '../expect/observations.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
@@ -43,6 +44,8 @@ export interface CaseRunOptions {
    * for the probe's end marker (the benchmark compares both).
    */
   earlyVerdict?: boolean;
+  /** Revision profile (patches/memmap-type/profiles.json id) for model cases; default from the QEMU's label. */
+  profile?: string;
 }
 
 const PROBE_DONE = /^==== memmap-harness: probe done ====$/;
@@ -54,12 +57,12 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
   const started = performance.now();
   const firmware = options.firmware ?? spec.firmware;
   const kernel = options.kernel ?? spec.kernel;
-  const { expect, variantReason } = expectationsFor(spec, firmware);
+  const { expect, variantReason } = runExpectations(spec, firmware, options.profile ?? options.qemu.label);
   const serialLog = join(options.logDir, `${spec.name}@${options.qemu.label}@${firmware}@${kernel}.serial.log`);
   const base = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: variantReason, e820: [], srat: [] };
   const verdict = (rest: Partial<Verdict> & Pick<Verdict, 'status' | 'findings'>): Verdict => ({ ...base, ...rest, durationMs: performance.now() - started });
 
-  if (spec.nodes.some((n) => n.memmapType !== undefined)) {
+  if (spec.nodes.some((n) => n.memmapType !== undefined || (n.rawNumaOptions ?? []).some((o) => o.startsWith('memmap-type=')))) {
     const support = await memmapSupport(options.qemu.binary, options.qemu.firmwareDirs);
     if (support.verdict === 'not-supported') return verdict({ status: 'unsupported', reason: support.detail, findings: [] });
     if (support.verdict === 'undetermined') return verdict({ status: 'error', reason: `cannot tell whether QEMU supports memmap-type: ${support.detail}`, findings: [] });
@@ -71,6 +74,11 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
   const unregister = registerVm({ killNow: () => {}, removeNow: () => rmSync(run.path, { recursive: true, force: true }) });
   try {
     const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs))];
+    if (expect.refusal !== undefined) {
+      const launch = () => launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath: serialLog, timeoutMs: 60_000 });
+      const finding = await checkRefusal(expect.refusal, launch);
+      return verdict({ status: statusOf([finding]), findings: [finding], serialLog });
+    }
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
     const outcome = await bootAndObserve(options, args, serialLog, waitForProbe);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));

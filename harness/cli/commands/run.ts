@@ -29,6 +29,8 @@ per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap
   --firmware ID      run on this firmware instead of each case's own (ovmf-sid, seabios-bookworm, …)
   --kernel ID        run on this kernel instead of each case's own (bookworm-6.1, trixie-6.12, sid-7.2)
   --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
+  --profile ID       revision the QEMU implements (v5, v6, baseline: patches/memmap-type/profiles.json);
+                     needed by layout-model cases with --qemu, implied by a build
   --json FILE        also write the JSON report there
   --results DIR      where serial logs and reports go (default results/<timestamp>)
   -h, --help         show this help
@@ -43,6 +45,7 @@ export interface RunArgs {
   firmware?: string;
   kernel?: string;
   transport: 'unix' | 'websocket';
+  profile?: string;
   json?: string;
   results: string;
 }
@@ -72,6 +75,7 @@ export async function executeRun(options: RunArgs): Promise<number> {
     firmware: options.firmware,
     kernel: options.kernel,
     transport: options.transport,
+    profile: options.profile,
     logDir: options.results,
   });
   const reports = await writeReports(options.results, verdicts);
@@ -104,6 +108,7 @@ export function parseRunArgs(args: string[]): RunArgs {
         firmware: { type: 'string' },
         kernel: { type: 'string' },
         transport: { type: 'string' },
+        profile: { type: 'string' },
         json: { type: 'string' },
         results: { type: 'string' },
       },
@@ -127,6 +132,7 @@ export function parseRunArgs(args: string[]): RunArgs {
     firmware: values.firmware,
     kernel: values.kernel,
     transport,
+    profile: values.profile,
     json: values.json,
     results: resolve(values.results ?? newResultsDir()),
   };

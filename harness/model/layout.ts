@@ -1,0 +1,56 @@
+/**
+ * The layout model: from a machine, its RAM, its NUMA nodes, the firmware and
+ * the patch revision, the BIOS-e820 and SRAT rows the guest prints, or the
+ * refusal QEMU answers with. Pure: no I/O.
+ */
+import { belowFourGSize, E820, FOUR_GIB, qemuE820 } from './qemu.ts';
+import { mergeAdjacent, type Span } from './ranges.ts';
+import { predictRefusal } from './refusals.ts';
+import { seabiosE820, type FirmwareMap } from './seabios.ts';
+import { sratRows } from './srat.ts';
+import type { E820Row, LayoutInput, LayoutPrediction, Prediction } from './types.ts';
+
+/** What QEMU and the guest will show for `input`. */
+export function predictLayout(input: LayoutInput): Prediction {
+  return predictRefusal(input) ?? predictTables(input);
+}
+
+function predictTables(input: LayoutInput): LayoutPrediction {
+  const below = belowFourGSize(input.machine, input.ramSize);
+  const qemu = qemuE820(input.nodes, input.ramSize, below);
+  const notes = [`${input.machine} with ${input.ramSize >> 20n} MiB RAM: 0x${below.toString(16)} bytes below 4 GiB, the rest from 4 GiB`];
+  const firmwareMap: FirmwareMap = input.firmware.kind === 'seabios' ? seabiosE820(qemu, input.machine) : ovmfAbove4g(qemu, input.firmware.passesSoftReserved);
+  if (!input.firmware.passesSoftReserved && qemu.some((e) => e.type === E820.SOFT_RESERVED)) {
+    notes.push(`${input.firmware.id} drops E820 type 0xEFFFFFFF: spm ranges are absent from the guest's table (SRAT still lists them)`);
+  }
+  const rows = mergeAdjacent(firmwareMap.spans).map(toRow);
+  const printsE820 = firmwareMap.usableRam;
+  if (!printsE820) notes.push('no usable RAM at all: the kernel cannot start and prints nothing');
+  const printsSrat = printsE820 && firmwareMap.acpiTables;
+  if (printsE820 && !printsSrat) notes.push('no RAM below 4 GiB for the firmware\'s ACPI tables: the guest sees no SRAT (and panics without RAM below 1 MiB)');
+  if (input.profile.reservedLeavesSrat && input.nodes.some((n) => n.memmapType === 'reserved')) notes.push(`${input.profile.label}: reserved nodes have no SRAT rows`);
+  return {
+    kind: 'layout',
+    e820: { scope: input.firmware.kind === 'seabios' ? 'all' : 'above-4g', rows: printsE820 ? rows : [] },
+    srat: printsSrat ? sratRows(input.nodes, input.smp, below, input.profile) : [],
+    printsE820,
+    printsSrat,
+    belowFourG: below,
+    notes,
+  };
+}
+
+/**
+ * OVMF: only the part at or above 4 GiB is modelled (the low 4 GiB are
+ * OVMF's own). There it passes QEMU's RAM and reserved entries through, and
+ * spm entries when it knows the type. It always has room for ACPI tables.
+ */
+function ovmfAbove4g(qemu: readonly Span[], passesSoftReserved: boolean): FirmwareMap {
+  const kept = qemu.filter((e) => e.start >= FOUR_GIB && (e.type !== E820.SOFT_RESERVED || passesSoftReserved));
+  const sorted = [...kept].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  return { spans: sorted, acpiTables: true, usableRam: qemu.some((e) => e.type === E820.RAM) };
+}
+
+function toRow(span: Span): E820Row {
+  return { start: span.start, end: span.end - 1n, type: span.type };
+}

@@ -1,0 +1,250 @@
+import { describe, expect, it } from 'vitest';
+import { validateCase } from '../../harness/case/load.ts';
+import type { CaseNode, CaseSpec, MachineType } from '../../harness/case/types.ts';
+import { refusalFinding } from '../../harness/expect/refusal.ts';
+import {
+  belowFourGSize, caseAppliesTo, expectationsFromModel, getProfile, loadProfiles, predictCase, profileForQemuLabel, profileForSeries, runExpectations, type Prediction,
+} from '../../harness/model/index.ts';
+
+// The model's rules one at a time, on configurations small enough to read.
+// (test/unit/model.test.ts holds them against real boots.)
+const v5 = getProfile('v5');
+const v6 = getProfile('v6');
+const baseline = getProfile('baseline');
+
+function spec(machine: MachineType, memory: string, nodes: Partial<CaseNode>[], extra: Partial<CaseSpec> = {}): CaseSpec {
+  return {
+    name: 'rule', description: 'rule', machine, memory, smp: nodes.length, firmware: 'seabios-bookworm', kernel: 'bookworm-6.1',
+    nodes: nodes.map((n, id) => ({ id, cpus: String(id), backend: 'ram', size: '1G', ...n })),
+    expect: { model: true },
+    ...extra,
+  };
+}
+
+function layout(p: Prediction) {
+  if (p.kind !== 'layout') throw new Error(`expected a layout, got ${p.kind}: ${'reason' in p ? p.reason : ''}`);
+  return p;
+}
+
+const hexRows = (rows: { start: bigint; end: bigint; type: number }[]) => rows.map((r) => `${r.start.toString(16)}-${r.end.toString(16)} ${r.type.toString(16)}`);
+
+describe('the below-4G split', () => {
+  it.each([
+    ['pc', 0xd0000000n, 0xd0000000n], // fits under 3.5 GiB: all low
+    ['pc', 0xdff00000n, 0xdff00000n],
+    ['pc', 0xe0000000n, 0xc0000000n], // 3.5 GiB moves the split to 3 GiB
+    ['pc', 16n << 30n, 0xc0000000n],
+    ['q35', 0xa0000000n, 0xa0000000n],
+    ['q35', 0xaff00000n, 0xaff00000n],
+    ['q35', 0xb0000000n, 0x80000000n], // MMCONFIG at 0xb0000000: 2 GiB low
+    ['q35', 16n << 30n, 0x80000000n],
+  ] as const)('%s with 0x%s bytes', (machine, ram, below) => {
+    expect(belowFourGSize(machine, ram)).toBe(below);
+  });
+});
+
+describe('E820 under SeaBIOS', () => {
+  it('q35, one normal node: the BIOS areas, the high tables, MMCONFIG, RCBA, the ROM and the HT hole', () => {
+    const p = layout(predictCase(spec('q35', '4G', [{ size: '4G' }]), 'seabios-bookworm', v5));
+    expect(hexRows(p.e820.rows)).toEqual([
+      '0-9fbff 1', '9fc00-9ffff 2', 'f0000-fffff 2', '100000-7ffdffff 1', '7ffe0000-7fffffff 2',
+      'b0000000-bfffffff 2', 'fed1c000-fed1ffff 2', 'fffc0000-ffffffff 2', '100000000-17fffffff 1', 'fd00000000-ffffffffff 2',
+    ]);
+  });
+
+  it('drops spm, keeps reserved, and merges the tables\' reservation into an adjacent reserved node', () => {
+    const p = layout(predictCase(spec('q35', '4G', [{ size: '1G' }, { size: '512M', memmapType: 'reserved' }, { size: '512M', memmapType: 'spm' }, { size: '2G' }]), 'seabios-bookworm', v5));
+    expect(hexRows(p.e820.rows).slice(3, 5)).toEqual(['100000-3ffdffff 1', '3ffe0000-5fffffff 2']);
+    expect(p.e820.rows.some((r) => r.start === 0x60000000n)).toBe(false);
+    expect(p.notes.join(' ')).toMatch(/drops E820 type 0xEFFFFFFF/);
+  });
+
+  it('without RAM below 4 GiB there are no ACPI tables, so no SRAT', () => {
+    const p = layout(predictCase(spec('q35', '4G', [{ size: '2G', memmapType: 'reserved' }, { size: '2G' }]), 'seabios-bookworm', v5));
+    expect(p.printsE820).toBe(true);
+    expect(p.printsSrat).toBe(false);
+    expect(p.srat).toEqual([]);
+  });
+
+  it('without usable RAM at all the guest prints nothing', () => {
+    const p = layout(predictCase(spec('pc', '2G', [{ memmapType: 'spm' }, { memmapType: 'reserved' }]), 'seabios-bookworm', v5));
+    expect(p.printsE820).toBe(false);
+    expect(p.e820.rows).toEqual([]);
+  });
+});
+
+describe('E820 under OVMF: the rows at or above 4 GiB', () => {
+  it('sid\'s OVMF passes spm; trixie\'s drops it', () => {
+    const s = spec('q35', '6G', [{ size: '3G' }, { size: '1G', memmapType: 'spm' }, { size: '2G' }]);
+    const sid = layout(predictCase(s, 'ovmf-sid', v5));
+    expect(sid.e820.scope).toBe('above-4g');
+    expect(hexRows(sid.e820.rows)).toEqual(['100000000-13fffffff 1', '140000000-17fffffff efffffff', '180000000-1ffffffff 1', 'fd00000000-ffffffffff 2']);
+    const trixie = layout(predictCase(s, 'ovmf-trixie', v5));
+    expect(hexRows(trixie.e820.rows)).toEqual(['100000000-13fffffff 1', '180000000-1ffffffff 1', 'fd00000000-ffffffffff 2']);
+  });
+});
+
+describe('SRAT', () => {
+  const twoNodes = spec('pc', '6G', [{ size: '4G' }, { size: '2G', memmapType: 'reserved' }]);
+
+  it('cuts out 640 KiB-1 MiB and the PCI hole; v5 keeps the reserved node', () => {
+    const p = layout(predictCase(twoNodes, 'seabios-bookworm', v5));
+    expect(p.srat.map((r) => `${r.node}/${r.pxm} ${r.start.toString(16)}-${r.end.toString(16)}`)).toEqual([
+      '0/0 0-9ffff', '0/0 100000-bfffffff', '0/0 100000000-13fffffff', '1/1 140000000-1bfffffff',
+    ]);
+  });
+
+  it('v6 leaves the reserved node out and keeps the layout of the others', () => {
+    const p = layout(predictCase(twoNodes, 'seabios-bookworm', v6));
+    expect(p.srat.map((r) => r.pxm)).toEqual([0, 0, 0]);
+    const later = spec('q35', '3G', [{ memmapType: 'reserved' }, { size: '2G' }]);
+    expect(layout(predictCase(later, 'seabios-bookworm', v6)).srat.map((r) => `${r.start.toString(16)}-${r.end.toString(16)}`)).toEqual(['40000000-7fffffff', '100000000-13fffffff']);
+  });
+
+  it('numbers Linux nodes in the order the CPUs name their PXMs', () => {
+    const swapped = spec('q35', '2G', [{ cpus: '1' }, { cpus: '0' }]);
+    expect(layout(predictCase(swapped, 'seabios-bookworm', v5)).srat.map((r) => `${r.node}/${r.pxm}`)).toEqual(['1/0', '1/0', '0/1']);
+  });
+
+  it('a node without memdev owns no RAM and gets no row (v5 accepts memmap-type on it)', () => {
+    const p = layout(predictCase(spec('q35', '2G', [{ size: '2G' }, { size: '0', memdev: false, memmapType: 'spm' }]), 'seabios-bookworm', v5));
+    expect(p.srat.map((r) => r.pxm)).toEqual([0, 0]);
+  });
+});
+
+describe('refusals, in the order QEMU finds them', () => {
+  const refusal = (p: Prediction) => (p.kind === 'refusal' ? new RegExp(p.pattern) : undefined);
+
+  it('an unknown value comes before a straddling node', () => {
+    const s = spec('q35', '4G', [{ size: '1G' }, { size: '3G', memmapType: 'spm' }]);
+    s.nodes[0] = { ...s.nodes[0]!, rawNumaOptions: ['memmap-type=bogus'] };
+    s.expect = { refusal: 'x' };
+    const re = refusal(predictCase(s, 'seabios-bookworm', v5));
+    expect("qemu-system-x86_64: -numa node,nodeid=0,cpus=0,memdev=m0,memmap-type=bogus: Parameter 'memmap-type' does not accept value 'bogus'").toMatch(re ?? /never/);
+  });
+
+  it('straddling: only non-normal nodes, named by id', () => {
+    expect(predictCase(spec('q35', '4G', [{ size: '1G' }, { size: '3G', memmapType: 'normal' }]), 'seabios-bookworm', v5).kind).toBe('layout');
+    const re = refusal(predictCase(spec('pc', '6G', [{ size: '2G' }, { size: '2G', memmapType: 'reserved' }, { size: '2G' }]), 'seabios-bookworm', v5));
+    expect('NUMA node 1 with memmap-type=reserved straddles the 4 GiB boundary: its RAM').toMatch(re ?? /never/);
+  });
+
+  it('a node that ends exactly at the split does not straddle', () => {
+    expect(predictCase(spec('q35', '4G', [{ size: '2G', memmapType: 'spm' }, { size: '2G' }]), 'seabios-bookworm', v5).kind).toBe('layout');
+  });
+
+  it('v6 requires memdev; v5 does not', () => {
+    const s = spec('q35', '2G', [{ size: '2G' }, { size: '0', memdev: false, memmapType: 'normal' }]);
+    expect('Parameter -numa node,memmap-type requires memdev').toMatch(refusal(predictCase(s, 'seabios-bookworm', v6)) ?? /never/);
+    expect(predictCase(s, 'seabios-bookworm', v5).kind).toBe('layout');
+  });
+
+  it('a vCPU in two nodes, and missing node ids', () => {
+    expect('CPU is already assigned to node-id: 0').toMatch(refusal(predictCase(spec('q35', '2G', [{ cpus: '0' }, { cpus: '0' }]), 'seabios-bookworm', v5)) ?? /never/);
+    const gap = spec('q35', '2G', [{}, {}]);
+    gap.nodes[1] = { ...gap.nodes[1]!, id: 2 };
+    expect('numa: Node ID missing: 1').toMatch(refusal(predictCase(gap, 'seabios-bookworm', v5)) ?? /never/);
+  });
+
+  it('the baseline knows no memmap-type at all: unsupported, even for normal', () => {
+    expect(predictCase(spec('q35', '2G', [{}, { memmapType: 'normal' }]), 'seabios-bookworm', baseline).kind).toBe('unsupported');
+    expect(predictCase(spec('q35', '2G', [{}, {}]), 'seabios-bookworm', baseline).kind).toBe('layout');
+  });
+});
+
+describe('expectations for a case', () => {
+  const s = spec('pc', '6G', [{ size: '4G' }, { size: '2G', memmapType: 'reserved' }]);
+
+  it('fill e820 and srat from the model, as kernel lines', () => {
+    const e = expectationsFromModel(s, 'seabios-bookworm', v6);
+    expect(e.e820?.scope).toBe('all');
+    expect(e.e820?.lines).toContain('BIOS-e820: [mem 0x0000000140000000-0x00000001bfffffff] reserved');
+    expect(e.srat).toEqual(['ACPI: SRAT: Node 0 PXM 0 [mem 0x00000000-0x0009ffff]', 'ACPI: SRAT: Node 0 PXM 0 [mem 0x00100000-0xbfffffff]', 'ACPI: SRAT: Node 0 PXM 0 [mem 0x100000000-0x13fffffff]']);
+  });
+
+  it('explicit rows win; without model: true nothing changes', () => {
+    const explicit = { ...s, expect: { model: true, srat: ['ACPI: SRAT: Node 0 PXM 0 [mem 0x00000000-0x0009ffff]'] } };
+    expect(expectationsFromModel(explicit, 'seabios-bookworm', v5).srat).toEqual(explicit.expect.srat);
+    const plain = { ...s, expect: {} };
+    expect(expectationsFromModel(plain, 'seabios-bookworm', v5)).toBe(plain.expect);
+  });
+
+  it('a predicted refusal leaves only the refusal to check', () => {
+    const straddle = spec('q35', '4G', [{ size: '1G' }, { size: '3G', memmapType: 'spm' }], { expect: { model: true, qmp: { memdevs: [] } } });
+    const e = expectationsFromModel(straddle, 'seabios-bookworm', v5);
+    expect(Object.keys(e).sort()).toEqual(['model', 'refusal']);
+  });
+
+  it('cases name the profiles they are about', () => {
+    expect(caseAppliesTo(s, 'v5')).toBe(true);
+    expect(caseAppliesTo({ ...s, profiles: ['v6'] }, 'v5')).toBe(false);
+  });
+});
+
+describe('revision profiles', () => {
+  it('are data: baseline, v5, v6+', () => {
+    expect(loadProfiles().map((p) => [p.id, p.memmapTypeSupported, p.memmapNeedsMemdev, p.reservedLeavesSrat])).toEqual([
+      ['baseline', false, false, false], ['v5', true, false, false], ['v6', true, true, true],
+    ]);
+    expect(v6.label).toBe('v6+');
+  });
+
+  it('map from build labels and series directories', () => {
+    expect(profileForQemuLabel('patched-v6')?.id).toBe('v6');
+    expect(profileForQemuLabel('baseline')?.id).toBe('baseline');
+    expect(profileForQemuLabel('v5')?.id).toBe('v5');
+    expect(profileForQemuLabel('/usr/bin/qemu-system-x86_64')).toBeUndefined();
+    expect(profileForSeries('/work/patches/memmap-type/v5/')?.id).toBe('v5');
+    expect(profileForSeries(null)?.id).toBe('baseline');
+  });
+});
+
+describe('case format: model, refusal, memdev, rawNumaOptions, profiles', () => {
+  const base = { name: 'x', description: 'x', machine: 'q35', memory: '2G', smp: 2, firmware: 'seabios-bookworm', kernel: 'bookworm-6.1' };
+  const nodes = (second: Record<string, unknown>) => [{ id: 0, cpus: '0', backend: 'ram', size: '1G' }, { id: 1, cpus: '1', backend: 'ram', size: '1G', ...second }];
+  const check = (data: Record<string, unknown>) => () => validateCase({ ...base, ...data }, 'test');
+
+  it('accepts a negative case with a raw memmap-type and a memory-less node', () => {
+    expect(check({ nodes: nodes({ rawNumaOptions: ['memmap-type=bogus'] }), expect: { refusal: 'bogus' }, profiles: ['v5', 'v6'] })).not.toThrow();
+    expect(check({ memory: '1G', nodes: nodes({ size: '0', memdev: false, memmapType: 'spm' }), expect: { refusal: 'requires memdev' } })).not.toThrow();
+  });
+
+  it.each([
+    [{ nodes: nodes({ rawNumaOptions: ['memmap-type=bogus'] }), expect: { model: true } }, /rawNumaOptions is only for negative cases/],
+    [{ nodes: nodes({ rawNumaOptions: ['memmap-type=a,mem=1G'] }), expect: { refusal: 'x' } }, /must be key=value of letters, digits and dashes/],
+    [{ nodes: nodes({ rawNumaOptions: ['memdev=m0'] }), expect: { refusal: 'x' } }, /must not repeat memdev/],
+    [{ nodes: nodes({ rawNumaOptions: ['memmap-type=spm'], memmapType: 'spm' }), expect: { refusal: 'x' } }, /must not repeat memmap-type/],
+    [{ nodes: nodes({ memdev: false }), expect: {} }, /must be "0" for a node without memdev/],
+    [{ nodes: nodes({ memdev: true }), expect: {} }, /memdev can only be false/],
+    [{ nodes: nodes({}), expect: { refusal: '(' } }, /expect.refusal is not a regular expression/],
+    [{ nodes: nodes({}), expect: { model: 'yes' } }, /expect.model must be true or false/],
+    [{ nodes: nodes({}), expect: {}, profiles: ['v7'] }, /profiles 'v7' is not one of baseline, v5, v6/],
+  ])('rejects %j', (data, message) => {
+    expect(check(data)).toThrow(message);
+  });
+});
+
+describe('refusal findings', () => {
+  it('pass on a matching message, fail on another or on a start', () => {
+    const said = { refused: true as const, qemuMessage: 'qemu-system-x86_64: Parameter -numa node,memmap-type requires memdev', stderr: '' };
+    expect(refusalFinding('requires memdev', said).ok).toBe(true);
+    const other = refusalFinding('straddles', said);
+    expect(other.ok).toBe(false);
+    expect(other.detail.join('\n')).toMatch(/another message[\s\S]*QEMU said: .*requires memdev/);
+    expect(refusalFinding('x', { refused: false }).detail).toEqual(['  QEMU started (the configuration was accepted)']);
+  });
+});
+
+describe('runExpectations: one call for runCase', () => {
+  const s = spec('q35', '4G', [{ size: '2G' }, { size: '2G', memmapType: 'reserved' }]);
+
+  it('resolves the profile from the build label and fills in the model', () => {
+    expect(runExpectations(s, 'seabios-bookworm', 'patched-v6').expect.srat).toHaveLength(2);
+    expect(runExpectations(s, 'seabios-bookworm', 'patched-v5').expect.srat).toHaveLength(3);
+  });
+
+  it('needs a known revision only when the case uses the model', () => {
+    expect(() => runExpectations(s, 'seabios-bookworm', '/opt/qemu/bin/qemu-system-x86_64')).toThrow(/needs the QEMU's revision/);
+    expect(runExpectations({ ...s, expect: {} }, 'seabios-bookworm', '/opt/qemu/bin/qemu-system-x86_64').expect).toEqual({});
+  });
+});
