@@ -1,5 +1,7 @@
 import type { Command } from '../command.ts';
 import { buildCommand } from './build.ts';
+import { cellCommand } from './cell.ts';
+import { matrixCommand } from './matrix.ts';
 import { probeCommand } from './probe.ts';
 import { imagesCommand } from './images.ts';
 import { parseCommand } from './parse.ts';
@@ -7,4 +9,4 @@ import { runCommand } from './run.ts';
 import { startCommand } from './start.ts';
 
 /** Every sub-command, in the order `--help` lists them. Each lives in its own file here. */
-export const commands: Command[] = [startCommand, runCommand, buildCommand, probeCommand, imagesCommand, parseCommand];
+export const commands: Command[] = [startCommand, runCommand, matrixCommand, cellCommand, buildCommand, probeCommand, imagesCommand, parseCommand];

@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { allCaseNames, executeMatrix, unavailableHere } from '../../matrix/execute.ts';
+import { planOneCell } from '../../matrix/expand.ts';
+import { loadMatrix } from '../../matrix/load.ts';
+import { AXES } from '../../matrix/types.ts';
+import { newResultsDir } from '../../run/results-dir.ts';
+import { HarnessError } from '../../util/errors.ts';
+import { wantsHelp, type Command } from '../command.ts';
+import { parseJobs } from './matrix.ts';
+
+const usage = `usage: memmap-harness cell NAME [--case NAME]... [--jobs N] [--source SPEC] [--results DIR]
+
+Runs one matrix cell by its name, exactly as the GitHub workflow's job of that
+name does: the same QEMU revision, machine, firmware, kernel, backend and QMP
+transport, the same cases and the same expectations. Copy the name of a red
+job and paste it here.
+
+  NAME            revision.machine.firmware.kernel.backend.transport,
+                  e.g. v5.q35.ovmf-sid.bookworm-6.1.memfd.unix
+  --case NAME     only this case (repeatable); default the cases the matrix gives the cell
+  --jobs N        guests at once (default: decided from cores and free memory)
+  --source SPEC   QEMU source (the workflow uses the upstream git tag; default Debian's 10.2.2)
+  --results DIR   where logs and reports go (default results/<timestamp>)
+  -h, --help      show this help`;
+
+export const cellCommand: Command = {
+  name: 'cell',
+  summary: 'run one matrix cell by its name (as CI names it)',
+  usage,
+  async run(args) {
+    if (wantsHelp(args)) {
+      console.log(usage);
+      return 0;
+    }
+    const options = parseCellArgs(args);
+    const def = await loadMatrix();
+    const all = await allCaseNames();
+    const planned = planOneCell(def, options.name, all);
+    const unknown = options.cases.filter((c) => !all.includes(c));
+    if (unknown.length > 0) throw new HarnessError(`cell: no case named ${unknown.join(', ')}`, `cases: ${all.join(', ')}`);
+    const cases = options.cases.length > 0 ? options.cases : planned.cases;
+    if (!planned.inMatrix) console.log(`note: ${planned.name} is not a cell of cases/matrix/matrix.json; running it with the expectations the matrix derives for it`);
+    const reason = AXES.map((axis) => unavailableHere(axis, planned.cell[axis])).find((r) => r !== undefined);
+    if (reason) throw new HarnessError(`cell ${planned.name}: ${reason}`);
+    return executeMatrix({ def, cells: [{ ...planned, cases }], unavailable: [], jobs: options.jobs, results: options.results, source: options.source, title: `memmap-harness cell ${planned.name}` });
+  },
+};
+
+function parseCellArgs(args: string[]): { name: string; cases: string[]; jobs?: number; source?: string; results: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { case: { type: 'string', multiple: true }, jobs: { type: 'string' }, source: { type: 'string' }, results: { type: 'string' } },
+    });
+  } catch (error) {
+    throw new HarnessError(`cell: ${(error as Error).message}`, "run 'memmap-harness cell --help'");
+  }
+  const [name, ...extra] = parsed.positionals;
+  if (!name || extra.length > 0) throw new HarnessError('cell: give exactly one cell name', 'e.g. memmap-harness cell v5.q35.ovmf-sid.bookworm-6.1.memfd.unix');
+  const { values } = parsed;
+  return {
+    name,
+    cases: values.case ?? [],
+    jobs: values.jobs === undefined ? undefined : parseJobs(values.jobs),
+    source: values.source,
+    results: resolve(values.results ?? newResultsDir()),
+  };
+}

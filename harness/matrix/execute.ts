@@ -1,0 +1,96 @@
+import { cpus, freemem, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../build/config.ts';
+import { loadCases } from '../case/load.ts';
+import type { CaseSpec } from '../case/types.ts';
+import { isFirmwareId, isKernelId } from '../image/index.ts';
+import { formatVerdict } from '../report/console.ts';
+import { parseSize } from '../util/size.ts';
+import type { PlannedCell, UnavailableCell } from './expand.ts';
+import { decideJobs } from './jobs.ts';
+import { createProgress, elapsed } from './progress.ts';
+import { writeMatrixReports, writeStepSummary } from './report.ts';
+import type { MatrixRow } from './row.ts';
+import { runMatrix } from './run.ts';
+import type { Axis, MatrixDefinition } from './types.ts';
+
+export const CASES_DIR = join(REPO_ROOT, 'cases');
+
+/** Names of every case file in cases/ (what a matrix's `"cases": "all"` means). */
+export async function allCaseNames(dir: string = CASES_DIR): Promise<string[]> {
+  return (await loadCases(dir)).map((c) => c.name);
+}
+
+/** Why an axis value cannot run on this checkout (an id the image builder does not know yet), else undefined. */
+export function unavailableHere(axis: Axis, value: string): string | undefined {
+  if (axis === 'kernel' && !isKernelId(value)) return `kernel '${value}' is not known to harness/image yet`;
+  if (axis === 'firmware' && !isFirmwareId(value)) return `firmware '${value}' is not known to harness/image yet`;
+  return undefined;
+}
+
+export interface ExecuteOptions {
+  def: MatrixDefinition;
+  cells: readonly PlannedCell[];
+  unavailable: readonly UnavailableCell[];
+  /** --jobs; default decided from cores and memory. */
+  jobs?: number;
+  results: string;
+  source?: string;
+  title?: string;
+  print?: (line: string) => void;
+  bootTimeoutMs?: number;
+}
+
+/** Runs the planned cells, prints what failed and where the reports are, and returns the exit status (0: every row as expected). */
+export async function executeMatrix(options: ExecuteOptions): Promise<number> {
+  const print = options.print ?? console.log;
+  const cases = await casesByName(options.cells);
+  const runs = options.cells.reduce((n, c) => n + c.cases.length, 0);
+  const guestBytes = [...cases.values()].reduce((max, c) => (parseSize(c.memory) > max ? parseSize(c.memory) : max), 0n);
+  const decision = decideJobs({ cpus: cpus().length, freeBytes: BigInt(freemem()), guestBytes, runs, requested: options.jobs, load: loadavg()[0] });
+  print(`matrix: ${options.cells.length} cell(s), ${runs} run(s)`);
+  for (const u of options.unavailable) print(`  not run here: ${u.name}: ${u.reason}`);
+  print(`jobs: ${decision.jobs} (${decision.why})`);
+  const progress = createProgress(runs);
+  const started = Date.now();
+  let rows: MatrixRow[];
+  try {
+    rows = await runMatrix({ def: options.def, cells: options.cells, cases, source: options.source, jobs: decision.jobs, resultsDir: options.results, progress, bootTimeoutMs: options.bootTimeoutMs });
+  } finally {
+    progress.stop();
+  }
+  const meta = { wallMs: Date.now() - started, jobs: decision.jobs, jobsWhy: decision.why, unavailable: [...options.unavailable], ...(options.title ? { title: options.title } : {}) };
+  printProblems(rows, print);
+  const paths = await writeMatrixReports(options.results, options.def, rows, meta);
+  if (await writeStepSummary(paths)) print('summary appended to $GITHUB_STEP_SUMMARY');
+  print(tally(rows, meta.wallMs));
+  print(`results: ${options.results} (summary: ${paths.matrixSummary})`);
+  return rows.every((r) => r.outcome === 'pass') ? 0 : 1;
+}
+
+async function casesByName(cells: readonly PlannedCell[]): Promise<Map<string, CaseSpec>> {
+  const names = [...new Set(cells.flatMap((c) => c.cases))];
+  const specs = names.length > 0 ? await loadCases(CASES_DIR, names) : [];
+  return new Map(specs.map((s) => [s.name, s]));
+}
+
+/** Every row that is not a pass, with its evidence; behaviour changes first and loudly. */
+function printProblems(rows: readonly MatrixRow[], print: (line: string) => void): void {
+  const changed = rows.filter((r) => r.outcome === 'changed');
+  if (changed.length > 0) {
+    print('');
+    print('!!!!!!!! BEHAVIOUR CHANGED: a firmware or kernel no longer does what cases/matrix/matrix.json says !!!!!!!!');
+    for (const r of changed) for (const c of r.changes) print(`  ${r.cell} ${r.case}: ${c}`);
+  }
+  for (const r of rows.filter((x) => x.outcome === 'fail' || x.outcome === 'error')) {
+    print('');
+    print(`${r.outcome.toUpperCase()} ${r.cell} ${r.case}${r.expected.summary.length ? `  (expected: ${r.expected.summary.join('; ')})` : ''}`);
+    formatVerdict(r.verdict).forEach((line) => print(`  ${line}`));
+  }
+}
+
+export function tally(rows: readonly MatrixRow[], wallMs: number): string {
+  const n = (o: MatrixRow['outcome']) => rows.filter((r) => r.outcome === o).length;
+  const cells = new Set(rows.map((r) => r.cell)).size;
+  return `${cells} cells, ${rows.length} runs: ${n('pass')} passed, ${n('fail')} failed, ${n('error')} errors, ${n('changed')} behaviour changes; wall time ${elapsed(wallMs)}`;
+}

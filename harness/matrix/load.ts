@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../build/config.ts';
+import { HarnessError } from '../util/errors.ts';
+import { parseSize } from '../util/size.ts';
+import { ambiguousValues, parseCellName, VALUE_PATTERN } from './name.ts';
+import { AXES, type Axis, type AxisSelection, type MatrixDefinition } from './types.ts';
+
+/** Where the matrix definition lives. */
+export const MATRIX_FILE = join(REPO_ROOT, 'cases', 'matrix', 'matrix.json');
+
+export class MatrixFileError extends HarnessError {}
+
+/** Values the harness itself knows for the axes it does not look up elsewhere. */
+const FIXED_VALUES: Partial<Record<Axis, readonly string[]>> = {
+  machine: ['q35', 'pc'],
+  backend: ['ram', 'memfd', 'file'],
+  transport: ['unix', 'websocket'],
+};
+
+/** Reads and validates cases/matrix/matrix.json (or another file of that shape). */
+export async function loadMatrix(path: string = MATRIX_FILE): Promise<MatrixDefinition> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new MatrixFileError(`${path}: ${(error as Error).message}`, 'fix the matrix file');
+  }
+  return validateMatrix(data, path);
+}
+
+/** Checks the definition's shape and cross-references; throws one error naming the first bad field. */
+export function validateMatrix(data: unknown, where: string): MatrixDefinition {
+  const fail = (field: string, what: string): never => {
+    throw new MatrixFileError(`${where}: ${field} ${what}`, 'see harness/matrix/types.ts for the format');
+  };
+  const m = data as MatrixDefinition;
+  if (typeof m !== 'object' || m === null) fail('the file', 'is not a JSON object');
+  checkAxes(m, fail);
+  if (m.cases !== 'all' && !isStringList(m.cases)) fail('cases', 'must be "all" or a list of case names');
+  if (!Array.isArray(m.include) || m.include.length === 0) fail('include', 'must be a non-empty list of groups');
+  m.include.forEach((g, i) => checkSelection(m, g, `include[${i}]`, fail));
+  if (!Array.isArray(m.exclude)) fail('exclude', 'must be a list of rules');
+  m.exclude.forEach((r, i) => {
+    checkSelection(m, r, `exclude[${i}]`, fail);
+    if (r.cases !== undefined && !isStringList(r.cases)) fail(`exclude[${i}].cases`, 'must be a list of case names');
+  });
+  for (const [name, subset] of Object.entries(m.subsets ?? {})) {
+    if (!isStringList(subset.cells)) fail(`subsets.${name}.cells`, 'must be a list of cell names');
+    for (const cell of subset.cells) {
+      try {
+        parseCellName(cell, m.axes);
+      } catch (error) {
+        fail(`subsets.${name}.cells`, (error as Error).message);
+      }
+    }
+  }
+  checkBehaviours(m, fail);
+  return m;
+}
+
+function checkAxes(m: MatrixDefinition, fail: (f: string, w: string) => never): void {
+  if (typeof m.axes !== 'object' || m.axes === null) fail('axes', 'must be an object');
+  for (const axis of AXES) {
+    const values = m.axes[axis];
+    if (!isStringList(values) || values.length === 0) fail(`axes.${axis}`, 'must be a non-empty list');
+    for (const v of values) if (!VALUE_PATTERN.test(v)) fail(`axes.${axis}`, `value '${v}' must be lower-case letters, digits, dots and dashes`);
+    const fixed = FIXED_VALUES[axis];
+    for (const v of values) if (fixed && !fixed.includes(v)) fail(`axes.${axis}`, `value '${v}' is not one of ${fixed.join(', ')}`);
+    const clash = ambiguousValues(values)[0];
+    if (clash) fail(`axes.${axis}`, `values '${clash[0]}' and '${clash[1]}' make cell names ambiguous`);
+  }
+  for (const key of Object.keys(m.axes)) if (!(AXES as readonly string[]).includes(key)) fail(`axes.${key}`, `is not an axis (${AXES.join(', ')})`);
+}
+
+function checkSelection(m: MatrixDefinition, s: AxisSelection & { why?: unknown }, at: string, fail: (f: string, w: string) => never): void {
+  if (typeof s.why !== 'string' || s.why.length === 0) fail(`${at}.why`, 'must say why');
+  for (const axis of AXES) {
+    const values = s[axis];
+    if (values === undefined) continue;
+    if (!isStringList(values)) fail(`${at}.${axis}`, 'must be a list');
+    for (const v of values) if (!m.axes[axis].includes(v)) fail(`${at}.${axis}`, `'${v}' is not a value of axis ${axis}`);
+  }
+}
+
+function checkBehaviours(m: MatrixDefinition, fail: (f: string, w: string) => never): void {
+  for (const r of m.axes.revision) {
+    const info = m.revisions?.[r];
+    if (!info || typeof info.reason !== 'string' || (info.series !== null && typeof info.series !== 'string')) fail(`revisions.${r}`, 'must give series (a directory or null) and a reason');
+  }
+  for (const machine of m.axes.machine) {
+    const info = m.machines?.[machine];
+    if (!info || typeof info.reason !== 'string') fail(`machines.${machine}`, 'must give splitAt, lowMemory and a reason');
+    try {
+      parseAddress(info.splitAt);
+      parseAddress(info.lowMemory);
+    } catch {
+      fail(`machines.${machine}`, 'splitAt and lowMemory must be sizes or 0x addresses');
+    }
+  }
+  for (const fw of m.axes.firmware) {
+    const info = m.firmware?.[fw];
+    for (const t of ['spm', 'reserved'] as const) {
+      if (typeof info?.passes?.[t] !== 'boolean' || typeof info.reason?.[t] !== 'string') fail(`firmware.${fw}`, `must say whether it passes ${t} through, and why`);
+    }
+  }
+  for (const k of m.axes.kernel) {
+    const info = m.kernels?.[k];
+    const view = info?.whenSpmReachesGuest;
+    const flags = ['iomemSoftReserved', 'firmwareMemmapSoftReserved', 'daxDevice', 'onlined'] as const;
+    if (!view || flags.some((f) => typeof view[f] !== 'boolean') || typeof info.reason !== 'string') fail(`kernels.${k}`, `must give whenSpmReachesGuest {${flags.join(', ')}} and a reason`);
+  }
+  if (typeof m.backends?.reason !== 'string') fail('backends.reason', 'must say why the backend does not change the expectations');
+  if (typeof m.transports?.reason !== 'string') fail('transports.reason', 'must say why the transport does not change the expectations');
+}
+
+/** `0x…` or a size like 3G. */
+export function parseAddress(text: string): bigint {
+  return /^0x[0-9a-f]+$/i.test(text) ? BigInt(text) : parseSize(text);
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}

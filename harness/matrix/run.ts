@@ -1,0 +1,145 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../build/config.ts';
+import { ensureQemu } from '../build/qemu.ts';
+import type { CaseSpec } from '../case/types.ts';
+import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
+import { parseSerialLog, type SerialLog } from '../parse/log.ts';
+import { statusOf, type Verdict } from '../report/verdict.ts';
+import { runCase, type QemuUnderTest } from '../run/run-case.ts';
+import { detectChanges } from './behaviour.ts';
+import { expectationFor, type CellExpectation } from './expect.ts';
+import type { PlannedCell } from './expand.ts';
+import { softReservedFindings } from './extra-checks.ts';
+import { runPool } from './pool.ts';
+import type { Progress } from './progress.ts';
+import { outcomeOf, outcomeReason, type MatrixRow } from './row.ts';
+import type { Cell, MatrixDefinition } from './types.ts';
+
+export interface MatrixRunOptions {
+  def: MatrixDefinition;
+  cells: readonly PlannedCell[];
+  /** Every case by name. */
+  cases: ReadonlyMap<string, CaseSpec>;
+  /** QEMU source spec for every build; default the builder's (Debian's 10.2.2). */
+  source?: string;
+  jobs: number;
+  /** Serial logs go to <resultsDir>/cells/<cell>/. */
+  resultsDir: string;
+  progress: Progress;
+  /** Per boot, from `cont` to the probe's end; default runCase's. */
+  bootTimeoutMs?: number;
+}
+
+/** A prerequisite per axis value: ready, or the reason every run needing it is an error. */
+type Prepared<T> = Map<string, { ok: T } | { error: string }>;
+
+/** One run of the matrix: builds and images first (one at a time), then the cell × case runs in parallel. */
+export async function runMatrix(options: MatrixRunOptions): Promise<MatrixRow[]> {
+  const qemus = await prepareBuilds(options);
+  const images = await prepareImages(options);
+  const runs = options.cells.flatMap((planned) => planned.cases.map((name) => ({ planned, name })));
+  return runPool(runs, options.jobs, async ({ planned, name }) => {
+    const label = `${planned.name} ${name}`;
+    options.progress.started(label);
+    const row = await runRow(options, planned, name, qemus, images);
+    options.progress.finished(label, row.outcome, row.verdict.durationMs / 1000);
+    return row;
+  });
+}
+
+/** Each revision's QEMU, built (or found in the cache) once, in order: builds use every core. */
+async function prepareBuilds(options: MatrixRunOptions): Promise<Prepared<QemuUnderTest>> {
+  const out: Prepared<QemuUnderTest> = new Map();
+  for (const revision of unique(options.cells.map((c) => c.cell.revision))) {
+    const series = options.def.revisions[revision]?.series ?? null;
+    try {
+      const { manifest, cacheHit } = await ensureQemu({ source: options.source, patches: series === null ? null : join(REPO_ROOT, series) });
+      out.set(revision, { ok: { binary: manifest.binary, label: revision, firmwareDirs: manifest.firmwareDirs } });
+      options.progress.note(`QEMU ${revision}: ${cacheHit ? 'cached' : 'built'} ${manifest.binary}`);
+    } catch (error) {
+      out.set(revision, { error: `building QEMU for ${revision} failed: ${oneLine(error)}` });
+      options.progress.note(`QEMU ${revision}: FAILED: ${oneLine(error)}`);
+    }
+  }
+  return out;
+}
+
+/** Kernels (with their probe initramfs) and firmware the cells use, fetched or built before any guest starts. */
+async function prepareImages(options: MatrixRunOptions): Promise<Prepared<true>> {
+  const out: Prepared<true> = new Map();
+  const attempt = async (key: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+      out.set(key, { ok: true });
+    } catch (error) {
+      out.set(key, { error: `${key.replace(':', ' ')}: ${oneLine(error)}` });
+      options.progress.note(`${key.replace(':', ' ')}: FAILED: ${oneLine(error)}`);
+    }
+  };
+  for (const kernel of unique(options.cells.map((c) => c.cell.kernel))) await attempt(`kernel:${kernel}`, async () => ensureInitramfs((await ensureKernel(kernel)).id));
+  for (const firmware of unique(options.cells.map((c) => c.cell.firmware))) await attempt(`firmware:${firmware}`, () => ensureFirmware(firmware));
+  options.progress.note(`images ready: ${[...out].filter(([, v]) => 'ok' in v).map(([k]) => k.split(':')[1]).join(', ')}`);
+  return out;
+}
+
+async function runRow(options: MatrixRunOptions, planned: PlannedCell, caseName: string, qemus: Prepared<QemuUnderTest>, images: Prepared<true>): Promise<MatrixRow> {
+  const { cell } = planned;
+  const spec = options.cases.get(caseName);
+  if (!spec) return errorRow(planned, caseName, `no case named '${caseName}' in cases/`);
+  const expectation = expectationFor(options.def, cell, spec);
+  const missing = [qemus.get(cell.revision), images.get(`kernel:${cell.kernel}`), images.get(`firmware:${cell.firmware}`)].find((p) => p !== undefined && 'error' in p);
+  const qemu = qemus.get(cell.revision);
+  if (missing && 'error' in missing) return finish(planned, expectation, errorVerdict(cell, spec, missing.error), undefined);
+  if (expectation.kind === 'underivable' || !qemu || !('ok' in qemu)) return finish(planned, expectation, errorVerdict(cell, spec, expectation.problem ?? 'no QEMU for this revision'), undefined);
+  const logDir = join(options.resultsDir, 'cells', planned.name);
+  await mkdir(logDir, { recursive: true });
+  let verdict: Verdict;
+  try {
+    verdict = await runCase(expectation.spec, { qemu: qemu.ok, firmware: cell.firmware, kernel: cell.kernel, transport: cell.transport as 'unix' | 'websocket', logDir, bootTimeoutMs: options.bootTimeoutMs });
+  } catch (error) {
+    // runCase turns QEMU and guest failures into verdicts; anything it throws is the harness's own trouble.
+    verdict = errorVerdict(cell, spec, `the harness failed: ${oneLine(error)}`);
+  }
+  const log = verdict.serialLog ? parseSerialLog(await readFile(verdict.serialLog, 'latin1').catch(() => '')) : undefined;
+  return finish(planned, expectation, verdict, log);
+}
+
+/** Adds the matrix's own checks and the behaviour-change detection to a verdict, and decides the outcome. */
+function finish(planned: PlannedCell, expectation: CellExpectation, verdict: Verdict, log: SerialLog | undefined): MatrixRow {
+  const extra = log && verdict.status !== 'error' && verdict.status !== 'unsupported' ? softReservedFindings(expectation.softReservedChecks, log) : [];
+  const findings = [...verdict.findings, ...extra];
+  const status = verdict.status === 'pass' || verdict.status === 'fail' ? statusOf(findings) : verdict.status;
+  const changes = log ? detectChanges(planned.cell, expectation, log) : [];
+  const checked = { ...verdict, findings, status };
+  const outcome = outcomeOf(expectation, checked, changes);
+  const reportStatus = outcome === 'changed' || (outcome === 'fail' && status !== 'fail') ? 'fail' : status;
+  const reason = outcomeReason(expectation, checked, changes);
+  return {
+    cell: planned.name,
+    axes: planned.cell,
+    case: expectation.spec.name,
+    outcome,
+    expected: { summary: expectation.summary, tags: expectation.tags, reasons: expectation.reasons },
+    changes,
+    verdict: { ...checked, status: reportStatus, ...(reason === undefined ? {} : { reason }), cell: planned.name },
+  };
+}
+
+function errorRow(planned: PlannedCell, caseName: string, reason: string): MatrixRow {
+  const verdict: Verdict = { name: caseName, status: 'error', reason, firmware: planned.cell.firmware, kernel: planned.cell.kernel, machine: planned.cell.machine, qemu: planned.cell.revision, findings: [], e820: [], srat: [], durationMs: 0 };
+  return { cell: planned.name, axes: planned.cell, case: caseName, outcome: 'error', expected: { summary: [], tags: [], reasons: [] }, changes: [], verdict: { ...verdict, cell: planned.name } };
+}
+
+function errorVerdict(cell: Cell, spec: CaseSpec, reason: string): Verdict {
+  return { name: spec.name, status: 'error', reason, firmware: cell.firmware, kernel: cell.kernel, machine: cell.machine, qemu: cell.revision, findings: [], e820: [], srat: [], durationMs: 0 };
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+function oneLine(error: unknown): string {
+  if (error instanceof Error && 'oneLine' in error && typeof error.oneLine === 'function') return String(error.oneLine());
+  return error instanceof Error ? error.message : String(error);
+}
