@@ -1,5 +1,7 @@
-// Guest images: Debian kernels, the probe initramfs and firmware, cached by exact version.
-export { ensureKernel, isKernelId, KERNEL_IDS, KERNELS, type KernelId, type KernelManifest, type KernelModule } from './kernel.ts';
+// Guest images: Debian kernels and our minimal ones, the probe initramfs and firmware, cached by exact version.
+export { ensureKernel, isKernelId, DEBIAN_KERNEL_IDS, KERNEL_IDS, KERNELS, type DebianKernelId, type KernelId, type KernelManifest, type KernelModule } from './kernel.ts';
+export { ensureMinimalKernel, isMinimalKernelId, KernelConfigError, MINIMAL_KERNEL_IDS, MINIMAL_KERNELS, type EnsureMinimalKernelOptions, type MinimalKernelBuild, type MinimalKernelId, type MinimalKernelManifest } from './minimal-kernel.ts';
+export { applyFragment, checkKernelConfig, describeMismatches, parseKernelConfig, type ConfigMismatch, type KernelConfig } from './kernel-config.ts';
 export { ensureFirmware, firmwareArgs, isFirmwareId, FIRMWARE_IDS, FIRMWARES, OPTION_ROM_DIR, type FirmwareId, type FirmwareManifest, type OvmfManifest, type SeabiosManifest } from './firmware.ts';
 export { ensureInitramfs, PROBE_INIT, BUSYBOX, type InitramfsManifest } from './initramfs.ts';
 export { ensureImage, imageName, parseImageName, type ImageManifest } from './image.ts';

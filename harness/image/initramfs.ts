@@ -41,8 +41,10 @@ export async function ensureInitramfs(kernelId: string): Promise<InitramfsManife
     throw new HarnessError(`${BUSYBOX} is missing`, 'install busybox-static (scripts/setup-debian.sh)');
   });
   const init = await readFile(PROBE_INIT);
+  // The kernel is part of the key: kernels without modules (minimal ones) would otherwise share one entry and its manifest.
   const inputs = {
     format: FORMAT,
+    kernel: { id: kernel.id, release: kernel.release },
     init: sha256(init),
     busybox: await sha256File(BUSYBOX),
     modules: await Promise.all(kernel.modules.map(async (m) => ({ name: m.name, sha256: await sha256File(m.path) }))),

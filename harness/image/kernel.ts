@@ -7,17 +7,21 @@ import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson } from '../util/hash.ts';
 import { extractDeb, fetchDeb, safeName, type PackageRef } from './deb.ts';
+import { ensureMinimalKernel, isMinimalKernelId, MINIMAL_KERNEL_IDS, type MinimalKernelId } from './minimal-kernel.ts';
 import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, PROBE_MODULES, runDepmod } from './modules.ts';
 import { resolveKernelPackages } from './resolve.ts';
 
-/** Guest kernels by id: Debian's current kernel of a suite, which must be of the named series. */
+/** Debian's kernels by id: the current kernel of a suite, which must be of the named series. */
 export const KERNELS = {
   'bookworm-6.1': { suite: 'bookworm', series: '6.1.' },
   'trixie-6.12': { suite: 'trixie', series: '6.12.' },
   'sid-7.2': { suite: 'sid', series: '7.2.' },
 } as const satisfies Record<string, { suite: AptSuite; series: string }>;
-export type KernelId = keyof typeof KERNELS;
-export const KERNEL_IDS = Object.keys(KERNELS) as KernelId[];
+export type DebianKernelId = keyof typeof KERNELS;
+export const DEBIAN_KERNEL_IDS = Object.keys(KERNELS) as DebianKernelId[];
+/** Every guest kernel: Debian's, then our own minimal ones (harness/image/minimal-kernel.ts). */
+export type KernelId = DebianKernelId | MinimalKernelId;
+export const KERNEL_IDS: KernelId[] = [...DEBIAN_KERNEL_IDS, ...MINIMAL_KERNEL_IDS];
 
 export interface KernelModule {
   name: string;
@@ -49,12 +53,25 @@ export interface KernelManifest {
 type StoredKernel = Omit<KernelManifest, 'dir'>;
 
 export function isKernelId(id: string): id is KernelId {
+  return isDebianKernelId(id) || isMinimalKernelId(id);
+}
+
+/**
+ * Fetches, unpacks and caches a kernel (vmlinuz + the probe's modules); a cache
+ * hit costs no download. A minimal kernel id builds that kernel the first time
+ * (minutes; progress on stderr) and has no modules.
+ */
+export async function ensureKernel(id: string): Promise<KernelManifest> {
+  if (isMinimalKernelId(id)) return (await ensureMinimalKernel(id)).manifest;
+  if (!isDebianKernelId(id)) throw new HarnessError(`unknown kernel '${id}'`, `use one of ${KERNEL_IDS.join(', ')}`);
+  return ensureDebianKernel(id);
+}
+
+function isDebianKernelId(id: string): id is DebianKernelId {
   return Object.hasOwn(KERNELS, id);
 }
 
-/** Fetches, unpacks and caches a kernel (vmlinuz + the probe's modules); a cache hit costs no download. */
-export async function ensureKernel(id: string): Promise<KernelManifest> {
-  if (!isKernelId(id)) throw new HarnessError(`unknown kernel '${id}'`, `use one of ${KERNEL_IDS.join(', ')}`);
+async function ensureDebianKernel(id: DebianKernelId): Promise<KernelManifest> {
   const { suite, series } = KERNELS[id];
   const resolved = await resolveKernelPackages(suite);
   if (!resolved.image.version.startsWith(series)) {
