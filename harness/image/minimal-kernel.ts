@@ -22,8 +22,8 @@ import { resolveVersion } from './resolve.ts';
 /**
  * Guest kernels of our own: `make tinyconfig` of a Debian `linux-source-*`
  * package plus a fragment from images/kernel/, everything built in. Under TCG
- * they boot the probe in a third of the time Debian's kernels take, because
- * they run almost no initcalls.
+ * they boot the probe in about half the time Debian's kernels take and print
+ * the E820/SRAT lines about 3 s sooner, because they run almost no initcalls.
  */
 export const MINIMAL_KERNELS = {
   'minimal-6.1': { suite: 'bookworm', source: 'linux-source-6.1', fragment: 'minimal-6.1.config' },
