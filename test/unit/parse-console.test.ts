@@ -1,24 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cleanText, normaliseConsole } from '../../harness/parse/console.ts';
 import { parseSerialLog, toJson } from '../../harness/parse/log.ts';
+import { fixture, captures, realLine } from './serial-fixtures.ts';
 
 /*
  * Inputs are the real serial captures in test/fixtures/serial (its README says
  * how each was made). Where a test needs a shape no capture has, it derives it
  * from a real capture by one stated transformation; no log text is made up.
  */
-const DIR = new URL('../fixtures/serial/', import.meta.url);
-const fixture = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
-const captures = (): string[] => readdirSync(DIR).filter((name) => name.endsWith('.log')).sort();
-/** A real line matching `pattern`, from the first capture that has it intact. */
-const realLine = (pattern: RegExp): string => {
-  for (const name of captures()) {
-    const hit = fixture(name).split('\r\n').find((line) => pattern.test(line));
-    if (hit !== undefined) return hit;
-  }
-  throw new Error(`no capture has a line matching ${pattern}`);
-};
 
 const SEABIOS_61 = 'bookworm-6.1-seabios-bookworm-q35-two-node.log';
 const OVMF_61 = 'bookworm-6.1-ovmf-sid-q35-two-node.log';

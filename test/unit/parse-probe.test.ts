@@ -1,13 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normaliseConsole } from '../../harness/parse/console.ts';
 import { flattenIomem, type IomemNode } from '../../harness/parse/iomem.ts';
 import { parseProbe } from '../../harness/parse/probe.ts';
+import { fixture, captures } from './serial-fixtures.ts';
 
 /* Real captures from test/fixtures/serial; derived inputs say what was changed. */
-const DIR = new URL('../fixtures/serial/', import.meta.url);
-const fixture = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
-const captures = (): string[] => readdirSync(DIR).filter((name) => name.endsWith('.log')).sort();
 const probeOf = (raw: string) => parseProbe(normaliseConsole(raw));
 
 const SEABIOS_61 = 'bookworm-6.1-seabios-bookworm-q35-two-node.log';

@@ -1,21 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normaliseConsole } from '../../harness/parse/console.ts';
 import { parseSrat } from '../../harness/parse/srat.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
+import { fixture, captures, realLine } from './serial-fixtures.ts';
 
 /* Real captures from test/fixtures/serial; derived inputs say what was changed. */
-const DIR = new URL('../fixtures/serial/', import.meta.url);
-const fixture = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
-const captures = (): string[] => readdirSync(DIR).filter((name) => name.endsWith('.log')).sort();
-/** A real line matching `pattern`, from the first capture that has it intact. */
-const realLine = (pattern: RegExp): string => {
-  for (const name of captures()) {
-    const hit = fixture(name).split('\r\n').find((line) => pattern.test(line));
-    if (hit !== undefined) return hit;
-  }
-  throw new Error(`no capture has a line matching ${pattern}`);
-};
 const srat = (text: string) => parseSrat(normaliseConsole(text));
 const memory = (text: string) => srat(text).memory.map(({ rawLine: _rawLine, ...row }) => row);
 
