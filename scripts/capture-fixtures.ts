@@ -14,9 +14,9 @@ import { ensureInitramfs } from '../harness/image/initramfs.ts';
 import { ensureKernel, type KernelId } from '../harness/image/kernel.ts';
 import { HarnessError } from '../harness/util/errors.ts';
 import { sha256 } from '../harness/util/hash.ts';
+import { ensureQemu } from '../harness/build/qemu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DEFAULT_QEMU = '/tmp/src/qemu-10.2.2/build/qemu-system-x86_64';
 const DEFAULT_OUT = join(ROOT, 'test', 'fixtures', 'serial');
 
 /** Node 1 of the seed layout (0x280000000-0x47fffffff) turned from RAM (1) into soft reserved (0xefffffff) by the guest kernel itself. */
@@ -75,7 +75,7 @@ const USAGE = `usage: npx tsx scripts/capture-fixtures.ts [--qemu PATH] [--out D
 Boots each capture (kernel, firmware, machine, topology) once with the probe
 initramfs and saves the raw serial output as <out>/<name>.log.
 
-  --qemu PATH        qemu-system-x86_64 to run (default ${DEFAULT_QEMU})
+  --qemu PATH        qemu-system-x86_64 to run (default: the cached unpatched build, built if missing)
   --out DIR          fixture directory (default test/fixtures/serial)
   --only NAME        capture only this fixture (file name, with or without .log); repeatable
   --timeout SECONDS  per boot (default 120)
@@ -86,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      qemu: { type: 'string', default: DEFAULT_QEMU },
+      qemu: { type: 'string' },
       out: { type: 'string', default: DEFAULT_OUT },
       only: { type: 'string', multiple: true },
       timeout: { type: 'string', default: '120' },
@@ -104,7 +104,8 @@ async function main(argv: string[]): Promise<number> {
   const unknown = only.filter((n) => !CAPTURES.some((c) => fixtureName(c) === n));
   if (unknown.length > 0) throw new HarnessError(`unknown fixture ${unknown.join(', ')}`, 'see --list');
   const selected = CAPTURES.filter((c) => only.length === 0 || only.includes(fixtureName(c)));
-  const qemu = { path: resolve(values.qemu), version: await qemuVersion(resolve(values.qemu)) };
+  const qemuPath = values.qemu ? resolve(values.qemu) : (await ensureQemu({ patches: null })).manifest.binary;
+  const qemu = { path: qemuPath, version: await qemuVersion(qemuPath) };
   const out = resolve(values.out);
   await mkdir(out, { recursive: true });
 
