@@ -9,19 +9,19 @@
  * key=, path= (the cache entry directory) and build-args= (the `memmap-harness
  * build` arguments for this revision) to $GITHUB_OUTPUT.
  *
- * The key is the same function of the same inputs as harness/build/qemu.ts's
- * ensureQemu (the integration test holds the two equal): source identity (a
- * git source costs one `git ls-remote`; a Debian one its cached tarball), the
- * series' hash, configure arguments, device config and builder version.
+ * The key is ensureQemu's own (buildKey in harness/build/qemu.ts): source
+ * identity (a git source costs one `git ls-remote`; a Debian one its cached
+ * tarball), the series' hash, configure arguments, device config and builder
+ * version.
  */
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUILDER_VERSION, CONFIGURE_ARGS, readDeviceConfig, REPO_ROOT } from '../harness/build/config.ts';
-import { qemuCacheKey } from '../harness/build/key.ts';
+import { readDeviceConfig, REPO_ROOT } from '../harness/build/config.ts';
+import { buildKey } from '../harness/build/qemu.ts';
 import { cacheArea } from '../harness/cache/dirs.ts';
 import { loadMatrix } from '../harness/matrix/load.ts';
-import { identityKey, resolveSource } from '../harness/source/fetch.ts';
+import { resolveSource } from '../harness/source/fetch.ts';
 import { loadSeries } from '../harness/source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../harness/source/spec.ts';
 
@@ -35,13 +35,7 @@ if (!info) {
 }
 const series = info.series === null ? null : await loadSeries(join(REPO_ROOT, info.series));
 const source = await resolveSource(parseSourceSpec(values.source ?? DEFAULT_SOURCE_SPEC), { log: (line) => console.error(line) });
-const key = qemuCacheKey({
-  source: identityKey(source.identity),
-  seriesHash: series?.hash ?? null,
-  configureArgs: CONFIGURE_ARGS,
-  deviceConfig: await readDeviceConfig(),
-  builderVersion: BUILDER_VERSION,
-});
+const key = buildKey(source, series, await readDeviceConfig());
 const result = { key, path: join(cacheArea('qemu'), key), buildArgs: info.series === null ? '--no-patches' : `--patches ${info.series}` };
 console.log(JSON.stringify(result));
 if (process.env.GITHUB_OUTPUT) {

@@ -65,6 +65,17 @@ export function seriesPathFor(patches: string | null | undefined): string | null
   return patches === undefined ? DEFAULT_SERIES_DIR : patches;
 }
 
+/** The cache key of a build: source identity, series, configure arguments, device config and builder version. */
+export function buildKey(source: Awaited<ReturnType<typeof resolveSource>>, series: Series | null, deviceConfig: string): string {
+  return qemuCacheKey({
+    source: identityKey(source.identity),
+    seriesHash: series?.hash ?? null,
+    configureArgs: CONFIGURE_ARGS,
+    deviceConfig,
+    builderVersion: BUILDER_VERSION,
+  });
+}
+
 /**
  * The QEMU binary for (source, series): from the cache when built before (costs a
  * manifest read), else built and published atomically. Two processes racing for
@@ -77,13 +88,7 @@ export async function ensureQemu(options: EnsureQemuOptions = {}): Promise<QemuB
   const series = seriesPath === null ? null : await loadSeries(seriesPath);
   const source = await resolveSource(spec, { cacheEnv: options.cacheEnv, signal: options.signal, log: (l) => reporter.step(l) });
   const deviceConfig = await readDeviceConfig();
-  const cacheKey = qemuCacheKey({
-    source: identityKey(source.identity),
-    seriesHash: series?.hash ?? null,
-    configureArgs: CONFIGURE_ARGS,
-    deviceConfig,
-    builderVersion: BUILDER_VERSION,
-  });
+  const cacheKey = buildKey(source, series, deviceConfig);
   const entryDir = join(cacheArea('qemu', options.cacheEnv), cacheKey);
 
   const cached = await usableEntry(entryDir);
