@@ -12,6 +12,7 @@ import { qemuCacheKey } from './key.ts';
 import { writeMissingEdk2Placeholders } from './placeholders.ts';
 import { silentReporter, stderrReporter, type BuildReporter } from './progress.ts';
 import { BuildStepError, compilerEnv, configure, ninja, qemuVersionOf, writeDeviceConfig } from './steps.ts';
+import { phaseTimer } from '../util/phases.ts';
 
 /** entry.json of a QEMU build in cacheArea('qemu')/<cacheKey>/. */
 export interface QemuManifest {
@@ -136,15 +137,7 @@ interface BuildContext {
 async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManifest> {
   const { reporter, signal } = ctx;
   const started = Date.now();
-  const phases: Record<string, number> = {};
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    try {
-      return await work();
-    } finally {
-      phases[phase] = (Date.now() - t0) / 1000;
-    }
-  };
+  const { phases, timed } = phaseTimer();
   const tree = join(staging, 'src');
   const logs = join(staging, 'logs');
   await mkdir(logs, { recursive: true });

@@ -18,6 +18,7 @@ import { applyFragment, checkKernelConfig, describeMismatches, parseKernelConfig
 import type { KernelManifest } from './kernel.ts';
 import { PROBE_MODULES } from './modules.ts';
 import { resolveVersion } from './resolve.ts';
+import { phaseTimer } from '../util/phases.ts';
 
 /**
  * Guest kernels of our own: `make tinyconfig` of a Debian `linux-source-*`
@@ -152,15 +153,7 @@ interface BuildContext {
 async function buildInto(staging: string, tmp: string, ctx: BuildContext): Promise<StoredMinimalKernel> {
   const { reporter, signal } = ctx;
   const started = Date.now();
-  const phases: Record<string, number> = {};
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    try {
-      return await work();
-    } finally {
-      phases[phase] = (Date.now() - t0) / 1000;
-    }
-  };
+  const { phases, timed } = phaseTimer();
   await mkdir(join(staging, 'logs'));
   const log = join('logs', 'build.log');
 

@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { ensureQemu } from '../../build/qemu.ts';
 import { DEFAULT_SERIES_DIR } from '../../build/config.ts';
 import { signalNumber } from '../../build/interrupt.ts';
 import { InterruptedError } from '../../source/subprocess.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness build [--source SPEC] [--patches DIR|MBOX | --no-patches] [--json]
 
@@ -57,18 +56,14 @@ function parseBuildArgs(args: string[]): { source?: string; patches?: string | n
 }
 
 function parseStrict(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        source: { type: 'string' },
-        patches: { type: 'string' },
-        'no-patches': { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw new HarnessError(`build: ${(error as Error).message}`, "run 'memmap-harness build --help'");
-  }
+  return parseCommandArgs('build', {
+    args,
+    allowPositionals: false,
+    options: {
+      source: { type: 'string' },
+      patches: { type: 'string' },
+      'no-patches': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
 }

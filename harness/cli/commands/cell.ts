@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { allCaseNames, executeMatrix, unavailableHere } from '../../matrix/execute.ts';
 import { planOneCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
 import { AXES } from '../../matrix/types.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
 import { parseJobs } from './matrix.ts';
 
 const usage = `usage: memmap-harness cell NAME [--case NAME]... [--jobs N] [--source SPEC] [--results DIR]
@@ -48,16 +47,11 @@ export const cellCommand: Command = {
 };
 
 function parseCellArgs(args: string[]): { name: string; cases: string[]; jobs?: number; source?: string; results: string } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { case: { type: 'string', multiple: true }, jobs: { type: 'string' }, source: { type: 'string' }, results: { type: 'string' } },
-    });
-  } catch (error) {
-    throw new HarnessError(`cell: ${(error as Error).message}`, "run 'memmap-harness cell --help'");
-  }
+  const parsed = parseCommandArgs('cell', {
+    args,
+    allowPositionals: true,
+    options: { case: { type: 'string', multiple: true }, jobs: { type: 'string' }, source: { type: 'string' }, results: { type: 'string' } },
+  });
   const [name, ...extra] = parsed.positionals;
   if (!name || extra.length > 0) throw new HarnessError('cell: give exactly one cell name', 'e.g. memmap-harness cell v5.q35.ovmf-sid.bookworm-6.1.memfd.unix');
   const { values } = parsed;

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { ensureFirmware, FIRMWARE_IDS, isFirmwareId, type FirmwareManifest } from '../../image/firmware.ts';
 import { ensureInitramfs, type InitramfsManifest } from '../../image/initramfs.ts';
 import { ensureKernel, isKernelId, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json]
 
@@ -38,15 +37,10 @@ export const imagesCommand: Command = {
 };
 
 function parseOptions(args: string[]): { kernels: string[]; firmwares: string[]; json: boolean } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } },
-    }));
-  } catch (error) {
-    throw new HarnessError(`images: ${error instanceof Error ? error.message : String(error)}`, "see 'memmap-harness images --help'");
-  }
+  const { values } = parseCommandArgs('images', {
+    args,
+    options: { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } },
+  });
   const kernels = values.kernel ?? [];
   const firmwares = values.firmware ?? [];
   for (const k of kernels) if (!isKernelId(k)) throw new HarnessError(`unknown kernel '${k}'`, `use one of ${KERNEL_IDS.join(', ')}`);

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { allCaseNames, executeMatrix, unavailableHere } from '../../matrix/execute.ts';
 import { parseFilter, planMatrix, type PlannedCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness matrix [--filter EXPR]... [--subset NAME] [--jobs N] [--list [--json]]
                              [--source SPEC] [--results DIR]
@@ -67,24 +66,19 @@ interface MatrixArgs {
 }
 
 function parseMatrixArgs(args: string[]): MatrixArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        filter: { type: 'string', multiple: true },
-        subset: { type: 'string' },
-        jobs: { type: 'string' },
-        list: { type: 'boolean' },
-        json: { type: 'boolean' },
-        source: { type: 'string' },
-        results: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new HarnessError(`matrix: ${(error as Error).message}`, "run 'memmap-harness matrix --help'");
-  }
+  const { values } = parseCommandArgs('matrix', {
+    args,
+    allowPositionals: false,
+    options: {
+      filter: { type: 'string', multiple: true },
+      subset: { type: 'string' },
+      jobs: { type: 'string' },
+      list: { type: 'boolean' },
+      json: { type: 'boolean' },
+      source: { type: 'string' },
+      results: { type: 'string' },
+    },
+  });
   if (values.json && !values.list) throw new HarnessError('matrix: --json goes with --list', 'the run itself always writes JSON reports');
   return {
     filters: values.filter ?? [],

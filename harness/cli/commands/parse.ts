@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parseSerialLog, toJson } from '../../parse/log.ts';
 import { e820Kind } from '../../expect/e820-kind.ts';
 import { hex } from '../../util/size.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness parse FILE [--json]
 
@@ -43,12 +42,7 @@ export const parseCommand: Command = {
 };
 
 function parseParseArgs(args: string[]): { file: string; json: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  } catch (error) {
-    throw new HarnessError(`parse: ${(error as Error).message}`, "run 'memmap-harness parse --help'");
-  }
+  const parsed = parseCommandArgs('parse', { args, allowPositionals: true, options: { json: { type: 'boolean' } } });
   const [file, ...extra] = parsed.positionals;
   if (!file || extra.length > 0) throw new HarnessError('parse: give exactly one FILE', "run 'memmap-harness parse --help'");
   return { file, json: parsed.values.json === true };

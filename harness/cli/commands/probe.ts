@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { probeMemmapType } from '../../build/probe.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness probe --qemu PATH [--json]
 
@@ -32,12 +31,7 @@ export const probeCommand: Command = {
 };
 
 function parseProbeArgs(args: string[]): { qemu: string; json: boolean } {
-  let values: { qemu?: string; json?: boolean };
-  try {
-    ({ values } = parseArgs({ args, allowPositionals: false, options: { qemu: { type: 'string' }, json: { type: 'boolean' } } }));
-  } catch (error) {
-    throw new HarnessError(`probe: ${(error as Error).message}`, "run 'memmap-harness probe --help'");
-  }
+  const { values } = parseCommandArgs('probe', { args, allowPositionals: false, options: { qemu: { type: 'string' }, json: { type: 'boolean' } } });
   if (!values.qemu) throw new HarnessError('probe: --qemu PATH is required', "run 'memmap-harness probe --help'");
   return { qemu: values.qemu, json: values.json === true };
 }

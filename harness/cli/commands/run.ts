@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadCases } from '../../case/load.ts';
 import { loadCaseSet } from '../../case/sets.ts';
 import { REPO_ROOT } from '../../build/config.ts';
@@ -11,7 +10,7 @@ import { newResultsDir } from '../../run/results-dir.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [--firmware ID] [--kernel ID]
                           [--transport unix|websocket] [--json FILE] [--results DIR]
@@ -93,29 +92,24 @@ function exitStatus(verdicts: Verdict[]): number {
 
 /** Parses \`run\`'s arguments; one HarnessError line for anything wrong. */
 export function parseRunArgs(args: string[]): RunArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        case: { type: 'string', multiple: true },
-        set: { type: 'string' },
-        qemu: { type: 'string' },
-        source: { type: 'string' },
-        patches: { type: 'string' },
-        'no-patches': { type: 'boolean' },
-        firmware: { type: 'string' },
-        kernel: { type: 'string' },
-        transport: { type: 'string' },
-        profile: { type: 'string' },
-        json: { type: 'string' },
-        results: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new HarnessError(`run: ${(error as Error).message}`, "run 'memmap-harness run --help'");
-  }
+  const { values } = parseCommandArgs('run', {
+    args,
+    allowPositionals: false,
+    options: {
+      case: { type: 'string', multiple: true },
+      set: { type: 'string' },
+      qemu: { type: 'string' },
+      source: { type: 'string' },
+      patches: { type: 'string' },
+      'no-patches': { type: 'boolean' },
+      firmware: { type: 'string' },
+      kernel: { type: 'string' },
+      transport: { type: 'string' },
+      profile: { type: 'string' },
+      json: { type: 'string' },
+      results: { type: 'string' },
+    },
+  });
   if (values.qemu && (values.source || values.patches || values['no-patches'])) {
     throw new HarnessError('run: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');
   }
