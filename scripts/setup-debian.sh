@@ -1,64 +1,177 @@
 #!/usr/bin/env bash
 # Installs the Debian packages memmap-harness needs to build QEMU, guest images
-# and kernels. Idempotent: installs only what is missing. Without root it prints
-# the exact command to run instead of failing later in a build.
-set -euo pipefail
+# and kernels, on Debian 12 (bookworm) or 13 (trixie). Idempotent: installs only
+# what is missing. Without root it prints the exact command to run. Every error
+# is one line on stderr saying what was wrong and what to do.
+#
+# The mirror comes from the machine's own apt configuration (classic one-line
+# `deb [options] URL suite…` files and deb822 `.sources` files alike); the
+# install runs against a private sources list and lists directory, so the
+# system's apt configuration is never changed.
+#
+# Environment (for tests): MEMMAP_APT_ETC (default /etc/apt) and
+# MEMMAP_OS_RELEASE (default /etc/os-release) point at another apt layout;
+# MEMMAP_SETUP_DRY_RUN=1 prints the plan instead of installing.
+set -uo pipefail
 
-# Packages from the machine's own suite (bookworm).
-base_packages=(
-  gcc make git pkg-config ninja-build ccache bzip2 xz-utils zstd cpio
-  python3 python3-venv flex bison device-tree-compiler
-  libglib2.0-dev libpixman-1-dev
-  busybox-static seabios qemu-system-data
-  bc libelf-dev libssl-dev
+die() { echo "setup-debian: $*" >&2; exit 1; }
+
+apt_etc=${MEMMAP_APT_ETC:-/etc/apt}
+os_release=${MEMMAP_OS_RELEASE:-/etc/os-release}
+
+# Every program the harness, its scripts and its tests run, with its package.
+# Keep in step with harness/util/host-tools.ts.
+tool_packages=(
+  gcc:gcc make:make git:git pkg-config:pkg-config ninja:ninja-build ccache:ccache
+  bzip2:bzip2 xz:xz-utils zstd:zstd gzip:gzip tar:tar cpio:cpio patch:patch
+  python3:python3 flex:flex bison:bison dtc:device-tree-compiler bc:bc
+  depmod:kmod dpkg-deb:dpkg debootstrap:debootstrap
 )
-# QEMU 10.2's configure needs meson >= 1.5; the +ds tarball lacks the bundled
-# wheel, so meson and pycotap come from bookworm-backports.
-backports_packages=(meson python3-pycotap)
+# Libraries and data without a program to look for.
+data_packages=(
+  python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev libelf-dev libssl-dev
+  busybox-static seabios qemu-system-data debian-archive-keyring
+)
+
+# QEMU 10.2's configure needs meson >= 1.5 and pycotap from the system (the +ds
+# tarball lacks the bundled wheels). Bookworm has them only in its backports.
 min_meson=1.5
 
-missing=()
-for p in "${base_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-done
+installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -qx 'install ok installed'; }
 meson_ok() {
   command -v meson >/dev/null 2>&1 || return 1
   [ "$(printf '%s\n%s\n' "$min_meson" "$(meson --version)" | sort -V | head -1)" = "$min_meson" ]
 }
-need_backports=0
-meson_ok || need_backports=1
-dpkg-query -W -f='${Status}' python3-pycotap 2>/dev/null | grep -q 'installed$' || need_backports=1
 
-if [ ${#missing[@]} -eq 0 ] && [ $need_backports -eq 0 ]; then
+[ -r "$os_release" ] || die "cannot read $os_release; this script supports Debian 12 or 13"
+codename=$(. "$os_release"; echo "${VERSION_CODENAME:-}")
+case "$codename" in
+  bookworm|trixie) ;;
+  *) die "unsupported host '${codename:-unknown}': use Debian 12 (bookworm) or 13 (trixie), or install the packages listed in scripts/setup-debian.sh by hand" ;;
+esac
+
+missing=()
+for entry in "${tool_packages[@]}"; do
+  pkg=${entry#*:}
+  installed "$pkg" || missing+=("$pkg")
+done
+for pkg in "${data_packages[@]}"; do installed "$pkg" || missing+=("$pkg"); done
+extra=()
+meson_ok || extra+=(meson)
+installed python3-pycotap || extra+=(python3-pycotap)
+# On bookworm these two come from backports; on trixie from the release itself.
+if [ "$codename" = bookworm ]; then
+  extra=("${extra[@]/%//bookworm-backports}")
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#extra[@]} -eq 0 ]; then
   echo "setup-debian: all packages present"
   exit 0
 fi
 
-# The configured Debian mirror, read from the machine's apt sources.
-mirror=$(grep -rhoE '^(deb|URIs:)[[:space:]]+[^[:space:]]+/debian/?([[:space:]]|$)' \
-  /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-  | grep -v security | awk '{print $2}' | head -1)
-if [ -z "$mirror" ]; then
-  echo "setup-debian: no Debian mirror found in /etc/apt/sources.list*; add one and rerun" >&2
-  exit 1
+# apt reads only *.list and *.sources in sources.list.d (not *.save, *.disabled…).
+source_files() {
+  [ -f "$apt_etc/sources.list" ] && echo "$apt_etc/sources.list"
+  for f in "$apt_etc"/sources.list.d/*.list "$apt_etc"/sources.list.d/*.sources; do
+    [ -f "$f" ] && echo "$f"
+  done
+  return 0
+}
+
+# Prints "URL KEYRING" for the first Debian archive (not security) configured,
+# KEYRING empty when the entry names none.
+find_mirror() {
+  local file
+  while read -r file; do
+    case "$file" in
+      *.sources)
+        # deb822: stanzas separated by blank lines; fields URIs, Types, Signed-By.
+        awk '
+          function flush() {
+            if (types ~ /(^|[ \t])deb([ \t]|$)/ && enabled != "no") {
+              n = split(uris, u, /[ \t]+/)
+              for (i = 1; i <= n; i++)
+                if (u[i] ~ /\/debian\/?$/ && u[i] !~ /security/) { sub(/\/$/, "", u[i]); print u[i], key; exit }
+            }
+            types = ""; uris = ""; key = ""; enabled = ""
+          }
+          /^[ \t]*#/ { next }
+          /^[ \t]*$/ { flush(); next }
+          tolower($1) == "types:"     { $1 = ""; types = $0 }
+          tolower($1) == "uris:"      { $1 = ""; uris = $0 }
+          tolower($1) == "enabled:"   { enabled = tolower($2) }
+          tolower($1) == "signed-by:" { key = $2 }
+          END { flush() }
+        ' "$file"
+        ;;
+      *)
+        # One-line: deb [opt=val …] URL suite components…
+        awk '
+          /^[ \t]*deb[ \t]/ {
+            key = ""; rest = $0; sub(/^[ \t]*deb[ \t]+/, "", rest)
+            if (rest ~ /^\[/) {
+              opts = substr(rest, 2, index(rest, "]") - 2)
+              rest = substr(rest, index(rest, "]") + 1)
+              n = split(opts, o, /[ \t]+/)
+              for (i = 1; i <= n; i++) if (o[i] ~ /^signed-by=/) { key = o[i]; sub(/^signed-by=/, "", key) }
+            }
+            split(rest, f, /[ \t]+/); url = (f[1] == "" ? f[2] : f[1])
+            if (url ~ /\/debian\/?$/ && url !~ /security/) { sub(/\/$/, "", url); print url, key; exit }
+          }
+        ' "$file"
+        ;;
+    esac
+  done < <(source_files) | head -1
+}
+
+read -r mirror keyring < <(find_mirror; echo)
+[ -n "${mirror:-}" ] || die "no Debian mirror found in $apt_etc/sources.list or $apt_etc/sources.list.d/*.{list,sources}; configure apt with a Debian mirror and rerun"
+if [ -z "${keyring:-}" ]; then
+  for k in /usr/share/keyrings/debian-archive-keyring.gpg /usr/share/keyrings/debian-archive-keyring.pgp; do
+    [ -f "$k" ] && { keyring=$k; break; }
+  done
 fi
 
-bp=()
-[ $need_backports -eq 1 ] && bp=("${backports_packages[@]/%//bookworm-backports}")
+suites="$codename"
+[ "$codename" = bookworm ] && suites="bookworm bookworm-backports"
+signed=${keyring:+ [signed-by=$keyring]}
+sources_text=$(for s in $suites; do echo "deb$signed $mirror $s main"; done)
+
+if [ "${MEMMAP_SETUP_DRY_RUN:-0}" = 1 ]; then
+  echo "setup-debian: dry run on $codename; mirror $mirror; keyring ${keyring:-none}"
+  echo "$sources_text"
+  echo "install: ${missing[*]} ${extra[*]}"
+  exit 0
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
-  echo "setup-debian: not root; as root, enable bookworm-backports from $mirror and run:" >&2
-  echo "  apt-get install --no-install-recommends ${missing[*]} ${bp[*]}" >&2
-  exit 1
+  hint=""
+  [ "$codename" = bookworm ] && [ ${#extra[@]} -gt 0 ] && hint="enable bookworm-backports ($mirror) and "
+  die "not root; as root, ${hint}run: apt-get install --no-install-recommends ${missing[*]} ${extra[*]}"
 fi
 
 # A private sources list and state dir: the system's apt configuration is not touched.
-state=$(mktemp -d)
+state=$(mktemp -d) || die "cannot create a temporary directory"
 trap 'rm -rf "$state"' EXIT
-printf 'deb %s bookworm main\ndeb %s bookworm-backports main\n' "$mirror" "$mirror" > "$state/sources.list"
+echo "$sources_text" > "$state/sources.list"
 mkdir -p "$state/lists/partial"
 apt_opts=(-o "Dir::State::Lists=$state/lists" -o "Dir::Etc::SourceList=$state/sources.list"
           -o Dir::Etc::SourceParts=/dev/null)
-echo "setup-debian: installing ${missing[*]} ${bp[*]}"
-apt-get "${apt_opts[@]}" update -qq
-DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y -q --no-install-recommends \
-  "${missing[@]}" "${bp[@]}"
+echo "setup-debian: installing ${missing[*]} ${extra[*]} (from $mirror)"
+if ! apt-get "${apt_opts[@]}" update -qq 2> "$state/err"; then
+  die "apt-get update from $mirror failed: $(grep -m1 -E '^(E|W):' "$state/err" || tail -1 "$state/err"); check the network and the mirror"
+fi
+if ! DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y -q --no-install-recommends \
+    "${missing[@]}" "${extra[@]}" > "$state/out" 2>&1; then
+  die "apt-get install failed: $(grep -m1 '^E:' "$state/out" || tail -1 "$state/out"); fix that and rerun"
+fi
+
+# Check that every program is now on PATH: a package that installed but left
+# no program is reported by name rather than failing later in a build.
+for entry in "${tool_packages[@]}"; do
+  tool=${entry%%:*} pkg=${entry#*:}
+  command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 \
+    || die "'$tool' is still missing after installing $pkg; install $pkg and rerun"
+done
+meson_ok || die "meson >= $min_meson is still missing; install meson (bookworm: from bookworm-backports) and rerun"
+echo "setup-debian: done"
