@@ -11,7 +11,8 @@
 #
 # Environment (for tests): MEMMAP_APT_ETC (default /etc/apt) and
 # MEMMAP_OS_RELEASE (default /etc/os-release) point at another apt layout;
-# MEMMAP_SETUP_DRY_RUN=1 prints the plan instead of installing.
+# MEMMAP_DPKG_ADMINDIR reads another dpkg database (an empty one: everything is
+# missing); MEMMAP_SETUP_DRY_RUN=1 prints the plan instead of installing.
 set -uo pipefail
 
 die() { echo "setup-debian: $*" >&2; exit 1; }
@@ -37,7 +38,10 @@ data_packages=(
 # tarball lacks the bundled wheels). Bookworm has them only in its backports.
 min_meson=1.5
 
-installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -qx 'install ok installed'; }
+installed() {
+  dpkg-query ${MEMMAP_DPKG_ADMINDIR:+--admindir="$MEMMAP_DPKG_ADMINDIR"} -W -f='${Status}\n' "$1" 2>/dev/null \
+    | grep -qx 'install ok installed'
+}
 meson_ok() {
   command -v meson >/dev/null 2>&1 || return 1
   [ "$(printf '%s\n%s\n' "$min_meson" "$(meson --version)" | sort -V | head -1)" = "$min_meson" ]
@@ -69,62 +73,10 @@ if [ ${#missing[@]} -eq 0 ] && [ ${#extra[@]} -eq 0 ]; then
   exit 0
 fi
 
-# apt reads only *.list and *.sources in sources.list.d (not *.save, *.disabled…).
-source_files() {
-  [ -f "$apt_etc/sources.list" ] && echo "$apt_etc/sources.list"
-  for f in "$apt_etc"/sources.list.d/*.list "$apt_etc"/sources.list.d/*.sources; do
-    [ -f "$f" ] && echo "$f"
-  done
-  return 0
-}
+# shellcheck source=lib/debian-archive.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/debian-archive.sh"
 
-# Prints "URL KEYRING" for the first Debian archive (not security) configured,
-# KEYRING empty when the entry names none.
-find_mirror() {
-  local file
-  while read -r file; do
-    case "$file" in
-      *.sources)
-        # deb822: stanzas separated by blank lines; fields URIs, Types, Signed-By.
-        awk '
-          function flush() {
-            if (types ~ /(^|[ \t])deb([ \t]|$)/ && enabled != "no") {
-              n = split(uris, u, /[ \t]+/)
-              for (i = 1; i <= n; i++)
-                if (u[i] ~ /\/debian\/?$/ && u[i] !~ /security/) { sub(/\/$/, "", u[i]); print u[i], key; exit }
-            }
-            types = ""; uris = ""; key = ""; enabled = ""
-          }
-          /^[ \t]*#/ { next }
-          /^[ \t]*$/ { flush(); next }
-          tolower($1) == "types:"     { $1 = ""; types = $0 }
-          tolower($1) == "uris:"      { $1 = ""; uris = $0 }
-          tolower($1) == "enabled:"   { enabled = tolower($2) }
-          tolower($1) == "signed-by:" { key = $2 }
-          END { flush() }
-        ' "$file"
-        ;;
-      *)
-        # One-line: deb [opt=val …] URL suite components…
-        awk '
-          /^[ \t]*deb[ \t]/ {
-            key = ""; rest = $0; sub(/^[ \t]*deb[ \t]+/, "", rest)
-            if (rest ~ /^\[/) {
-              opts = substr(rest, 2, index(rest, "]") - 2)
-              rest = substr(rest, index(rest, "]") + 1)
-              n = split(opts, o, /[ \t]+/)
-              for (i = 1; i <= n; i++) if (o[i] ~ /^signed-by=/) { key = o[i]; sub(/^signed-by=/, "", key) }
-            }
-            split(rest, f, /[ \t]+/); url = (f[1] == "" ? f[2] : f[1])
-            if (url ~ /\/debian\/?$/ && url !~ /security/) { sub(/\/$/, "", url); print url, key; exit }
-          }
-        ' "$file"
-        ;;
-    esac
-  done < <(source_files) | head -1
-}
-
-read -r mirror keyring < <(find_mirror; echo)
+read -r mirror keyring < <(find_debian_archive "$apt_etc"; echo)
 [ -n "${mirror:-}" ] || die "no Debian mirror found in $apt_etc/sources.list or $apt_etc/sources.list.d/*.{list,sources}; configure apt with a Debian mirror and rerun"
 if [ -z "${keyring:-}" ]; then
   for k in /usr/share/keyrings/debian-archive-keyring.gpg /usr/share/keyrings/debian-archive-keyring.pgp; do

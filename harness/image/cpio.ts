@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { toolPath } from '../util/host-tools.ts';
 
 const CPIO_TIMEOUT_MS = 2 * 60 * 1000;
 const MAX_BUFFER = 512 * 1024 * 1024;
@@ -14,7 +15,7 @@ const MAX_BUFFER = 512 * 1024 * 1024;
 export async function packCpioGz(root: string, out: string): Promise<void> {
   const paths = await listTree(root);
   for (const p of paths) await utimes(join(root, p), 0, 0);
-  const { stdout } = await execa('cpio', ['--create', '--format=newc', '--owner=0:0', '--reproducible', '--null', '--quiet'], {
+  const { stdout } = await execa(await toolPath('cpio'), ['--create', '--format=newc', '--owner=0:0', '--reproducible', '--null', '--quiet'], {
     cwd: root,
     input: paths.map((p) => `${p}\0`).join(''),
     encoding: 'buffer',
@@ -26,7 +27,7 @@ export async function packCpioGz(root: string, out: string): Promise<void> {
 
 /** The member names of a gzip'd cpio archive, as `cpio -t` prints them. */
 export async function listCpioGz(file: string): Promise<string[]> {
-  const { stdout } = await execa('cpio', ['--list', '--quiet'], {
+  const { stdout } = await execa(await toolPath('cpio'), ['--list', '--quiet'], {
     input: gunzipSync(await readFile(file)),
     maxBuffer: MAX_BUFFER,
     timeout: CPIO_TIMEOUT_MS,

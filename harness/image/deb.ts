@@ -4,18 +4,26 @@ import { cacheArea } from '../cache/dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import { downloadDeb, type AptSuite, candidateVersion } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
+import { toolPath } from '../util/host-tools.ts';
 import { sha256File } from '../util/hash.ts';
 
 /** A Debian binary package at an exact version, as recorded in manifests. */
 export interface PackageRef {
   name: string;
   version: string;
+  /** sha256 of the .deb as downloaded (absent in entries made before pinning was recorded). */
+  sha256?: string;
 }
 
 /** A downloaded .deb kept in the cache, so re-extracting never downloads again. */
 export interface DebFile extends PackageRef {
   path: string;
   sha256: string;
+}
+
+/** The reference with the .deb's sha256, as manifests and reports record it. */
+export function pinned(deb: DebFile): PackageRef {
+  return { name: deb.name, version: deb.version, sha256: deb.sha256 };
 }
 
 const DPKG_TIMEOUT_MS = 5 * 60 * 1000;
@@ -39,7 +47,7 @@ export async function fetchDeb(ref: PackageRef): Promise<DebFile> {
 
 /** Unpacks a .deb's data into `dest` with dpkg-deb -x (nothing is installed). */
 export async function extractDeb(deb: string, dest: string): Promise<void> {
-  await execa('dpkg-deb', ['-x', deb, dest], { timeout: DPKG_TIMEOUT_MS });
+  await execa(await toolPath('dpkg-deb'), ['-x', deb, dest], { timeout: DPKG_TIMEOUT_MS });
 }
 
 /** Debian versions hold ':' (epochs) and '+'; keep cache directory names plain. */

@@ -6,7 +6,8 @@ import { cacheArea } from '../cache/dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
-import { extractDeb, fetchDeb, safeName, type PackageRef } from './deb.ts';
+import { extractDeb, fetchDeb, pinned, safeName, type PackageRef } from './deb.ts';
+import { sha256File } from '../util/hash.ts';
 import { resolveVersion } from './resolve.ts';
 
 /**
@@ -64,8 +65,8 @@ export async function ensureFirmware(id: string): Promise<FirmwareManifest> {
   const ref = { name: spec.package, version };
   const dir = join(cacheArea('firmware'), safeName(`${spec.package}_${version}`));
   const files = spec.kind === 'ovmf' ? { code: OVMF_CODE, vars: OVMF_VARS } : { bios: SEABIOS_BIOS };
-  await ensureEntry(dir, (staging) => withDir(({ path: tmp }) => extractFiles(ref, Object.values(files), tmp, staging), { unsafeCleanup: true }));
-  const common = { id, package: ref, origin: 'cache' as const, dir };
+  const stored = await ensureEntry(dir, (staging) => withDir(({ path: tmp }) => extractFiles(ref, Object.values(files), tmp, staging), { unsafeCleanup: true }));
+  const common = { id, package: stored.package, origin: 'cache' as const, dir };
   return spec.kind === 'ovmf'
     ? { ...common, kind: 'ovmf', code: join(dir, OVMF_CODE), vars: join(dir, OVMF_VARS) }
     : { ...common, kind: 'seabios', bios: join(dir, SEABIOS_BIOS) };
@@ -93,18 +94,20 @@ async function installedSeabios(id: FirmwareId, pkg: string): Promise<SeabiosMan
   const bios = join(INSTALLED_SEABIOS_DIR, 'bios-256k.bin');
   await requireFile(bios, 'install seabios (scripts/setup-debian.sh)');
   const { stdout: version } = await execa('dpkg-query', ['-W', '-f=${Version}', pkg], { timeout: 30_000 });
-  return { id, kind: 'seabios', package: { name: pkg, version }, origin: 'installed', dir: INSTALLED_SEABIOS_DIR, bios };
+  // No .deb here: the installed BIOS image itself is what gets pinned.
+  return { id, kind: 'seabios', package: { name: pkg, version, sha256: await sha256File(bios) }, origin: 'installed', dir: INSTALLED_SEABIOS_DIR, bios };
 }
 
 /** Extracts the .deb into `tmp` and copies just `files` (paths inside the package) into `staging`. */
 async function extractFiles(ref: PackageRef, files: string[], tmp: string, staging: string): Promise<{ package: PackageRef; files: string[] }> {
-  await extractDeb((await fetchDeb(ref)).path, tmp);
+  const deb = await fetchDeb(ref);
+  await extractDeb(deb.path, tmp);
   for (const file of files) {
     await requireFile(join(tmp, file), `package ${ref.name} ${ref.version} changed its layout`);
     await mkdir(join(staging, file, '..'), { recursive: true });
     await copyFile(join(tmp, file), join(staging, file));
   }
-  return { package: ref, files };
+  return { package: pinned(deb), files };
 }
 
 async function requireFile(path: string, hint: string): Promise<void> {

@@ -6,6 +6,7 @@ import { withDir } from 'tmp-promise';
 import { cacheArea } from '../cache/dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import { HarnessError } from '../util/errors.ts';
+import { toolPath } from '../util/host-tools.ts';
 import { hashJson, sha256, sha256File } from '../util/hash.ts';
 import { packCpioGz } from './cpio.ts';
 import { ensureKernel, type KernelId, type KernelModule } from './kernel.ts';
@@ -86,6 +87,6 @@ async function layOutTree(tree: string, init: Buffer, modules: KernelModule[]): 
 async function plainModule(path: string): Promise<Uint8Array> {
   const tool = path.endsWith('.xz') ? 'xz' : path.endsWith('.zst') ? 'zstd' : undefined;
   if (!tool) return readFile(path);
-  const { stdout } = await execa(tool, ['-dc', path], { encoding: 'buffer', timeout: DECOMPRESS_TIMEOUT_MS });
+  const { stdout } = await execa(await toolPath(tool), ['-dc', path], { encoding: 'buffer', timeout: DECOMPRESS_TIMEOUT_MS });
   return stdout;
 }

@@ -6,7 +6,7 @@ import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson } from '../util/hash.ts';
-import { extractDeb, fetchDeb, safeName, type PackageRef } from './deb.ts';
+import { extractDeb, fetchDeb, pinned, safeName, type PackageRef } from './deb.ts';
 import { ensureMinimalKernel, isMinimalKernelId, MINIMAL_KERNEL_IDS, type MinimalKernelId } from './minimal-kernel.ts';
 import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, PROBE_MODULES, runDepmod } from './modules.ts';
 import { resolveKernelPackages } from './resolve.ts';
@@ -87,7 +87,12 @@ async function ensureDebianKernel(id: DebianKernelId): Promise<KernelManifest> {
 }
 
 async function unpackKernel(id: KernelId, suite: AptSuite, release: string, image: PackageRef, parts: PackageRef[], tmp: string, staging: string): Promise<StoredKernel> {
-  for (const part of parts) await extractDeb((await fetchDeb(part)).path, tmp);
+  const packages: PackageRef[] = [];
+  for (const part of parts) {
+    const deb = await fetchDeb(part);
+    await extractDeb(deb.path, tmp);
+    packages.push(pinned(deb));
+  }
   // Older packages use /lib/modules and /boot, merged-/usr ones /usr/lib/modules.
   const base = (await exists(join(tmp, 'usr', 'lib', 'modules', release))) ? join(tmp, 'usr') : tmp;
   const modulesDir = join(base, 'lib', 'modules', release);
@@ -105,7 +110,7 @@ async function unpackKernel(id: KernelId, suite: AptSuite, release: string, imag
     await copyFile(join(modulesDir, file), join(staging, rel));
     modules.push({ name: moduleName(file), path: rel });
   }
-  return { id, suite, release, image, packages: parts, vmlinuz: 'vmlinuz', config: 'config', modules, builtin: closure.builtin, absent: closure.absent };
+  return { id, suite, release, image, packages, vmlinuz: 'vmlinuz', config: 'config', modules, builtin: closure.builtin, absent: closure.absent };
 }
 
 function absolutize(stored: StoredKernel, dir: string): KernelManifest {

@@ -13,7 +13,7 @@ import { run, runOk, type RunOptions } from '../source/subprocess.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson } from '../util/hash.ts';
-import { fetchDeb, safeName, type PackageRef } from './deb.ts';
+import { fetchDeb, pinned, safeName, type PackageRef } from './deb.ts';
 import { applyFragment, checkKernelConfig, describeMismatches, parseKernelConfig, type KernelConfig } from './kernel-config.ts';
 import type { KernelManifest } from './kernel.ts';
 import { PROBE_MODULES } from './modules.ts';
@@ -177,7 +177,8 @@ async function buildInto(staging: string, tmp: string, ctx: BuildContext): Promi
     suite: ctx.suite,
     release,
     image: ctx.source,
-    packages: [ctx.source],
+    // The source package as downloaded (a cache hit here), pinned by its sha256.
+    packages: [pinned(await fetchDeb(ctx.source))],
     vmlinuz: 'vmlinuz',
     config: 'config',
     modules: [],

@@ -16,6 +16,7 @@ export function verdictsToJson(verdicts: Verdict[]): JsonValue {
         kernel: v.kernel,
         qemu: v.qemu,
         firmwareVariant: v.firmwareVariant,
+        inputs: v.inputs,
         durationMs: Math.round(v.durationMs),
         e820: v.e820.map(({ start, end, type, label }) => ({ start, end, type, label })),
         srat: v.srat.map(({ node, pxm, start, end }) => ({ node, pxm, start, end })),

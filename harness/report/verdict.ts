@@ -11,6 +11,13 @@ import type { SratMemory } from '../parse/srat.ts';
  */
 export type Status = 'pass' | 'fail' | 'error' | 'unsupported';
 
+/** A package at an exact version, as a report records it to make a run reproducible. */
+export interface PinnedPackage {
+  name: string;
+  version: string;
+  sha256?: string;
+}
+
 /** Everything a report needs about one case run. */
 export interface Verdict {
   name: string;
@@ -23,6 +30,8 @@ export interface Verdict {
   qemu: string;
   /** Set when the firmware has its own expectations, with the reason the case file gives. */
   firmwareVariant?: string;
+  /** The Debian packages the guest image came from, pinned by version and sha256 (absent when no guest was set up). */
+  inputs?: { kernel: PinnedPackage[]; firmware: PinnedPackage };
   findings: Finding[];
   e820: E820Entry[];
   srat: SratMemory[];

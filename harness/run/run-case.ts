@@ -59,7 +59,7 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
   const kernel = options.kernel ?? spec.kernel;
   const { expect, variantReason } = runExpectations(spec, firmware, options.profile ?? options.qemu.label);
   const serialLog = join(options.logDir, `${spec.name}@${options.qemu.label}@${firmware}@${kernel}.serial.log`);
-  const base = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: variantReason, e820: [], srat: [] };
+  const base: Omit<Verdict, 'status' | 'findings' | 'durationMs'> = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: variantReason, e820: [], srat: [] };
   const verdict = (rest: Partial<Verdict> & Pick<Verdict, 'status' | 'findings'>): Verdict => ({ ...base, ...rest, durationMs: performance.now() - started });
 
   if (spec.nodes.some((n) => n.memmapType !== undefined || (n.rawNumaOptions ?? []).some((o) => o.startsWith('memmap-type=')))) {
@@ -69,6 +69,7 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
   }
 
   const image: GuestImage = { kernel: await ensureKernel(kernel), initrd: await ensureInitramfs(kernel), firmware: await ensureFirmware(firmware) };
+  base.inputs = { kernel: image.kernel.packages, firmware: image.firmware.package };
   const run = await tmpDir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-harness-run-' });
   // The run directory (OVMF vars copy, file backends) goes on Ctrl-C too, like the VM's own.
   const unregister = registerVm({ killNow: () => {}, removeNow: () => rmSync(run.path, { recursive: true, force: true }) });

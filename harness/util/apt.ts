@@ -1,7 +1,8 @@
 import { execa } from 'execa';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheArea } from '../cache/dirs.ts';
+import { DEFAULT_KEYRINGS, findDebianArchive, type DebianArchive } from './apt-sources.ts';
 import { HarnessError } from './errors.ts';
 
 /**
@@ -14,24 +15,25 @@ import { HarnessError } from './errors.ts';
 export const APT_SUITES = ['bookworm', 'bookworm-backports', 'trixie', 'sid'] as const;
 export type AptSuite = (typeof APT_SUITES)[number];
 
-const LISTS_MAX_AGE_MS = 24 * 3600 * 1000;
 const APT_TIMEOUT_MS = 15 * 60 * 1000;
 
 export class AptError extends HarnessError {}
 
-/** The Debian mirror from /etc/apt/sources.list and sources.list.d (one-line and deb822 formats). */
+/** The Debian archive of the machine's apt configuration (one-line and deb822 sources, as apt reads them). */
+export async function configuredArchive(etc = process.env.MEMMAP_APT_ETC ?? '/etc/apt'): Promise<DebianArchive> {
+  const found = await findDebianArchive(etc);
+  if (!found) throw new AptError(`no Debian archive found in ${etc}/sources.list or ${etc}/sources.list.d/*.{list,sources}`, 'configure apt with a Debian mirror');
+  return { uri: found.uri, keyring: found.keyring ?? (await firstExisting(DEFAULT_KEYRINGS)) };
+}
+
+/** The Debian mirror URI of the machine's apt configuration. */
 export async function configuredMirror(): Promise<string> {
-  const files = ['/etc/apt/sources.list'];
-  const dir = '/etc/apt/sources.list.d';
-  for (const name of await readdir(dir).catch(() => [] as string[])) files.push(join(dir, name));
-  for (const file of files) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    for (const line of text.split('\n')) {
-      const match = /^\s*(?:deb(?:-src)?(?:\s+\[[^\]]*\])?|URIs:)\s+(\S+\/debian)\/?(?:\s|$)/.exec(line);
-      if (match?.[1]) return match[1];
-    }
-  }
-  throw new AptError('no Debian mirror found in /etc/apt/sources.list*', 'configure apt with a Debian mirror');
+  return (await configuredArchive()).uri;
+}
+
+async function firstExisting(paths: string[]): Promise<string | undefined> {
+  for (const path of paths) if (await access(path).then(() => true, () => false)) return path;
+  return undefined;
 }
 
 /** Options that point apt-get and apt-cache at the private state. */
@@ -42,8 +44,10 @@ export async function aptOptions(): Promise<string[]> {
   await mkdir(join(lists, 'partial'), { recursive: true });
   await mkdir(join(archives, 'partial'), { recursive: true });
   const sourcesFile = join(root, 'sources.list');
-  const mirror = await configuredMirror();
-  const sources = APT_SUITES.flatMap((suite) => [`deb ${mirror} ${suite} main`, `deb-src ${mirror} ${suite} main`]).join('\n');
+  const { uri, keyring } = await configuredArchive();
+  // signed-by: trixie's apt trusts no key globally, so every private entry names the archive keyring.
+  const options = keyring ? ` [signed-by=${keyring}]` : '';
+  const sources = APT_SUITES.flatMap((suite) => [`deb${options} ${uri} ${suite} main`, `deb-src${options} ${uri} ${suite} main`]).join('\n');
   const previous = await readFile(sourcesFile, 'utf8').catch(() => '');
   if (previous !== `${sources}\n`) await writeFile(sourcesFile, `${sources}\n`);
   return [
@@ -58,18 +62,60 @@ export async function aptOptions(): Promise<string[]> {
   ];
 }
 
-let refreshed: Promise<void> | undefined;
+/**
+ * When the private package lists are fetched again. A run whose inputs are all
+ * cached must work without a network, so lists are fetched only when there are
+ * none yet, when asked (`--refresh`, MEMMAP_HARNESS_REFRESH=1), or once after a
+ * download failed on lists that may be stale. MEMMAP_HARNESS_OFFLINE=1 never
+ * fetches: what is not cached is then an error.
+ */
+export function refreshPolicy(env: NodeJS.ProcessEnv = process.env): 'offline' | 'always' | 'when-missing' {
+  if (env.MEMMAP_HARNESS_OFFLINE === '1') return 'offline';
+  return env.MEMMAP_HARNESS_REFRESH === '1' ? 'always' : 'when-missing';
+}
 
-/** Runs `apt-get update` on the private lists when they are missing or older than a day (once per process). */
+let refreshed: Promise<void> | undefined;
+let fetchedThisProcess = false;
+
+/** Makes sure the private lists exist, fetching them per refreshPolicy (at most once per process). */
 export function refreshLists(): Promise<void> {
   refreshed ??= (async () => {
-    const stamp = join(cacheArea('apt'), 'lists', 'updated');
-    const age = await stat(stamp).then((s) => Date.now() - s.mtimeMs, () => Infinity);
-    if (age < LISTS_MAX_AGE_MS) return;
-    await runApt('apt-get', ['update', '-qq']);
-    await writeFile(stamp, new Date().toISOString());
+    const policy = refreshPolicy();
+    const present = await access(listsStamp()).then(() => true, () => false);
+    if (policy === 'offline') {
+      if (!present) throw new AptError('offline (MEMMAP_HARNESS_OFFLINE=1) and no package lists are cached', 'run once with the network to fill the cache');
+      return;
+    }
+    if (present && policy === 'when-missing') return;
+    await fetchLists();
   })();
   return refreshed;
+}
+
+async function fetchLists(): Promise<void> {
+  await runApt('apt-get', ['update', '-qq']);
+  await writeFile(listsStamp(), new Date().toISOString());
+  fetchedThisProcess = true;
+}
+
+function listsStamp(): string {
+  return join(cacheArea('apt'), 'lists', 'updated');
+}
+
+/**
+ * Runs a download; when it fails on lists fetched by an earlier process (the
+ * mirror may have dropped that version since), fetches the lists once and
+ * tries again, unless offline.
+ */
+async function withFreshListsOnFailure<T>(download: () => Promise<T>): Promise<T> {
+  await refreshLists();
+  try {
+    return await download();
+  } catch (error) {
+    if (fetchedThisProcess || refreshPolicy() === 'offline') throw error;
+    await fetchLists();
+    return download();
+  }
 }
 
 /** The version apt would fetch for `pkg` from `suite`, or undefined when the suite lacks it. */
@@ -88,9 +134,8 @@ export async function packageField(pkgAtVersion: string, field: string): Promise
 
 /** Downloads one binary package (`name=version`) into `dest`; returns the .deb path. Nothing is installed. */
 export async function downloadDeb(pkg: string, version: string, dest: string): Promise<string> {
-  await refreshLists();
   await mkdir(dest, { recursive: true });
-  await runApt('apt-get', ['download', `${pkg}=${version}`], { cwd: dest });
+  await withFreshListsOnFailure(() => runApt('apt-get', ['download', `${pkg}=${version}`], { cwd: dest }));
   const debs = (await readdir(dest)).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
   if (debs.length !== 1 || !debs[0]) throw new AptError(`apt-get download ${pkg}=${version} left ${debs.length} .deb files in ${dest}`);
   return join(dest, debs[0]);
@@ -98,9 +143,8 @@ export async function downloadDeb(pkg: string, version: string, dest: string): P
 
 /** Downloads a source package (`name=version`) into `dest` without unpacking it; returns the file names. */
 export async function downloadSource(pkg: string, version: string, dest: string): Promise<string[]> {
-  await refreshLists();
   await mkdir(dest, { recursive: true });
-  await runApt('apt-get', ['source', '--download-only', `${pkg}=${version}`], { cwd: dest });
+  await withFreshListsOnFailure(() => runApt('apt-get', ['source', '--download-only', `${pkg}=${version}`], { cwd: dest }));
   return readdir(dest);
 }
 
