@@ -55,7 +55,9 @@ cleanup() {
     [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -9 "${p#/proc/}" 2>/dev/null
   done
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null; done
-  if [ $keep -eq 1 ]; then say "kept the root at $root"; else rm -rf --one-file-system "$root"; fi
+  # debootstrap mounts /proc and /sys itself; an interrupted one leaves them mounted.
+  awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  if [ $keep -eq 1 ]; then say "kept the root at $root"; else rm -rf --one-file-system "$root" "$root.debootstrap.log"; fi
   exit $status
 }
 trap cleanup EXIT

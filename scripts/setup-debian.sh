@@ -38,13 +38,18 @@ data_packages=(
 # tarball lacks the bundled wheels). Bookworm has them only in its backports.
 min_meson=1.5
 
-installed() {
-  dpkg-query ${MEMMAP_DPKG_ADMINDIR:+--admindir="$MEMMAP_DPKG_ADMINDIR"} -W -f='${Status}\n' "$1" 2>/dev/null \
-    | grep -qx 'install ok installed'
+# One dpkg-query for every package (it is slow to start on a busy machine).
+read_installed() {
+  installed_list=$(dpkg-query ${MEMMAP_DPKG_ADMINDIR:+--admindir="$MEMMAP_DPKG_ADMINDIR"} -W -f='${Package} ${Status} ${Version}\n' 2>/dev/null \
+    | awk '$2 == "install" && $3 == "ok" && $4 == "installed" { print $1, $5 }')
 }
+read_installed
+installed() { grep -q -- "^$1 " <<< "$installed_list"; }
+installed_version() { awk -v p="$1" '$1 == p { print $2 }' <<< "$installed_list"; }
+# Judged by the Debian package (asking `meson --version` costs seconds on a busy machine).
 meson_ok() {
-  command -v meson >/dev/null 2>&1 || return 1
-  [ "$(printf '%s\n%s\n' "$min_meson" "$(meson --version)" | sort -V | head -1)" = "$min_meson" ]
+  local v; v=$(installed_version meson)
+  [ -n "$v" ] && dpkg --compare-versions "$v" ge "$min_meson"
 }
 
 [ -r "$os_release" ] || die "cannot read $os_release; this script supports Debian 12 or 13"
@@ -125,5 +130,6 @@ for entry in "${tool_packages[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 \
     || die "'$tool' is still missing after installing $pkg; install $pkg and rerun"
 done
+read_installed
 meson_ok || die "meson >= $min_meson is still missing; install meson (bookworm: from bookworm-backports) and rerun"
 echo "setup-debian: done"

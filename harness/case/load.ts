@@ -61,7 +61,7 @@ export function validateCase(data: unknown, where: string): CaseSpec {
     if (!BACKENDS.includes(node.backend)) fail(`${at}.backend`, `must be one of ${BACKENDS.join(', ')}`);
     total += checkSize(node.size, `${at}.size`, fail);
     if (node.memmapType !== undefined && !MEMMAP_TYPES.includes(node.memmapType)) fail(`${at}.memmapType`, `must be one of ${MEMMAP_TYPES.join(', ')}`);
-    checkNodeExtras(node, at, typeof c.expect?.refusal === 'string', fail);
+    checkNodeExtras(node, at, c.expect?.refusal !== undefined, fail);
   });
   if ((c.nodes ?? []).length > 0 && total !== parseSize(c.memory as string)) fail('nodes', `sizes add up to ${total} bytes, not memory ${c.memory}`);
   if (typeof c.expect !== 'object' || c.expect === null) fail('expect', 'must be an object');
@@ -92,15 +92,33 @@ function checkNodeExtras(node: CaseNode, at: string, refusalCase: boolean, fail:
   }
 }
 
-/** `expect.model` is a flag; `expect.refusal` a regular expression that compiles. */
+/** `expect.model` is a flag; `expect.refusal` says which rule is broken, what QEMU's error must mention, and optional wording. */
 function checkModelAndRefusal(expect: Expectations, fail: (f: string, w: string) => never): void {
   if (expect.model !== undefined && typeof expect.model !== 'boolean') fail('expect.model', 'must be true or false');
   if (expect.refusal === undefined) return;
-  if (typeof expect.refusal !== 'string' || expect.refusal.length === 0) fail('expect.refusal', 'must be a regular expression string');
-  try {
-    new RegExp(expect.refusal);
-  } catch (error) {
-    fail('expect.refusal', `is not a regular expression: ${(error as Error).message}`);
+  const refusal: unknown = expect.refusal;
+  if (typeof refusal !== 'object' || refusal === null || Array.isArray(refusal)) {
+    fail('expect.refusal', 'must be {"rule": "…", "mentions": ["regex", …], "wording"?: {"v5": "…"}} (behaviour, not one implementation\'s words)');
+  }
+  const { rule, mentions, wording, ...extra } = refusal as Record<string, unknown>;
+  const unknownKey = Object.keys(extra)[0];
+  if (unknownKey !== undefined) fail(`expect.refusal.${unknownKey}`, 'is not a field (rule, mentions, wording)');
+  if (typeof rule !== 'string' || rule.trim() === '') fail('expect.refusal.rule', 'must say in words which rule the configuration breaks');
+  if (!Array.isArray(mentions) || mentions.length === 0) fail('expect.refusal.mentions', 'must list at least one regular expression QEMU\'s error must match');
+  for (const [i, m] of (mentions as unknown[]).entries()) {
+    if (typeof m !== 'string' || m.length === 0) fail(`expect.refusal.mentions[${i}]`, 'must be a non-empty regular expression string');
+    try {
+      new RegExp(m, 'i');
+    } catch (error) {
+      fail(`expect.refusal.mentions[${i}]`, `is not a regular expression: ${(error as Error).message}`);
+    }
+  }
+  if (wording === undefined) return;
+  if (typeof wording !== 'object' || wording === null || Array.isArray(wording)) fail('expect.refusal.wording', 'must map revision ids to messages');
+  const known = loadProfiles().map((p) => p.id);
+  for (const [id, text] of Object.entries(wording as Record<string, unknown>)) {
+    if (!known.includes(id)) fail(`expect.refusal.wording.${id}`, `is not a revision (${known.join(', ')})`);
+    if (typeof text !== 'string' || text.length === 0) fail(`expect.refusal.wording.${id}`, 'must be the message text');
   }
 }
 

@@ -51,6 +51,21 @@ export interface QmpExpectation {
   nodes?: { node: number; size: string; cpus: number[] }[];
 }
 
+/**
+ * A configuration QEMU must refuse. What matters is behaviour: QEMU exits at
+ * startup, before the guest runs, with an error that concerns the rule (names
+ * the option or the node). Exact wording is extra detail, checked only on a
+ * QEMU built from this project's own series of that revision.
+ */
+export interface RefusalExpectation {
+  /** The rule the configuration breaks, in words, for reports. */
+  rule: string;
+  /** Regular expressions (JavaScript, case-insensitive): QEMU's error must match at least one to count as this refusal. */
+  mentions: string[];
+  /** Per revision id (v5, v6): the message this project's own series of that revision prints, matched literally. */
+  wording?: Record<string, string>;
+}
+
 /** Everything a case checks; each part is optional. */
 export interface Expectations {
   /**
@@ -59,8 +74,8 @@ export interface Expectations {
    * them the case states explicitly wins.
    */
   model?: boolean;
-  /** QEMU must refuse to start, with an error matching this regular expression (JavaScript syntax). */
-  refusal?: string;
+  /** QEMU must refuse to start, for the reason stated (judged by behaviour: harness/expect/refusal.ts). */
+  refusal?: RefusalExpectation;
   /** E820 lines (`BIOS-e820: [mem …] type`); scope `above-4g` compares only ranges at or above 4 GiB. */
   e820?: { scope: 'all' | 'above-4g'; lines: string[] };
   /** SRAT memory affinity lines (`ACPI: SRAT: Node N PXM P [mem …]`), all of them, in order. */

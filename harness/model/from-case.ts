@@ -50,7 +50,7 @@ export function expectationsFromModel(spec: CaseSpec, firmwareId: string, profil
     case 'unsupported':
       return stated;
     case 'refusal':
-      return { model: true, refusal: stated.refusal ?? prediction.pattern };
+      return { model: true, refusal: stated.refusal ?? prediction.expectation };
     case 'layout': {
       const e820 = { scope: prediction.e820.scope, lines: prediction.e820.rows.map(e820Line) };
       return { ...stated, e820: stated.e820 ?? e820, srat: stated.srat ?? prediction.srat.map(sratLine) };

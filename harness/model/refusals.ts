@@ -22,15 +22,27 @@ function optionRefusal(input: LayoutInput): RefusalPrediction | undefined {
   for (const node of input.nodes) {
     const type = node.memmapType;
     if (type !== undefined && !(MEMMAP_TYPES as readonly string[]).includes(type)) {
-      return refusal(`Parameter 'memmap-type' does not accept value '${type}'`, `node ${node.id}: '${type}' is not a NumaMemmapType`);
+      return refusal(input, {
+        rule: `memmap-type takes normal, spm or reserved, not '${type}'`,
+        mentions: ['memmap-type'],
+        message: `Parameter 'memmap-type' does not accept value '${type}'`,
+      }, `node ${node.id}: '${type}' is not a NumaMemmapType`);
     }
     const taken = node.cpus.find((cpu) => owner.has(cpu));
     if (taken !== undefined) {
-      return refusal(`CPU is already assigned to node-id: ${owner.get(taken)}`, `node ${node.id} lists vCPU ${taken}, already in node ${owner.get(taken)}`);
+      return refusal(input, {
+        rule: 'a vCPU belongs to one node only',
+        mentions: ['\\bcpus?\\b'],
+        message: `CPU is already assigned to node-id: ${owner.get(taken)}`,
+      }, `node ${node.id} lists vCPU ${taken}, already in node ${owner.get(taken)}`);
     }
     node.cpus.forEach((cpu) => owner.set(cpu, node.id));
     if (type !== undefined && !node.memdev && input.profile.memmapNeedsMemdev) {
-      return refusal('Parameter -numa node,memmap-type requires memdev', `${input.profile.label}: node ${node.id} has memmap-type but no memdev`);
+      return refusal(input, {
+        rule: `${input.profile.label}: memmap-type needs the node's memory backend (memdev=)`,
+        mentions: ['memdev', 'memory backend'],
+        message: 'Parameter -numa node,memmap-type requires memdev',
+      }, `${input.profile.label}: node ${node.id} has memmap-type but no memdev`);
     }
   }
   return undefined;
@@ -40,7 +52,7 @@ function optionRefusal(input: LayoutInput): RefusalPrediction | undefined {
 function nodeSetRefusal(input: LayoutInput): RefusalPrediction | undefined {
   const ids = new Set(input.nodes.map((n) => n.id));
   for (let id = Math.max(-1, ...ids) - 1; id >= 0; id--) {
-    if (!ids.has(id)) return refusal(`numa: Node ID missing: ${id}`, `node ids must be 0..${ids.size - 1}`);
+    if (!ids.has(id)) return refusal(input, { rule: 'node ids are 0..n-1 without gaps', mentions: ['node'], message: `numa: Node ID missing: ${id}` }, `node ids must be 0..${ids.size - 1}`);
   }
   return undefined;
 }
@@ -51,9 +63,11 @@ function straddleRefusal(input: LayoutInput): RefusalPrediction | undefined {
   const crossing = nodeExtents(input.nodes).find(({ node, offset, end }) => isTyped(node) && offset < below && end > below);
   if (!crossing) return undefined;
   const { node } = crossing;
-  return refusal(
-    `NUMA node ${node.id} with memmap-type=${node.memmapType ?? 'normal'} straddles the 4 GiB boundary`,
-    `node ${node.id} (RAM offsets 0x${crossing.offset.toString(16)}-0x${(crossing.end - 1n).toString(16)}) crosses the end of low memory at 0x${below.toString(16)}`,
+  return refusal(input, {
+    rule: `node ${node.id} (memmap-type=${node.memmapType ?? 'normal'}) may not straddle the 4 GiB boundary`,
+    mentions: straddleMentions(node.id),
+    message: `NUMA node ${node.id} with memmap-type=${node.memmapType ?? 'normal'} straddles the 4 GiB boundary`,
+  }, `node ${node.id} (RAM offsets 0x${crossing.offset.toString(16)}-0x${(crossing.end - 1n).toString(16)}) crosses the end of low memory at 0x${below.toString(16)}`,
   );
 }
 
@@ -61,8 +75,22 @@ function isTyped(node: NodeLayout): boolean {
   return e820TypeOf(node.memmapType) !== E820.RAM;
 }
 
-function refusal(message: string, reason: string): RefusalPrediction {
-  return { kind: 'refusal', pattern: escapeRegExp(message), reason };
+/**
+ * What an error about a straddling node says, in any implementation's words:
+ * it names the node, the boundary, or low memory / the PCI hole.
+ */
+export function straddleMentions(nodeId: number): string[] {
+  return [`node\\W{0,4}(?:id\\W{0,2})?${nodeId}\\b`, '\\b4 ?gi?b\\b|\\b4g\\b', 'low memory|below.?4|pci hole'];
+}
+
+/**
+ * A predicted refusal. `message` is what QEMU 10.2.2 with this project's own
+ * series of the profile's revision prints: optional detail, checked only on
+ * such a build; `mentions` is what any implementation's error must touch.
+ */
+function refusal(input: LayoutInput, refused: { rule: string; mentions: string[]; message: string }, reason: string): RefusalPrediction {
+  const expectation = { rule: refused.rule, mentions: refused.mentions, wording: { [input.profile.id]: refused.message } };
+  return { kind: 'refusal', expectation, reason };
 }
 
 /** A literal string as a regular expression that matches exactly it. */

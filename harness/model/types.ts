@@ -4,7 +4,7 @@
  * SRAT rows the guest prints, or QEMU's refusal). Addresses and sizes are
  * bigint; ends are inclusive, as the kernel prints them.
  */
-import type { MachineType } from '../case/types.ts';
+import type { MachineType, RefusalExpectation } from '../case/types.ts';
 import type { FirmwareTraits } from './firmware.ts';
 import type { RevisionProfile } from './profiles.ts';
 
@@ -67,10 +67,10 @@ export interface LayoutPrediction {
   notes: string[];
 }
 
-/** QEMU exits at startup; `pattern` is a regular expression its error line matches. */
+/** QEMU exits at startup, refusing for the rule `expectation` states. */
 export interface RefusalPrediction {
   kind: 'refusal';
-  pattern: string;
+  expectation: RefusalExpectation;
   reason: string;
 }
 

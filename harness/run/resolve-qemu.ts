@@ -1,8 +1,11 @@
 import { access, constants } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
-import { FIRMWARE_DIRS } from '../build/config.ts';
-import { ensureQemu } from '../build/qemu.ts';
+import { basename, dirname, join, resolve } from 'node:path';
+import { FIRMWARE_DIRS, REPO_ROOT } from '../build/config.ts';
+import { ensureQemu, type QemuManifest } from '../build/qemu.ts';
+import { loadProfiles } from '../model/profiles.ts';
+import { loadSeries } from '../source/series.ts';
 import { HarnessError } from '../util/errors.ts';
+import { sha256 } from '../util/hash.ts';
 import type { QemuUnderTest } from './run-case.ts';
 
 /** Where the QEMU under test comes from: a binary the user names, or a build (source + series, or none for the baseline). */
@@ -15,9 +18,37 @@ export async function resolveQemu(choice: QemuChoice): Promise<QemuUnderTest> {
     await access(binary, constants.X_OK).catch(() => {
       throw new HarnessError(`--qemu ${choice.binary}: no executable there`, 'give the path of a qemu-system-x86_64');
     });
-    return { binary, label: binary, firmwareDirs: FIRMWARE_DIRS };
+    return { binary, label: binaryLabel(binary), firmwareDirs: FIRMWARE_DIRS };
   }
   const { manifest } = await ensureQemu(choice);
-  const label = manifest.patched ? `patched-${basename(manifest.seriesPath ?? 'series')}` : 'baseline';
-  return { binary: manifest.binary, label, firmwareDirs: manifest.firmwareDirs };
+  const label = manifest.patched ? `patched-${safeLabel(basename(manifest.seriesPath ?? 'series'))}` : 'baseline';
+  const ownSeries = await ownSeriesOf(manifest);
+  return { binary: manifest.binary, label, firmwareDirs: manifest.firmwareDirs, ...(ownSeries ? { ownSeries } : {}) };
+}
+
+/**
+ * A label for a binary the harness did not build. Labels go into file names
+ * (serial logs, SVG maps) and JUnit names, so a path becomes
+ * `bin-<directory>-<binary>-<hash of the full path>`: readable, safe, and
+ * distinct for two binaries of one name.
+ */
+export function binaryLabel(binary: string): string {
+  const hint = safeLabel(`${basename(dirname(binary))}-${basename(binary)}`);
+  return `bin-${hint}-${sha256(binary).slice(0, 6)}`;
+}
+
+/** `text` with everything but letters, digits, `.`, `_`, `+` and `-` turned into `_`, never starting with a dot. */
+export function safeLabel(text: string): string {
+  return text.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^\.+/, '_');
+}
+
+/** The revision id when the build's series is byte for byte one of this project's own (patches/memmap-type/<id>). */
+async function ownSeriesOf(manifest: QemuManifest): Promise<string | undefined> {
+  if (manifest.seriesHash === null) return undefined;
+  for (const profile of loadProfiles()) {
+    if (profile.series === null) continue;
+    const ours = await loadSeries(join(REPO_ROOT, profile.series)).catch(() => undefined);
+    if (ours?.hash === manifest.seriesHash) return profile.id;
+  }
+  return undefined;
 }

@@ -11,6 +11,7 @@ import type { QmpFacts } from '../expect/observations.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import { cont } from '../qmp/queries.ts';
+import { runStem } from '../report/cell.ts';
 import { statusOf, type Verdict } from '../report/verdict.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
 import { registerVm } from '../vm/registry.ts';
@@ -25,6 +26,11 @@ export interface QemuUnderTest {
   label: string;
   /** Directories passed with -L (the build carries no firmware of its own). */
   firmwareDirs: readonly string[];
+  /**
+   * The revision id when the binary was built from this project's own series
+   * (patches/memmap-type/<id>): only then is a refusal's exact wording checked.
+   */
+  ownSeries?: string;
 }
 
 /** How to run one case. */
@@ -58,7 +64,7 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
   const firmware = options.firmware ?? spec.firmware;
   const kernel = options.kernel ?? spec.kernel;
   const { expect, variantReason } = runExpectations(spec, firmware, options.profile ?? options.qemu.label);
-  const serialLog = join(options.logDir, `${spec.name}@${options.qemu.label}@${firmware}@${kernel}.serial.log`);
+  const serialLog = join(options.logDir, `${runStem({ name: spec.name, qemu: options.qemu.label, machine: spec.machine, firmware, kernel })}.serial.log`);
   const base: Omit<Verdict, 'status' | 'findings' | 'durationMs'> = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: variantReason, e820: [], srat: [] };
   const verdict = (rest: Partial<Verdict> & Pick<Verdict, 'status' | 'findings'>): Verdict => ({ ...base, ...rest, durationMs: performance.now() - started });
 
@@ -77,8 +83,8 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
     const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs))];
     if (expect.refusal !== undefined) {
       const launch = () => launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath: serialLog, timeoutMs: 60_000 });
-      const finding = await checkRefusal(expect.refusal, launch);
-      return verdict({ status: statusOf([finding]), findings: [finding], serialLog });
+      const findings = await checkRefusal(expect.refusal, launch, { ownSeries: options.qemu.ownSeries });
+      return verdict({ status: statusOf(findings), findings, serialLog });
     }
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
     const outcome = await bootAndObserve(options, args, serialLog, waitForProbe);

@@ -110,11 +110,14 @@ export class QemuProcess {
   /**
    * QEMU's own error line: the last stderr line it prefixed with its program
    * name ("qemu-system-x86_64: -foo: invalid option"), else the last line.
+   * The binary run may be a wrapper script of another name that execs QEMU,
+   * so any `qemu-system-*:` prefix counts too.
    */
   qemuMessage(): string {
     const lines = this.stderr.lastLines(50);
-    const prefix = `${basename(this.binary)}:`;
-    return [...lines].reverse().find((line) => line.startsWith(prefix)) ?? lines.at(-1) ?? '';
+    const own = `${basename(this.binary)}:`;
+    const isQemuLine = (line: string) => line.startsWith(own) || /^qemu-system-[\w-]+: /.test(line);
+    return [...lines].reverse().find(isQemuLine) ?? lines.at(-1) ?? '';
   }
 }
 

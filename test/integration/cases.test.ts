@@ -85,7 +85,7 @@ describe('a deliberately wrong expectation', () => {
     expect(verdict.status).toBe('fail');
     expect(text).toContain('~ changed type   [0x0000000280000000-0x000000047fffffff]: expected reserved (type 2), got soft reserved (type 0xEFFFFFFF)');
     expect(text).toContain('serial log: ');
-    expect(await readdir(logDir)).toContain('seed-spm-wrong@v5@ovmf-sid@minimal-6.1.serial.log');
+    expect(await readdir(logDir)).toContain('seed-spm-wrong@v5.q35.ovmf-sid.minimal-6.1.serial.log');
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateCase } from '../../harness/case/load.ts';
 import type { CaseNode, CaseSpec, MachineType } from '../../harness/case/types.ts';
-import { refusalFinding } from '../../harness/expect/refusal.ts';
+import { refusalFindings } from '../../harness/expect/refusal.ts';
+import { escapeRegExp } from '../../harness/model/refusals.ts';
 import {
   belowFourGSize, caseAppliesTo, expectationsFromModel, getProfile, loadProfiles, predictCase, profileForQemuLabel, profileForSeries, runExpectations, type Prediction,
 } from '../../harness/model/index.ts';
@@ -113,12 +114,13 @@ describe('SRAT', () => {
 });
 
 describe('refusals, in the order QEMU finds them', () => {
-  const refusal = (p: Prediction) => (p.kind === 'refusal' ? new RegExp(p.pattern) : undefined);
+  // The model's refusal in this project's own series' words (the wording for v5 or v6).
+  const refusal = (p: Prediction) => (p.kind === 'refusal' ? new RegExp(escapeRegExp(Object.values(p.expectation.wording ?? {})[0] ?? '(none)')) : undefined);
 
   it('an unknown value comes before a straddling node', () => {
     const s = spec('q35', '4G', [{ size: '1G' }, { size: '3G', memmapType: 'spm' }]);
     s.nodes[0] = { ...s.nodes[0]!, rawNumaOptions: ['memmap-type=bogus'] };
-    s.expect = { refusal: 'x' };
+    s.expect = { refusal: { rule: 'x', mentions: ['x'] } };
     const re = refusal(predictCase(s, 'seabios-bookworm', v5));
     expect("qemu-system-x86_64: -numa node,nodeid=0,cpus=0,memdev=m0,memmap-type=bogus: Parameter 'memmap-type' does not accept value 'bogus'").toMatch(re ?? /never/);
   });
@@ -200,23 +202,29 @@ describe('revision profiles', () => {
 });
 
 describe('case format: model, refusal, memdev, rawNumaOptions, profiles', () => {
+  const R = { rule: 'r', mentions: ['x'] };
   const base = { name: 'x', description: 'x', machine: 'q35', memory: '2G', smp: 2, firmware: 'seabios-bookworm', kernel: 'bookworm-6.1' };
   const nodes = (second: Record<string, unknown>) => [{ id: 0, cpus: '0', backend: 'ram', size: '1G' }, { id: 1, cpus: '1', backend: 'ram', size: '1G', ...second }];
   const check = (data: Record<string, unknown>) => () => validateCase({ ...base, ...data }, 'test');
 
   it('accepts a negative case with a raw memmap-type and a memory-less node', () => {
-    expect(check({ nodes: nodes({ rawNumaOptions: ['memmap-type=bogus'] }), expect: { refusal: 'bogus' }, profiles: ['v5', 'v6'] })).not.toThrow();
-    expect(check({ memory: '1G', nodes: nodes({ size: '0', memdev: false, memmapType: 'spm' }), expect: { refusal: 'requires memdev' } })).not.toThrow();
+    expect(check({ nodes: nodes({ rawNumaOptions: ['memmap-type=bogus'] }), expect: { refusal: { rule: 'r', mentions: ['bogus'] } }, profiles: ['v5', 'v6'] })).not.toThrow();
+    expect(check({ memory: '1G', nodes: nodes({ size: '0', memdev: false, memmapType: 'spm' }), expect: { refusal: { rule: 'r', mentions: ['memdev'], wording: { v6: 'requires memdev' } } } })).not.toThrow();
   });
 
   it.each([
     [{ nodes: nodes({ rawNumaOptions: ['memmap-type=bogus'] }), expect: { model: true } }, /rawNumaOptions is only for negative cases/],
-    [{ nodes: nodes({ rawNumaOptions: ['memmap-type=a,mem=1G'] }), expect: { refusal: 'x' } }, /must be key=value of letters, digits and dashes/],
-    [{ nodes: nodes({ rawNumaOptions: ['memdev=m0'] }), expect: { refusal: 'x' } }, /must not repeat memdev/],
-    [{ nodes: nodes({ rawNumaOptions: ['memmap-type=spm'], memmapType: 'spm' }), expect: { refusal: 'x' } }, /must not repeat memmap-type/],
+    [{ nodes: nodes({ rawNumaOptions: ['memmap-type=a,mem=1G'] }), expect: { refusal: R } }, /must be key=value of letters, digits and dashes/],
+    [{ nodes: nodes({ rawNumaOptions: ['memdev=m0'] }), expect: { refusal: R } }, /must not repeat memdev/],
+    [{ nodes: nodes({ rawNumaOptions: ['memmap-type=spm'], memmapType: 'spm' }), expect: { refusal: R } }, /must not repeat memmap-type/],
     [{ nodes: nodes({ memdev: false }), expect: {} }, /must be "0" for a node without memdev/],
     [{ nodes: nodes({ memdev: true }), expect: {} }, /memdev can only be false/],
-    [{ nodes: nodes({}), expect: { refusal: '(' } }, /expect.refusal is not a regular expression/],
+    [{ nodes: nodes({}), expect: { refusal: { rule: 'r', mentions: ['('] } } }, /expect.refusal.mentions\[0\] is not a regular expression/],
+    [{ nodes: nodes({}), expect: { refusal: 'straddles the 4 GiB boundary' } }, /expect.refusal must be \{"rule"/],
+    [{ nodes: nodes({}), expect: { refusal: { rule: 'r', mentions: [] } } }, /expect.refusal.mentions must list at least one/],
+    [{ nodes: nodes({}), expect: { refusal: { rule: '', mentions: ['x'] } } }, /expect.refusal.rule must say in words/],
+    [{ nodes: nodes({}), expect: { refusal: { rule: 'r', mentions: ['x'], wording: { v7: 'x' } } } }, /expect.refusal.wording.v7 is not a revision/],
+    [{ nodes: nodes({}), expect: { refusal: { rule: 'r', mentions: ['x'], pattern: 'x' } } }, /expect.refusal.pattern is not a field/],
     [{ nodes: nodes({}), expect: { model: 'yes' } }, /expect.model must be true or false/],
     [{ nodes: nodes({}), expect: {}, profiles: ['v7'] }, /profiles 'v7' is not one of baseline, v5, v6/],
   ])('rejects %j', (data, message) => {
@@ -224,14 +232,39 @@ describe('case format: model, refusal, memdev, rawNumaOptions, profiles', () => 
   });
 });
 
-describe('refusal findings', () => {
-  it('pass on a matching message, fail on another or on a start', () => {
-    const said = { refused: true as const, qemuMessage: 'qemu-system-x86_64: Parameter -numa node,memmap-type requires memdev', stderr: '' };
-    expect(refusalFinding('requires memdev', said).ok).toBe(true);
-    const other = refusalFinding('straddles', said);
-    expect(other.ok).toBe(false);
-    expect(other.detail.join('\n')).toMatch(/another message[\s\S]*QEMU said: .*requires memdev/);
-    expect(refusalFinding('x', { refused: false }).detail).toEqual(['  QEMU started (the configuration was accepted)']);
+describe('refusal findings: behaviour first, our wording only on our own series', () => {
+  const straddle = { rule: 'node 1 may not straddle 4 GiB', mentions: ['node\\W{0,4}(?:id\\W{0,2})?1\\b', '\\b4 ?gi?b\\b'], wording: { v5: 'NUMA node 1 with memmap-type=spm straddles the 4 GiB boundary' } };
+  const refusedWith = (qemuMessage: string) => ({ refused: true as const, qemuMessage, stderr: `${qemuMessage}\n` });
+  const failed = (findings: { ok: boolean; check: string }[]) => findings.filter((f) => !f.ok).map((f) => f.check);
+
+  it('our series\' words pass on our own v5 build', () => {
+    const ours = refusedWith('qemu-system-x86_64: NUMA node 1 with memmap-type=spm straddles the 4 GiB boundary: its RAM (0x40000000-0xffffffff) crosses …');
+    expect(failed(refusalFindings(straddle, ours, { ownSeries: 'v5' }))).toEqual([]);
+    expect(refusalFindings(straddle, ours, { ownSeries: 'v5' })).toHaveLength(3);
+  });
+
+  it('another implementation\'s words about the same rule pass; the wording is not checked on it', () => {
+    const theirs = refusedWith('qemu-system-x86_64: -numa node,nodeid=1,memdev=m1,memmap-type=spm: memory of node-id 1 would cross 4GiB');
+    expect(failed(refusalFindings(straddle, theirs))).toEqual([]);
+    expect(refusalFindings(straddle, theirs)).toHaveLength(2);
+  });
+
+  it('our own build with other words fails only the wording check', () => {
+    const reworded = refusedWith('qemu-system-x86_64: node 1 crosses the 4 GiB line');
+    expect(failed(refusalFindings(straddle, reworded, { ownSeries: 'v5' }))).toEqual([`this project's v5 series words it "${straddle.wording.v5}"`]);
+  });
+
+  it('a refusal for an unrelated reason is not the expected refusal', () => {
+    for (const unrelated of ['qemu-system-x86_64: could not load PC BIOS \'/nonexistent/bios.bin\'', 'qemu-system-x86_64: unsupported machine type: "pc-q35-99.0"']) {
+      const findings = refusalFindings(straddle, refusedWith(unrelated));
+      expect(failed(findings)).toHaveLength(1);
+      expect(findings.flatMap((f) => f.detail).join('\n')).toMatch(/refused for another reason[\s\S]*QEMU said: /);
+    }
+  });
+
+  it('a QEMU that starts fails', () => {
+    const findings = refusalFindings(straddle, { refused: false });
+    expect(findings).toEqual([{ aspect: 'refusal', check: 'QEMU refuses to start: node 1 may not straddle 4 GiB', ok: false, detail: ['  QEMU started (the configuration was accepted)'] }]);
   });
 });
 
