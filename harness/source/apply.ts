@@ -14,7 +14,7 @@ export interface HunkAdjustment {
   file: string;
   /** 1-based, counted within the file's part of the patch, as git and patch count. */
   hunk: number;
-  /** Line of the tree where the hunk went. */
+  /** Line of the patched file where the hunk starts. */
   line: number;
   /** Lines between where the patch said and where it went; negative: earlier. */
   offset: number;
@@ -38,7 +38,7 @@ export interface ApplyFailure {
   file: string;
   /** Set for a hunk that does not fit; absent for a file-level problem (missing, binary, already applied). */
   hunk?: number;
-  /** Where the patch expected the hunk. */
+  /** Where the patch puts the hunk: its new-side line number, as GNU patch reports it. */
   line?: number;
   reason: string;
 }
@@ -56,12 +56,11 @@ export class PatchApplyError extends HarnessError {
     fallbackDetail: string,
     sourceLabel: string,
   ) {
-    const files = [...new Set(failures.map((f) => f.file))];
     super(
-      `patch ${patch} does not apply to ${sourceLabel}${files.length > 0 ? ` at ${files.join(', ')}` : ''}: ${failures.length > 0 ? describeFailures(failures) : fallbackDetail}`,
+      `patch ${patch} does not apply to ${sourceLabel}: ${failures.length > 0 ? describeFailures(failures) : fallbackDetail}`,
       `rebase the series (${origin}) onto that source, or pick the matching --source`,
     );
-    this.files = files;
+    this.files = [...new Set(failures.map((f) => f.file))];
   }
 }
 

@@ -171,7 +171,7 @@ describe('refusing a series that does not fit', () => {
     expect(error.files).toEqual(['f.c']);
     expect(error.failures).toEqual([{ file: 'f.c', hunk: 2, line: 47, reason: 'does not fit even with fuzz 2' }]);
     expect(error.oneLine()).toBe(
-      'patch 0001-change-f.c-add-a-script-rename-old.txt.patch does not apply to qemu 10.2.2 at f.c: f.c: hunk #2 (line 47) does not fit even with fuzz 2; ' +
+      'patch 0001-change-f.c-add-a-script-rename-old.txt.patch does not apply to qemu 10.2.2: f.c: hunk #2 (line 47) does not fit even with fuzz 2; ' +
         `rebase the series (${join(seriesDir, '0001-change-f.c-add-a-script-rename-old.txt.patch')}) onto that source, or pick the matching --source`,
     );
     expect(await snapshot(tree)).toEqual(before);
@@ -192,7 +192,7 @@ describe('refusing a series that does not fit', () => {
     await rm(join(tree, 'f.c'));
     const error = await refusal(tree);
     expect(error.failures).toEqual([{ file: 'f.c', reason: 'no such file in the tree' }]);
-    expect(error.message).toContain('at f.c: f.c: no such file in the tree');
+    expect(error.message).toContain('qemu 10.2.2: f.c: no such file in the tree');
     expect(await snapshot(tree)).toEqual({ 'old.txt': 'keep\n' });
   });
 

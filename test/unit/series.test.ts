@@ -164,7 +164,7 @@ describe('applySeries', () => {
     const failure = error as PatchApplyError;
     expect(failure.patch).toBe('0002-pc-other-line-10.patch');
     expect(failure.files).toEqual(['hw/i386/pc.c']);
-    expect(failure.message).toBe('patch 0002-pc-other-line-10.patch does not apply to qemu 10.2.2 at hw/i386/pc.c: hw/i386/pc.c: hunk #1 (line 7) does not fit even with fuzz 2');
+    expect(failure.message).toBe('patch 0002-pc-other-line-10.patch does not apply to qemu 10.2.2: hw/i386/pc.c: hunk #1 (line 7) does not fit even with fuzz 2');
     expect(failure.oneLine()).not.toContain('\n');
     // Each patch applies all or nothing: 0001 is in, 0002 left no trace.
     const text = await readFile(join(tree, 'hw/i386/pc.c'), 'utf8');
