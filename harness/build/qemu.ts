@@ -2,8 +2,9 @@ import { access, constants, cp, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { cacheArea } from '../cache/dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
-import { applySeries } from '../source/apply.ts';
+import { applySeries, type AppliedPatch } from '../source/apply.ts';
 import { copyTree, ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';
+import { checkBaseCommit, type BaseCheck } from '../source/git.ts';
 import { loadSeries, type Series } from '../source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../source/spec.ts';
 import { BUILDER_VERSION, CONFIGURE_ARGS, DEFAULT_SERIES_DIR, FIRMWARE_DIRS, NINJA_TARGET, readDeviceConfig } from './config.ts';
@@ -24,6 +25,13 @@ export interface QemuManifest {
   seriesHash: string | null;
   /** The directory or mbox the series was read from (informational; the hash is what counts). */
   seriesPath: string | null;
+  /**
+   * How each patch went in: exactly, with hunks moved (offset) or with context
+   * ignored (fuzz), naming each such hunk. Absent in entries built before this was recorded.
+   */
+  applied?: AppliedPatch[];
+  /** The series' base-commit checked against the source; null when the series names none (or for the baseline). Recomputed on every call. */
+  base: BaseCheck | null;
   configureArgs: string[];
   cacheKey: string;
   /** Pass each with -L: the binary carries no firmware. */
@@ -92,17 +100,21 @@ export async function ensureQemu(options: EnsureQemuOptions = {}): Promise<QemuB
   const cacheKey = buildKey(source, series, deviceConfig);
   const entryDir = join(cacheArea('qemu', options.cacheEnv), cacheKey);
 
+  // Not part of the key (a cover letter's trailer is not in the series hash), so computed afresh even for a cached build.
+  const base = series?.baseCommit ? checkBaseCommit(series.baseCommit, source.identity) : null;
   const cached = await usableEntry(entryDir);
-  if (cached) return { manifest: cached, cacheHit: true };
+  if (cached) return { manifest: { ...cached, base }, cacheHit: true };
 
   const label = series ? `${source.identity.spec} + ${series.patches.length} patch(es) from ${series.path}` : `${source.identity.spec} (baseline, no patches)`;
   reporter.step(`building QEMU for ${label} → ${entryDir}`);
+  if (base) reporter.step(base.summary);
   const manifest = await withInterruptsAsAbort(options.signal, (signal) =>
     ensureEntry<QemuManifest>(entryDir, (staging) =>
-      buildInto(staging, { entryDir, cacheKey, source, series, deviceConfig, signal, reporter, options }),
+      buildInto(staging, { entryDir, cacheKey, source, series, base, deviceConfig, signal, reporter, options }),
     ),
   );
-  return { manifest, cacheHit: false };
+  // A racing process may have published first: its record of the patches stands, the base check is ours.
+  return { manifest: { ...manifest, base }, cacheHit: false };
 }
 
 /** Both products the cases compare: the patched build (default series unless given) and the baseline, built one after the other. */
@@ -127,6 +139,7 @@ interface BuildContext {
   cacheKey: string;
   source: Awaited<ReturnType<typeof resolveSource>>;
   series: Series | null;
+  base: BaseCheck | null;
   deviceConfig: string;
   signal: AbortSignal;
   reporter: BuildReporter;
@@ -145,10 +158,11 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManife
   const pristine = await timed('fetch', () => ensurePristineTree(ctx.source, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }));
   reporter.step(`copying source tree ${pristine.dir}`);
   await timed('copy', () => copyTree(pristine, tree, signal));
+  let applied: AppliedPatch[] = [];
   if (ctx.series) {
     const series = ctx.series;
     const sourceLabel = `${ctx.source.identity.spec}${pristine.upstreamVersion ? ` (${pristine.upstreamVersion})` : ''}`;
-    await timed('apply', () => applySeries(series, tree, { sourceLabel, signal, log: (l) => reporter.step(l) }));
+    applied = await timed('apply', () => applySeries(series, tree, { sourceLabel, signal, log: (l) => reporter.step(l) }));
   }
   const placeholders = await writeMissingEdk2Placeholders(tree);
   await writeDeviceConfig(tree, ctx.deviceConfig);
@@ -183,6 +197,8 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManife
     series: ctx.series?.patches.map((p) => ({ name: p.name, sha256: p.sha256 })) ?? [],
     seriesHash: ctx.series?.hash ?? null,
     seriesPath: ctx.series?.path ?? null,
+    applied,
+    base: ctx.base,
     configureArgs: [...CONFIGURE_ARGS],
     cacheKey: ctx.cacheKey,
     firmwareDirs: [...FIRMWARE_DIRS],

@@ -2,6 +2,7 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashJson, sha256 } from '../util/hash.ts';
 import { HarnessError } from '../util/errors.ts';
+import type { SourceKind } from './spec.ts';
 import { run, runOk } from './subprocess.ts';
 
 const LS_REMOTE_TIMEOUT_MS = 2 * 60 * 1000;
@@ -117,4 +118,39 @@ function isExcluded(relPath: string): boolean {
 
 function splitNul(text: string): string[] {
   return text.split('\0').filter((s) => s.length > 0);
+}
+
+/** Whether the source is the commit a series names as its base (`base-commit:`); a mismatch is a warning, never a refusal. */
+export interface BaseCheck {
+  /** The series' base-commit. */
+  baseCommit: string;
+  /**
+   * match: the source is that commit; dirty: it is, with local changes on top;
+   * mismatch: the source is another commit; unknown: the source is not a git commit (a tarball, a plain directory).
+   */
+  status: 'match' | 'dirty' | 'mismatch' | 'unknown';
+  /** The commit the source was checked out at, when it is a git source. */
+  sourceCommit?: string;
+  /** One line for a person. */
+  summary: string;
+}
+
+/**
+ * Compares a series' base commit with a source's identity: a `git:` source is
+ * its resolved commit, a local git tree its HEAD (`-dirty` with local changes).
+ */
+export function checkBaseCommit(baseCommit: string, source: { spec: string; kind: SourceKind; version: string }): BaseCheck {
+  const short = baseCommit.slice(0, 12);
+  const commit = source.kind === 'git' ? source.version : /^([0-9a-f]{40}(?:[0-9a-f]{24})?)(-dirty)?$/.exec(source.version)?.[1];
+  if (source.kind === 'debian' || !commit) {
+    const what = source.kind === 'debian' ? 'a Debian tarball' : 'not a git checkout';
+    return { baseCommit, status: 'unknown', summary: `the series names base-commit ${short}; ${source.spec} is ${what}, so that cannot be checked` };
+  }
+  if (commit !== baseCommit) {
+    return { baseCommit, status: 'mismatch', sourceCommit: commit, summary: `the series was made against base-commit ${short}, but ${source.spec} is at ${commit.slice(0, 12)}` };
+  }
+  if (source.version.endsWith('-dirty')) {
+    return { baseCommit, status: 'dirty', sourceCommit: commit, summary: `${source.spec} is at the series' base-commit ${short}, with local changes on top` };
+  }
+  return { baseCommit, status: 'match', sourceCommit: commit, summary: `${source.spec} is at the series' base-commit ${short}` };
 }

@@ -29,6 +29,8 @@ export interface Series {
   skipped: string[];
   /** sha256 over the applied patches' (name, content), in order. */
   hash: string;
+  /** The commit the series was made against, from a `base-commit:` trailer (`git format-patch --base`); null when none names it. */
+  baseCommit: string | null;
 }
 
 const MAILSPLIT_TIMEOUT_MS = 60_000;
@@ -46,7 +48,31 @@ export async function loadSeries(path: string): Promise<Series> {
   const patches = messages.filter((m) => containsDiff(m.content));
   const skipped = messages.filter((m) => !containsDiff(m.content)).map((m) => m.name);
   if (patches.length === 0) throw new SeriesError(`patch series ${absolute} holds no patches`, format === 'dir' ? 'put git format-patch *.patch files in it' : 'give an mbox of patch mails');
-  return { path: absolute, format, patches, skipped, hash: seriesHash(patches) };
+  return { path: absolute, format, patches, skipped, hash: seriesHash(patches), baseCommit: seriesBaseCommit(absolute, messages) };
+}
+
+/**
+ * The one commit the series' `base-commit:` trailers name (format-patch writes it
+ * into the cover letter, or the first patch without one). Two different ones
+ * mean the series was put together from different bases: that is refused.
+ */
+function seriesBaseCommit(path: string, messages: readonly SeriesPatch[]): string | null {
+  const named = messages.flatMap((m) => {
+    const base = baseCommitOf(m.content);
+    return base ? [{ base, name: m.name }] : [];
+  });
+  const first = named[0];
+  const other = named.find((n) => n.base !== first?.base);
+  if (first && other) {
+    throw new SeriesError(`patch series ${path} names two base commits: ${first.base} (${first.name}) and ${other.base} (${other.name})`, 'keep the base-commit: line of the base the series was made against, remove the other');
+  }
+  return first?.base ?? null;
+}
+
+/** The commit of a `base-commit: <sha>` line (as `git format-patch --base` writes it after the diff); undefined when absent. */
+export function baseCommitOf(content: Buffer | string): string | undefined {
+  const text = typeof content === 'string' ? content : content.toString('latin1');
+  return /^base-commit: ([0-9a-f]{40}(?:[0-9a-f]{24})?)[ \t\r]*$/m.exec(text)?.[1];
 }
 
 /** The series identity: order, names and contents all count. */

@@ -118,17 +118,18 @@ describe('a series that does not apply', () => {
     const victim = (await readdir(broken)).filter((n) => n.endsWith('.patch')).sort().find((n) => /^0002-/.test(n));
     if (!victim) throw new Error('the v5 series has no 0002 patch');
     const text = await readFile(join(broken, victim), 'utf8');
-    // Corrupt the first context line of the first hunk on hw/i386/pc.c.
+    // Corrupt the first line the patch removes from hw/i386/pc.c: unlike a context line, fuzz cannot skip it.
     const pcHunk = text.indexOf('+++ b/hw/i386/pc.c');
-    const contextAt = text.indexOf('\n ', text.indexOf('\n@@', pcHunk));
+    const removedAt = text.indexOf('\n-', text.indexOf('\n@@', pcHunk));
     expect(pcHunk).toBeGreaterThan(0);
-    await writeFile(join(broken, victim), `${text.slice(0, contextAt + 2)}NOT IN QEMU ${text.slice(contextAt + 2)}`);
+    await writeFile(join(broken, victim), `${text.slice(0, removedAt + 2)}NOT IN QEMU ${text.slice(removedAt + 2)}`);
 
     const error = await ensureQemu({ patches: broken, reporter: silentReporter }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(PatchApplyError);
     expect((error as PatchApplyError).patch).toBe(victim);
     expect((error as PatchApplyError).files).toEqual(['hw/i386/pc.c']);
-    expect((error as PatchApplyError).oneLine()).toContain(`patch ${victim} does not apply to debian:qemu=1:10.2.2+ds-1 (10.2.2) at hw/i386/pc.c`);
+    expect((error as PatchApplyError).failures).toEqual([{ file: 'hw/i386/pc.c', hunk: 2, line: 972, reason: 'does not fit even with fuzz 2' }]);
+    expect((error as PatchApplyError).oneLine()).toContain(`patch ${victim} does not apply to debian:qemu=1:10.2.2+ds-1 (10.2.2): hw/i386/pc.c: hunk #2 (line 972)`);
     expect((await readdir(cacheArea('qemu'))).filter((n) => n.startsWith('.staging-'))).toEqual([]);
   });
 });

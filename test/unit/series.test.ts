@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applySeries, filesFromGitApplyError, PatchApplyError } from '../../harness/source/apply.ts';
+import { applySeries, PatchApplyError } from '../../harness/source/apply.ts';
 import { comparePatchNames, containsDiff, loadSeries, mboxPatchName, seriesHash, SeriesError, subjectOf } from '../../harness/source/series.ts';
 
 /*
@@ -164,7 +164,7 @@ describe('applySeries', () => {
     const failure = error as PatchApplyError;
     expect(failure.patch).toBe('0002-pc-other-line-10.patch');
     expect(failure.files).toEqual(['hw/i386/pc.c']);
-    expect(failure.message).toMatch(/^patch 0002-pc-other-line-10\.patch does not apply to qemu 10\.2\.2 at hw\/i386\/pc\.c: patch failed: hw\/i386\/pc\.c:\d+$/);
+    expect(failure.message).toBe('patch 0002-pc-other-line-10.patch does not apply to qemu 10.2.2: hw/i386/pc.c: hunk #1 (line 7) does not fit even with fuzz 2');
     expect(failure.oneLine()).not.toContain('\n');
     // Each patch applies all or nothing: 0001 is in, 0002 left no trace.
     const text = await readFile(join(tree, 'hw/i386/pc.c'), 'utf8');
@@ -179,10 +179,5 @@ describe('applySeries', () => {
     expect(error).toBeInstanceOf(PatchApplyError);
     expect((error as PatchApplyError).patch).toBe('0001-pc-change-line-10.patch');
     expect((error as PatchApplyError).files).toEqual(['hw/i386/pc.c']);
-  });
-
-  it('parses the file names out of git apply errors', () => {
-    const stderr = 'error: patch failed: hw/i386/pc.c:894\nerror: hw/i386/pc.c: patch does not apply\nerror: hw/core/numa.c: No such file or directory\n';
-    expect(filesFromGitApplyError(stderr)).toEqual(['hw/i386/pc.c', 'hw/core/numa.c']);
   });
 });

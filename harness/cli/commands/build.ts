@@ -1,6 +1,7 @@
-import { ensureQemu } from '../../build/qemu.ts';
+import { ensureQemu, type QemuManifest } from '../../build/qemu.ts';
 import { DEFAULT_SERIES_DIR } from '../../build/config.ts';
 import { signalNumber } from '../../build/interrupt.ts';
+import { describeAdjustment } from '../../source/apply.ts';
 import { InterruptedError } from '../../source/subprocess.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
 import { HarnessError } from '../../util/errors.ts';
@@ -19,6 +20,12 @@ patch series applied, or returns the cached build, and prints the binary's path.
   --json            print the build manifest and cacheHit as JSON
   -h, --help        show this help
 
+A patch that does not apply exactly is applied with offsets and fuzz (up to 2
+context lines) when all its hunks still fit; every moved or fuzzed hunk is
+named on stderr and in the manifest ("applied"), and a hunk that does not fit
+fails the build naming the file and hunk. A series' base-commit: trailer is
+checked against a git source ("base" in the manifest).
+
 Builds are cached by (source content, series content, configure args, device config).`;
 
 export const buildCommand: Command = {
@@ -33,6 +40,8 @@ export const buildCommand: Command = {
     const options = parseBuildArgs(args);
     try {
       const { manifest, cacheHit } = await ensureQemu(options);
+      // On stderr, every time (cached or not), so `$(memmap-harness build)` stays the path and nobody misses a fuzzed hunk.
+      for (const line of buildNotes(manifest)) console.error(`memmap-harness: ${line}`);
       console.log(options.json ? JSON.stringify({ ...manifest, cacheHit }, null, 2) : manifest.binary);
       return 0;
     } catch (error) {
@@ -44,6 +53,26 @@ export const buildCommand: Command = {
     }
   },
 };
+
+/**
+ * What a person must know about how the binary was made: each hunk that moved
+ * (note) or needed fuzz (WARNING), and how the source compares with the series'
+ * base-commit (WARNING when it is another commit or has local changes).
+ */
+export function buildNotes(manifest: Pick<QemuManifest, 'applied' | 'base'>): string[] {
+  const lines: string[] = [];
+  let fuzzed = 0;
+  for (const patch of manifest.applied ?? []) {
+    for (const hunk of patch.hunks) {
+      if (hunk.fuzz > 0) fuzzed++;
+      lines.push(`${hunk.fuzz > 0 ? 'WARNING' : 'note'}: ${patch.patch} (${patch.tool}): ${describeAdjustment(hunk)}`);
+    }
+  }
+  if (fuzzed > 0) lines.push(`WARNING: ${fuzzed} hunk${fuzzed === 1 ? '' : 's'} applied with fuzz (context lines ignored): check ${fuzzed === 1 ? 'it' : 'them'} in the source before trusting this build`);
+  const base = manifest.base;
+  if (base) lines.push(`${base.status === 'mismatch' || base.status === 'dirty' ? 'WARNING' : 'note'}: ${base.summary}`);
+  return lines;
+}
 
 function parseBuildArgs(args: string[]): { source?: string; patches?: string | null; json: boolean } {
   const { values } = parseStrict(args);
