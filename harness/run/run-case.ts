@@ -92,6 +92,8 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
     const observed = { e820: log.e820, srat: log.srat, serialLog };
     if ('error' in outcome) return verdict({ status: 'error', reason: outcome.error, findings: [], ...observed });
     const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...logIntegrity(log)];
+    // Zero checks is not a pass: a case must prove something on every run.
+    if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
     return verdict({ status: statusOf(findings), findings, ...observed });
   } finally {
     await run.cleanup();
