@@ -85,6 +85,11 @@ Components: main
 Signed-By: ${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}
 EOF
 
+# apt settings as this machine has them (e.g. a mirror whose Release files
+# are past their Valid-Until needs Check-Valid-Until off): the root stands for
+# a new machine of this same kind, whose only difference is what is installed.
+cp -a /etc/apt/apt.conf.d/. "$root/etc/apt/apt.conf.d/"
+
 # Node.js and npm as the host has them, with the host's npm and TLS settings (read here, never stored).
 install -D -m 0755 "$node_bin" "$root/usr/local/bin/node"
 mkdir -p "$root/usr/local/lib/node_modules"
