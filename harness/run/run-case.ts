@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
 import { machineArgs } from '../case/qemu-args.ts';
@@ -14,6 +15,7 @@ import { cont } from '../qmp/queries.ts';
 import { runStem } from '../report/cell.ts';
 import { statusOf, type Verdict } from '../report/verdict.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
+import { markOwned, sweepOrphansOnce } from '../vm/owned-dirs.ts';
 import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
 import { memmapSupport } from './probe-cache.ts';
@@ -76,7 +78,9 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
 
   const image: GuestImage = { kernel: await ensureKernel(kernel), initrd: await ensureInitramfs(kernel), firmware: await ensureFirmware(firmware) };
   base.inputs = { kernel: image.kernel.packages, firmware: image.firmware.package };
+  await sweepOrphansOnce(tmpdir());
   const run = await tmpDir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-harness-run-' });
+  await markOwned(run.path);
   // The run directory (OVMF vars copy, file backends) goes on Ctrl-C too, like the VM's own.
   const unregister = registerVm({ killNow: () => {}, removeNow: () => rmSync(run.path, { recursive: true, force: true }) });
   try {
