@@ -22,5 +22,6 @@ export function exitWithParentArgs(binary: string): Promise<readonly string[]> {
 
 async function ask(binary: string): Promise<readonly string[]> {
   const result = await execa(binary, ['-run-with', 'help'], { reject: false, timeout: ASK_TIMEOUT_MS, stdin: 'ignore', all: true }).catch(() => undefined);
-  return result?.exitCode === 0 && /\bexit-with-parent=/.test(result.all ?? '') ? ['-run-with', 'exit-with-parent=on'] : [];
+  // QEMU lists the -run-with properties and exits 1 (help is not a run): judge by the list alone.
+  return /\bexit-with-parent=/.test(result?.all ?? '') ? ['-run-with', 'exit-with-parent=on'] : [];
 }
