@@ -14,7 +14,7 @@ import { ensureInitramfs } from '../harness/image/initramfs.ts';
 import { ensureKernel, type KernelId } from '../harness/image/kernel.ts';
 import { HarnessError } from '../harness/util/errors.ts';
 import { sha256 } from '../harness/util/hash.ts';
-import { ensureQemu } from '../harness/build/qemu.ts';
+import { ensureQemu } from '../harness/qemu-build/qemu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEFAULT_OUT = join(ROOT, 'test', 'fixtures', 'serial');

@@ -9,7 +9,7 @@
  * key=, path= (the cache entry directory) and build-args= (the `memmap-harness
  * build` arguments for this revision) to $GITHUB_OUTPUT.
  *
- * The key is ensureQemu's own (buildKey in harness/build/qemu.ts): source
+ * The key is ensureQemu's own (buildKey in harness/qemu-build/qemu.ts): source
  * identity (a git source costs one `git ls-remote`; a Debian one its cached
  * tarball), the series' hash, configure arguments, device config and builder
  * version.
@@ -17,8 +17,8 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readDeviceConfig, REPO_ROOT } from '../harness/build/config.ts';
-import { buildKey } from '../harness/build/qemu.ts';
+import { readDeviceConfig, REPO_ROOT } from '../harness/qemu-build/config.ts';
+import { buildKey } from '../harness/qemu-build/qemu.ts';
 import { cacheArea } from '../harness/cache/dirs.ts';
 import { loadMatrix } from '../harness/matrix/load.ts';
 import { resolveSource } from '../harness/source/fetch.ts';

@@ -1,6 +1,6 @@
 import { cpus, freemem, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../build/config.ts';
+import { REPO_ROOT } from '../qemu-build/config.ts';
 import { loadCases } from '../case/load.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { isFirmwareId, isKernelId } from '../image/index.ts';

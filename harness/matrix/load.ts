@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../build/config.ts';
+import { REPO_ROOT } from '../qemu-build/config.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
 import { ambiguousValues, parseCellName, VALUE_PATTERN } from './name.ts';

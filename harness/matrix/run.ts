@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../build/config.ts';
-import { ensureQemu } from '../build/qemu.ts';
+import { REPO_ROOT } from '../qemu-build/config.ts';
+import { ensureQemu } from '../qemu-build/qemu.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';

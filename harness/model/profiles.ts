@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { REPO_ROOT } from '../build/config.ts';
+import { REPO_ROOT } from '../qemu-build/config.ts';
 import { HarnessError } from '../util/errors.ts';
 
 /** What one revision of the memmap-type interface does (patches/memmap-type/profiles.json). */

@@ -1,4 +1,4 @@
-import { probeMemmapType, type ProbeResult } from '../build/probe.ts';
+import { probeMemmapType, type ProbeResult } from '../qemu-build/probe.ts';
 
 const probes = new Map<string, Promise<ProbeResult>>();
 

@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FIRMWARE_DIRS, REPO_ROOT } from '../build/config.ts';
-import { ensureQemu, type QemuManifest } from '../build/qemu.ts';
+import { FIRMWARE_DIRS, REPO_ROOT } from '../qemu-build/config.ts';
+import { ensureQemu, type QemuManifest } from '../qemu-build/qemu.ts';
 import { loadProfiles } from '../model/profiles.ts';
 import { loadSeries } from '../source/series.ts';
 import { HarnessError } from '../util/errors.ts';

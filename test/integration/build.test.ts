@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheArea } from '../../harness/cache/dirs.ts';
-import { DEFAULT_SERIES_DIR, REPO_ROOT } from '../../harness/build/config.ts';
-import { probeMemmapType } from '../../harness/build/probe.ts';
-import { silentReporter } from '../../harness/build/progress.ts';
-import { ensureQemu, type QemuBuild } from '../../harness/build/qemu.ts';
+import { DEFAULT_SERIES_DIR, REPO_ROOT } from '../../harness/qemu-build/config.ts';
+import { probeMemmapType } from '../../harness/qemu-build/probe.ts';
+import { silentReporter } from '../../harness/qemu-build/progress.ts';
+import { ensureQemu, type QemuBuild } from '../../harness/qemu-build/qemu.ts';
 import { PatchApplyError } from '../../harness/source/apply.ts';
 import { InterruptedError } from '../../harness/source/subprocess.ts';
 

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/qemu-build/config.ts';
 import { loadCase } from '../../harness/case/load.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { formatVerdict } from '../../harness/report/console.ts';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/qemu-build/config.ts';
 import { loadCases } from '../../harness/case/load.ts';
 import { machineArgs } from '../../harness/case/qemu-args.ts';
 import type { CaseSpec, MachineType, MemmapType } from '../../harness/case/types.ts';

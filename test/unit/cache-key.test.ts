@@ -1,10 +1,10 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { BUILDER_VERSION, CONFIGURE_ARGS, readDeviceConfig } from '../../harness/build/config.ts';
-import { qemuCacheKey, type QemuKeyInputs } from '../../harness/build/key.ts';
-import { edk2BlobNames, EMPTY_BZ2 } from '../../harness/build/placeholders.ts';
-import { parseNinjaProgress } from '../../harness/build/progress.ts';
-import { classifyDryStart } from '../../harness/build/probe.ts';
+import { BUILDER_VERSION, CONFIGURE_ARGS, readDeviceConfig } from '../../harness/qemu-build/config.ts';
+import { qemuCacheKey, type QemuKeyInputs } from '../../harness/qemu-build/key.ts';
+import { edk2BlobNames, EMPTY_BZ2 } from '../../harness/qemu-build/placeholders.ts';
+import { parseNinjaProgress } from '../../harness/qemu-build/progress.ts';
+import { classifyDryStart } from '../../harness/qemu-build/probe.ts';
 import { identityKey, type SourceIdentity } from '../../harness/source/fetch.ts';
 
 const debian: SourceIdentity = { spec: 'debian:qemu=1:10.2.2+ds-1', kind: 'debian', version: '1:10.2.2+ds-1', hash: 'be05230f'.padEnd(64, '0') };

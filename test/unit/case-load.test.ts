@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/qemu-build/config.ts';
 import { expectationsFor, loadCases, validateCase } from '../../harness/case/load.ts';
 import { machineArgs } from '../../harness/case/qemu-args.ts';
 import { loadCaseSet } from '../../harness/case/sets.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/qemu-build/config.ts';
 import { loadCase } from '../../harness/case/load.ts';
 import { checkExpectations } from '../../harness/expect/check.ts';
 import { diffRows, formatRowChanges } from '../../harness/expect/rows.ts';

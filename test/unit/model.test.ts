@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/qemu-build/config.ts';
 import { validateCase } from '../../harness/case/load.ts';
 import type { CaseSpec, MachineType } from '../../harness/case/types.ts';
 import { refusalFindings } from '../../harness/expect/refusal.ts';

@@ -1,6 +1,6 @@
-import { ensureQemu, type QemuManifest } from '../../build/qemu.ts';
-import { DEFAULT_SERIES_DIR } from '../../build/config.ts';
-import { signalNumber } from '../../build/interrupt.ts';
+import { ensureQemu, type QemuManifest } from '../../qemu-build/qemu.ts';
+import { DEFAULT_SERIES_DIR } from '../../qemu-build/config.ts';
+import { signalNumber } from '../../qemu-build/interrupt.ts';
 import { describeAdjustment } from '../../source/apply.ts';
 import { InterruptedError } from '../../source/subprocess.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';

@@ -1,4 +1,4 @@
-import { probeMemmapType } from '../../build/probe.ts';
+import { probeMemmapType } from '../../qemu-build/probe.ts';
 import { HarnessError } from '../../util/errors.ts';
 import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
 

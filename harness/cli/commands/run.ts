@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { loadCases } from '../../case/load.ts';
 import { loadCaseSet } from '../../case/sets.ts';
-import { REPO_ROOT } from '../../build/config.ts';
+import { REPO_ROOT } from '../../qemu-build/config.ts';
 import { formatTally } from '../../report/console.ts';
 import { writeJsonReport } from '../../report/json.ts';
 import { writeReports } from '../../report/write-all.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** Bump when the build procedure changes in a way that changes the binary: every cached build is then rebuilt. */
 export const BUILDER_VERSION = 1;
 
-/** The repository root (this file is harness/build/config.ts). */
+/** The repository root (this file is harness/qemu-build/config.ts). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The series `build` applies unless told otherwise. */
@@ -45,7 +45,7 @@ export const TIMEOUTS_MS = {
   version: 30 * 1000,
 } as const;
 
-/** The device config (harness/build/devices-x86_64.mak) written into every tree; part of the cache key. */
+/** The device config (harness/qemu-build/devices-x86_64.mak) written into every tree; part of the cache key. */
 export async function readDeviceConfig(): Promise<string> {
   return readFile(fileURLToPath(new URL('./devices-x86_64.mak', import.meta.url)), 'utf8');
 }
