@@ -17,7 +17,8 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readDeviceConfig, REPO_ROOT } from '../harness/qemu-build/config.ts';
+import { readDeviceConfig } from '../harness/qemu-build/config.ts';
+import { REPO_ROOT } from '../harness/util/paths.ts';
 import { buildKey } from '../harness/qemu-build/qemu.ts';
 import { cacheArea } from '../harness/cache/dirs.ts';
 import { loadMatrix } from '../harness/matrix/load.ts';

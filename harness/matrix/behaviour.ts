@@ -1,16 +1,15 @@
-import { E820_TYPE } from '../parse/e820.ts';
+import { E820_TYPE, type AddressRange } from '../core/vocabulary.ts';
 import { flattenIomem } from '../parse/iomem.ts';
 import type { SerialLog } from '../parse/log.ts';
 import { hex } from '../util/size.ts';
 import { describeView, type CellExpectation, type TypedNode } from './expect.ts';
-import type { Range } from './layout.ts';
 import type { Cell, SpmView, TypedMemmap } from './types.ts';
 
 /**
  * Behaviour the matrix file states as a fact (a firmware passes or drops a
  * type; a kernel onlines soft-reserved memory or not), checked against what a
  * run shows. A difference is not an ordinary failure: the world changed (a
- * new firmware or kernel), and the matrix file must be updated on purpose.
+ * new firmware or kernel), and the traits file must be updated on purpose.
  */
 
 const TYPE_CODE: Record<TypedMemmap, number> = { spm: E820_TYPE.SOFT_RESERVED, reserved: E820_TYPE.RESERVED };
@@ -59,7 +58,7 @@ export function detectChanges(cell: Cell, expectation: CellExpectation, log: Ser
     if (view && !sameView(view, expectation.kernelView)) {
       messages.push(
         `BEHAVIOUR CHANGED: kernel ${cell.kernel} now shows ${describeView(view)} for soft-reserved node ${node.id} (${node.ranges.map(span).join(', ')}); ` +
-          `cases/matrix/matrix.json says ${describeView(expectation.kernelView)}: update kernels.${cell.kernel}.whenSpmReachesGuest and its reason`,
+          `harness/model/traits.json says ${describeView(expectation.kernelView)}: update kernels.${cell.kernel}.whenSpmReachesGuest and its reason`,
       );
     }
   }
@@ -67,13 +66,13 @@ export function detectChanges(cell: Cell, expectation: CellExpectation, log: Ser
 }
 
 function firmwareChange(firmware: string, type: TypedMemmap, change: string, evidence: string, stated: string): string {
-  return `BEHAVIOUR CHANGED: firmware ${firmware} ${change} ${TYPE_TEXT[type]} through (${evidence}); cases/matrix/matrix.json says it ${stated} it: update firmware.${firmware}.passes.${type} and its reason`;
+  return `BEHAVIOUR CHANGED: firmware ${firmware} ${change} ${TYPE_TEXT[type]} through (${evidence}); harness/model/traits.json says it ${stated} it: update firmware.${firmware}.passes.${type} and its reason`;
 }
 
 function sameView(a: SpmView, b: SpmView): boolean {
   return a.iomemSoftReserved === b.iomemSoftReserved && a.firmwareMemmapSoftReserved === b.firmwareMemmapSoftReserved && a.daxDevice === b.daxDevice && a.onlined === b.onlined;
 }
 
-function span(r: Range): string {
+function span(r: AddressRange): string {
   return `${hex(r.start)}-${hex(r.end)}`;
 }

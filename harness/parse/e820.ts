@@ -1,24 +1,10 @@
+import { E820_TYPE, type PrintedE820Row } from '../core/vocabulary.ts';
 import type { ConsoleLine } from './console.ts';
 
-/** Numeric E820 types (arch/x86/include/asm/e820/types.h). */
-export const E820_TYPE = {
-  RAM: 1,
-  RESERVED: 2,
-  ACPI: 3,
-  NVS: 4,
-  UNUSABLE: 5,
-  PMEM: 7,
-  PRAM: 12,
-  SOFT_RESERVED: 0xefffffff,
-} as const;
+export { E820_TYPE };
 
 /** One `<who>: [mem start-end] <type>` row; `end` is inclusive, as the kernel prints it. */
-export interface E820Entry {
-  start: bigint;
-  end: bigint;
-  type: number;
-  /** The type text exactly as printed (`usable`, `System RAM`, `type 20`…). */
-  label: string;
+export interface E820Entry extends PrintedE820Row {
   rawLine: number;
 }
 

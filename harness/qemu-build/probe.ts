@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { HarnessError } from '../util/errors.ts';
 import { lastMeaningfulLine, run } from '../source/subprocess.ts';
-import { FIRMWARE_DIRS } from './config.ts';
+import { FIRMWARE_DIRS } from '../util/paths.ts';
 import { parseQemuVersion } from './steps.ts';
 
 /**

@@ -7,7 +7,8 @@ import { copyTree, ensurePristineTree, identityKey, resolveSource, type SourceId
 import { checkBaseCommit, type BaseCheck } from '../source/git.ts';
 import { loadSeries, type Series } from '../source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../source/spec.ts';
-import { BUILDER_VERSION, CONFIGURE_ARGS, DEFAULT_SERIES_DIR, FIRMWARE_DIRS, NINJA_TARGET, readDeviceConfig } from './config.ts';
+import { BUILDER_VERSION, CONFIGURE_ARGS, DEFAULT_SERIES_DIR, NINJA_TARGET, readDeviceConfig } from './config.ts';
+import { FIRMWARE_DIRS } from '../util/paths.ts';
 import { withInterruptsAsAbort } from './interrupt.ts';
 import { qemuCacheKey } from './key.ts';
 import { writeMissingEdk2Placeholders } from './placeholders.ts';

@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FIRMWARE_DIRS, REPO_ROOT } from '../qemu-build/config.ts';
+import { FIRMWARE_DIRS, REPO_ROOT } from '../util/paths.ts';
 import { ensureQemu, type QemuManifest } from '../qemu-build/qemu.ts';
 import { loadProfiles } from '../model/profiles.ts';
 import { loadSeries } from '../source/series.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/qemu-build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCase } from '../../harness/case/load.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { formatVerdict } from '../../harness/report/console.ts';
@@ -78,7 +78,7 @@ describe('a deliberately wrong expectation', () => {
     // Claim the spm node is reserved: the run must show a changed type, in human units.
     wrong.expect.e820 = {
       scope: 'above-4g',
-      lines: (wrong.expect.e820?.lines ?? []).map((l) => l.replace('soft reserved', 'reserved')),
+      rows: (wrong.expect.e820?.rows ?? []).map((r) => (r.type === 0xefffffff ? { ...r, type: 2 } : r)),
     };
     const verdict = await runCase(wrong, { qemu: v5, logDir });
     const text = formatVerdict(verdict).join('\n');

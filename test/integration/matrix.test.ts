@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/qemu-build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { ensureQemu } from '../../harness/qemu-build/qemu.ts';
 import { isKernelId } from '../../harness/image/index.ts';
 import { planMatrix } from '../../harness/matrix/expand.ts';

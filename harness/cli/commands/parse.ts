@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseSerialLog, toJson } from '../../parse/log.ts';
-import { e820Kind } from '../../expect/e820-kind.ts';
+import { e820Kind } from '../../core/vocabulary.ts';
 import { hex } from '../../util/size.ts';
 import { HarnessError } from '../../util/errors.ts';
 import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';

@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path';
 import { loadCases } from '../../case/load.ts';
 import { loadCaseSet } from '../../case/sets.ts';
-import { REPO_ROOT } from '../../qemu-build/config.ts';
+import { REPO_ROOT } from '../../util/paths.ts';
 import { formatTally } from '../../report/console.ts';
 import { writeJsonReport } from '../../report/json.ts';
 import { writeReports } from '../../report/write-all.ts';
-import type { Verdict } from '../../report/verdict.ts';
+import type { Verdict } from '../../core/vocabulary.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
@@ -28,7 +28,7 @@ per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap
   --firmware ID      run on this firmware instead of each case's own (ovmf-sid, seabios-bookworm, …)
   --kernel ID        run on this kernel instead of each case's own (bookworm-6.1, trixie-6.12, sid-7.2)
   --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
-  --profile ID       revision the QEMU implements (v5, v6, baseline: patches/memmap-type/profiles.json);
+  --profile ID       revision the QEMU implements (v5, v6, baseline: harness/model/traits.json);
                      needed by layout-model cases with --qemu, implied by a build
   --json FILE        also write the JSON report there
   --results DIR      where serial logs and reports go (default results/<timestamp>)
