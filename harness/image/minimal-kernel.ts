@@ -9,7 +9,7 @@ import { stderrReporter, type BuildReporter } from '../qemu-build/progress.ts';
 import { compilerEnv } from '../qemu-build/steps.ts';
 import { cacheArea } from '../cache/dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
-import { run, runOk, type RunOptions } from '../source/subprocess.ts';
+import { run, runOk, type RunOptions } from '../util/subprocess.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson } from '../util/hash.ts';

@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { HarnessError } from '../util/errors.ts';
-import { lastMeaningfulLine, run } from '../source/subprocess.ts';
+import { lastMeaningfulLine, run } from '../util/subprocess.ts';
 import { FIRMWARE_DIRS } from '../util/paths.ts';
 import { parseQemuVersion } from './steps.ts';
 

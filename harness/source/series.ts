@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson, sha256 } from '../util/hash.ts';
-import { runOk } from './subprocess.ts';
+import { runOk } from '../util/subprocess.ts';
 
 /**
  * A patch series: a directory of `*.patch` files (git format-patch output,

@@ -10,7 +10,7 @@ import { probeMemmapType } from '../../harness/qemu-build/probe.ts';
 import { silentReporter } from '../../harness/qemu-build/progress.ts';
 import { ensureQemu, type QemuBuild } from '../../harness/qemu-build/qemu.ts';
 import { PatchApplyError } from '../../harness/source/apply.ts';
-import { InterruptedError } from '../../harness/source/subprocess.ts';
+import { InterruptedError } from '../../harness/util/subprocess.ts';
 
 /*
  * Real builds of Debian's QEMU 10.2.2 (cold: a few minutes; afterwards cache

@@ -3,7 +3,7 @@ import { parseSerialLog, toJson } from '../../parse/log.ts';
 import { e820Kind } from '../../core/vocabulary.ts';
 import { hex } from '../../util/size.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness parse FILE [--json]
 
@@ -18,10 +18,6 @@ export const parseCommand: Command = {
   summary: "parse a saved serial log's E820, SRAT and probe sections",
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     const { file, json } = parseParseArgs(args);
     const raw = await readFile(file, 'latin1').catch((error: NodeJS.ErrnoException) => {
       throw new HarnessError(`parse: cannot read ${file}: ${error.code ?? error.message}`, 'give the path of a saved serial log');

@@ -1,6 +1,6 @@
 import { probeMemmapType } from '../../qemu-build/probe.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness probe --qemu PATH [--json]
 
@@ -18,10 +18,6 @@ export const probeCommand: Command = {
   summary: 'tell whether a QEMU binary understands -numa memmap-type',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     const { qemu, json } = parseProbeArgs(args);
     const result = await probeMemmapType(qemu);
     if (json) console.log(JSON.stringify(result, null, 2));

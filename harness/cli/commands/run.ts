@@ -10,7 +10,7 @@ import { newResultsDir } from '../../run/results-dir.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [--firmware ID] [--kernel ID]
                           [--transport unix|websocket] [--json FILE] [--results DIR]
@@ -54,10 +54,6 @@ export const runCommand: Command = {
   summary: 'run cases against a QEMU and print verdicts',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     return executeRun(parseRunArgs(args));
   },
 };

@@ -1,5 +1,5 @@
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { executeRun, parseRunArgs } from './run.ts';
 
 const usage = `usage: memmap-harness start
@@ -13,10 +13,6 @@ export const startCommand: Command = {
   summary: 'build what is missing, run the default cases, print the verdicts',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     if (args.length > 0) throw new HarnessError(`start takes no arguments (got ${args.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
     return executeRun(parseRunArgs([]));
   },
