@@ -1,4 +1,5 @@
-import { E820_TYPE, type AddressRange } from '../core/vocabulary.ts';
+import type { AddressRange } from '../core/vocabulary.ts';
+import { TYPED_E820 } from '../model/expectations.ts';
 import { flattenIomem } from '../parse/iomem.ts';
 import type { SerialLog } from '../parse/log.ts';
 import { hex } from '../util/size.ts';
@@ -12,7 +13,6 @@ import type { Cell, SpmView, TypedMemmap } from './types.ts';
  * new firmware or kernel), and the traits file must be updated on purpose.
  */
 
-const TYPE_CODE: Record<TypedMemmap, number> = { spm: E820_TYPE.SOFT_RESERVED, reserved: E820_TYPE.RESERVED };
 const TYPE_TEXT: Record<TypedMemmap, string> = { spm: 'soft reserved (E820 type 0xEFFFFFFF)', reserved: 'reserved (E820 type 2)' };
 
 /** What the guest's BIOS-e820 lines show for a typed node. */
@@ -27,7 +27,7 @@ export function observeFirmware(log: SerialLog, node: TypedNode): FirmwareObserv
   const overlapping = log.e820.filter((e) => node.ranges.some((r) => e.start <= r.end && e.end >= r.start));
   const shown = overlapping.map((e) => `[mem ${hex(e.start, 16)}-${hex(e.end, 16)}] ${e.label}`).join(', ');
   if (overlapping.length === 0) return { seen: 'drops', evidence: `no BIOS-e820 row covers ${node.ranges.map(span).join(', ')}` };
-  const covered = node.ranges.every((r) => overlapping.some((e) => e.type === TYPE_CODE[node.type] && e.start <= r.start && e.end >= r.end));
+  const covered = node.ranges.every((r) => overlapping.some((e) => e.type === TYPED_E820[node.type] && e.start <= r.start && e.end >= r.end));
   return { seen: covered ? 'passes' : 'other', evidence: `BIOS-e820 shows ${shown}` };
 }
 

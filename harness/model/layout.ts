@@ -3,6 +3,7 @@
  * the patch revision, the BIOS-e820 and SRAT rows the guest prints, or the
  * refusal QEMU answers with. Pure: no I/O.
  */
+import { byStart } from '../core/vocabulary.ts';
 import { belowFourGSize, E820, FOUR_GIB, qemuE820 } from './qemu.ts';
 import { mergeAdjacent, type Span } from './ranges.ts';
 import { predictRefusal } from './refusals.ts';
@@ -48,7 +49,7 @@ function predictTables(input: LayoutInput): LayoutPrediction {
 function ovmfAbove4g(qemu: readonly Span[], firmware: LayoutInput['firmware']): FirmwareMap {
   const passes = (type: number) => (type === E820.SOFT_RESERVED ? firmware.passesSoftReserved : type === E820.RESERVED ? firmware.passesReserved : true);
   const kept = qemu.filter((e) => e.start >= FOUR_GIB && passes(e.type));
-  const sorted = [...kept].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const sorted = [...kept].sort(byStart);
   return { spans: sorted, acpiTables: true, usableRam: qemu.some((e) => e.type === E820.RAM) };
 }
 

@@ -15,6 +15,7 @@ import { cont } from '../qmp/queries.ts';
 import { runStem } from '../report/cell.ts';
 import { statusOf, type Verdict } from '../core/vocabulary.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
+import { PROBE_DONE } from '../util/constants.ts';
 import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
 import { memmapSupport } from './probe-cache.ts';
@@ -58,7 +59,7 @@ export interface CaseRunOptions {
   profile?: string;
 }
 
-const PROBE_DONE = /^==== memmap-harness: probe done ====$/;
+const PROBE_DONE_LINE = new RegExp(`^${PROBE_DONE}$`);
 // mem_init() prints this after every BIOS-e820 and SRAT line: the firmware-table facts are all in.
 const FIRMWARE_TABLES_DONE = /^(\[[ \d.]+\] )?Memory: \d+K\/\d+K available/;
 
@@ -128,7 +129,7 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     const qmp = await collectQmpFacts(vm.qmp);
     await cont(vm.qmp);
     const timeoutMs = options.bootTimeoutMs ?? 180_000;
-    const until = needProbe ? [PROBE_DONE] : [FIRMWARE_TABLES_DONE];
+    const until = needProbe ? [PROBE_DONE_LINE] : [FIRMWARE_TABLES_DONE];
     await vm.waitForAll(until, timeoutMs);
     return { qmp };
   } catch (error) {
