@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { withDir } from 'tmp-promise';
-import { cacheRoot } from '../harness/cache/dirs.ts';
+import { cacheRoot } from '../harness/util/cache-dirs.ts';
 import { bootProbe, SEED_TWO_NODES } from '../harness/image/boot.ts';
 import { ensureFirmware, type FirmwareId } from '../harness/image/firmware.ts';
 import { ensureInitramfs } from '../harness/image/initramfs.ts';

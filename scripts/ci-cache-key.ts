@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { readDeviceConfig } from '../harness/qemu-build/config.ts';
 import { REPO_ROOT } from '../harness/util/paths.ts';
 import { buildKey } from '../harness/qemu-build/qemu.ts';
-import { cacheArea } from '../harness/cache/dirs.ts';
+import { cacheArea } from '../harness/util/cache-dirs.ts';
 import { loadMatrix } from '../harness/matrix/load.ts';
 import { resolveSource } from '../harness/source/fetch.ts';
 import { loadSeries } from '../harness/source/series.ts';

@@ -1,6 +1,6 @@
 import { access, constants, cp, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
 import { applySeries, type AppliedPatch } from '../source/apply.ts';
 import { copyTree, ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import { hashJson } from '../util/hash.ts';
 import { ensureDebianOrig, extractTarball } from './debian.ts';

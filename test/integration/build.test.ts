@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheArea } from '../../harness/cache/dirs.ts';
+import { cacheArea } from '../../harness/util/cache-dirs.ts';
 import { DEFAULT_SERIES_DIR } from '../../harness/qemu-build/config.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { probeMemmapType } from '../../harness/qemu-build/probe.ts';
