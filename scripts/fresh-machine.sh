@@ -85,6 +85,11 @@ Components: main
 Signed-By: ${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}
 EOF
 
+# apt settings as this machine has them (e.g. a mirror whose Release files
+# are past their Valid-Until needs Check-Valid-Until off): the root stands for
+# a new machine of this same kind, whose only difference is what is installed.
+cp -a /etc/apt/apt.conf.d/. "$root/etc/apt/apt.conf.d/"
+
 # Node.js and npm as the host has them, with the host's npm and TLS settings (read here, never stored).
 install -D -m 0755 "$node_bin" "$root/usr/local/bin/node"
 mkdir -p "$root/usr/local/lib/node_modules"
@@ -92,7 +97,12 @@ cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
 for f in /etc/npmrc /usr/etc/npmrc /root/.npmrc; do [ -f "$f" ] && install -D -m 0600 "$f" "$root$f"; done
-[ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ] && install -D -m 0644 "$NODE_EXTRA_CA_CERTS" "$root$NODE_EXTRA_CA_CERTS"
+# The host's certificate bundle, kept apart: installing ca-certificates in the
+# root rebuilds /etc/ssl/certs from Debian's list alone, without a local CA the
+# host's network may need. npm and Node are pointed at the copy.
+host_ca=/usr/local/share/memmap-fresh/host-ca.crt
+install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root$host_ca"
+[ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ] && cat "$NODE_EXTRA_CA_CERTS" >> "$root$host_ca"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 # The repository as a new user gets it: a clone of one commit.
@@ -105,7 +115,7 @@ mount -t tmpfs tmpfs "$root/tmp" && mounts+=("$root/tmp")
 
 in_root() {
   chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-    LANG=C.UTF-8 TERM=dumb ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} \
+    LANG=C.UTF-8 TERM=dumb NODE_EXTRA_CA_CERTS=$host_ca npm_config_cafile=$host_ca \
     bash -c "cd /root/memmap-harness && $1"
 }
 

@@ -68,6 +68,8 @@ export function validateCase(data: unknown, where: string): CaseSpec {
   if ((c.nodes ?? []).length > 0 && total !== parseSize(c.memory as string)) fail('nodes', `sizes add up to ${total} bytes, not memory ${c.memory}`);
   if (typeof c.expect !== 'object' || c.expect === null) fail('expect', 'must be an object');
   checkModelAndRefusal(c.expect as Expectations, fail);
+  // A case that states nothing to check would pass whatever QEMU does.
+  if (Object.keys(c.expect as object).length === 0) fail('expect', 'states nothing to check: give rows, qmp, guest, refusal, or model: true');
   if (c.profiles !== undefined) checkProfiles(c.profiles, fail);
   if (c.revision !== undefined && !loadProfiles().some((p) => p.id === c.revision)) fail('revision', `'${String(c.revision)}' is not one of ${loadProfiles().map((p) => p.id).join(', ')}`);
   const onFirmware: CaseSpec['onFirmware'] = {};

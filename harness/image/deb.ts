@@ -45,6 +45,15 @@ export async function fetchDeb(ref: PackageRef): Promise<DebFile> {
   });
 }
 
+/**
+ * The references with their .deb's sha256 filled in. Entries made before
+ * pinning was recorded lack it; the .deb is still in the cache, so this costs
+ * no download.
+ */
+export async function pinAll(refs: readonly PackageRef[]): Promise<PackageRef[]> {
+  return Promise.all(refs.map(async (ref) => (ref.sha256 ? ref : pinned(await fetchDeb(ref)))));
+}
+
 /** Unpacks a .deb's data into `dest` with dpkg-deb -x (nothing is installed). */
 export async function extractDeb(deb: string, dest: string): Promise<void> {
   await execa(await toolPath('dpkg-deb'), ['-x', deb, dest], { timeout: DPKG_TIMEOUT_MS });

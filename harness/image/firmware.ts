@@ -6,7 +6,7 @@ import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
-import { extractDeb, fetchDeb, pinned, safeName, type PackageRef } from './deb.ts';
+import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
 import { sha256File } from '../util/hash.ts';
 import { resolveVersion } from './resolve.ts';
 
@@ -66,7 +66,8 @@ export async function ensureFirmware(id: string): Promise<FirmwareManifest> {
   const dir = join(cacheArea('firmware'), safeName(`${spec.package}_${version}`));
   const files = spec.kind === 'ovmf' ? { code: OVMF_CODE, vars: OVMF_VARS } : { bios: SEABIOS_BIOS };
   const stored = await ensureEntry(dir, (staging) => withDir(({ path: tmp }) => extractFiles(ref, Object.values(files), tmp, staging), { unsafeCleanup: true }));
-  const common = { id, package: stored.package, origin: 'cache' as const, dir };
+  const [pinnedPackage = stored.package] = await pinAll([stored.package]);
+  const common = { id, package: pinnedPackage, origin: 'cache' as const, dir };
   return spec.kind === 'ovmf'
     ? { ...common, kind: 'ovmf', code: join(dir, OVMF_CODE), vars: join(dir, OVMF_VARS) }
     : { ...common, kind: 'seabios', bios: join(dir, SEABIOS_BIOS) };

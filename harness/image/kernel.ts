@@ -7,7 +7,7 @@ import type { AptSuite } from '../util/apt.ts';
 import type { CachedKernel, KernelModule } from './kernel-manifest.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson } from '../util/hash.ts';
-import { extractDeb, fetchDeb, pinned, safeName, type PackageRef } from './deb.ts';
+import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
 import { ensureMinimalKernel, isMinimalKernelId, MINIMAL_KERNEL_IDS, type MinimalKernelId } from './minimal-kernel.ts';
 import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, PROBE_MODULES, runDepmod } from './modules.ts';
 import { resolveKernelPackages } from './resolve.ts';
@@ -41,7 +41,10 @@ export function isKernelId(id: string): id is KernelId {
  * (minutes; progress on stderr) and has no modules.
  */
 export async function ensureKernel(id: string): Promise<KernelManifest> {
-  if (isMinimalKernelId(id)) return (await ensureMinimalKernel(id)).manifest;
+  if (isMinimalKernelId(id)) {
+    const { manifest } = await ensureMinimalKernel(id);
+    return { ...manifest, packages: await pinAll(manifest.packages) };
+  }
   if (!isDebianKernelId(id)) throw new HarnessError(`unknown kernel '${id}'`, `use one of ${KERNEL_IDS.join(', ')}`);
   return ensureDebianKernel(id);
 }
@@ -62,7 +65,7 @@ async function ensureDebianKernel(id: DebianKernelId): Promise<KernelManifest> {
   const stored = await ensureEntry<StoredKernel>(dir, (staging) =>
     withDir(({ path: tmp }) => unpackKernel(id, suite, resolved.release, resolved.image, resolved.parts, tmp, staging), { unsafeCleanup: true }),
   );
-  return absolutize(stored, dir);
+  return absolutize({ ...stored, packages: await pinAll(stored.packages) }, dir);
 }
 
 async function unpackKernel(id: KernelId, suite: AptSuite, release: string, image: PackageRef, parts: PackageRef[], tmp: string, staging: string): Promise<StoredKernel> {

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../util/paths.ts';
-import { ensureQemu } from '../qemu-build/qemu.ts';
+import { ensureQemuFromSource } from '../qemu-build/any-source.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
@@ -20,7 +20,7 @@ export interface MatrixRunOptions {
   cells: readonly PlannedCell[];
   /** Every case by name. */
   cases: ReadonlyMap<string, CaseSpec>;
-  /** QEMU source spec for every build; default the builder's (Debian's 10.2.2). */
+  /** QEMU source spec for every build; default the builder's (Debian's 10.2.2). A debian-bin: spec serves only revisions without a series. */
   source?: string;
   jobs: number;
   /** Serial logs go to <resultsDir>/cells/<cell>/. */
@@ -53,7 +53,7 @@ async function prepareBuilds(options: MatrixRunOptions): Promise<Prepared<QemuUn
   for (const revision of unique(options.cells.map((c) => c.cell.revision))) {
     const series = options.def.revisions[revision]?.series ?? null;
     try {
-      const { manifest, cacheHit } = await ensureQemu({ source: options.source, patches: series === null ? null : join(REPO_ROOT, series) });
+      const { manifest, cacheHit } = await ensureQemuFromSource({ source: options.source, patches: series === null ? null : join(REPO_ROOT, series) });
       // Built from this project's own series of the revision: its refusal wording is checked, as `run` does.
       out.set(revision, { ok: { binary: manifest.binary, label: revision, firmwareDirs: manifest.firmwareDirs, ...(series === null ? {} : { ownSeries: revision }) } });
       options.progress.note(`QEMU ${revision}: ${cacheHit ? 'cached' : 'built'} ${manifest.binary}`);

@@ -1,11 +1,10 @@
-import { access, constants } from 'node:fs/promises';
-import { HarnessError } from '../util/errors.ts';
-import { lastMeaningfulLine, run } from '../util/subprocess.ts';
-import { FIRMWARE_DIRS } from '../util/paths.ts';
-import { parseQemuVersion } from './steps.ts';
+import type { InterfaceReport } from '../probe/classify.ts';
+import { probeInterfaces, ProbeInputError, type InterfaceProbeOptions } from '../probe/interface.ts';
 
 /**
- * Does a qemu-system-x86_64 understand `-numa node,memmap-type=`?
+ * Does a qemu-system-x86_64 understand `-numa node,memmap-type=`? The yes/no
+ * view of the interface probe (harness/probe/), for callers that only need that:
+ * a case that sets memmap-type is `unsupported` on a QEMU without it.
  *
  * QMP's query-command-line-options cannot tell: QEMU 10.2.2 reports `numa` with
  * an empty parameter list (its options go through a QAPI visitor). So the probe
@@ -24,60 +23,24 @@ export interface ProbeResult {
   qemuVersion: string | undefined;
 }
 
-export interface ProbeOptions {
-  firmwareDirs?: readonly string[];
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type ProbeOptions = InterfaceProbeOptions;
+export { ProbeInputError };
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const QMP_QUIT = '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n';
-
-export class ProbeInputError extends HarnessError {}
-
+/** Probes the binary's interfaces and answers only "memmap-type or not". */
 export async function probeMemmapType(qemu: string, options: ProbeOptions = {}): Promise<ProbeResult> {
-  const executable = await access(qemu, constants.X_OK).then(() => true, () => false);
-  if (!executable) throw new ProbeInputError(`${qemu} is not an executable file`, 'give the path of a qemu-system-x86_64 binary, e.g. the one `memmap-harness build` prints');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const qemuVersion = await versionOrUndefined(qemu, timeoutMs, options.signal);
-  const args = dryStartArgs(options.firmwareDirs ?? FIRMWARE_DIRS);
-  const result = await run(qemu, args, { input: QMP_QUIT, timeoutMs, signal: options.signal }).catch((error: unknown) => {
-    if (error instanceof HarnessError && !options.signal?.aborted) return error;
-    throw error;
-  });
-  if (result instanceof HarnessError) return verdict(qemu, 'undetermined', `dry start did not finish: ${result.message}`, qemuVersion);
-  return verdict(qemu, ...classifyDryStart(result.exitCode, result.stdout, result.stderr), qemuVersion);
+  return memmapVerdict(await probeInterfaces(qemu, options));
 }
 
-/** The dry start: q35 paused with one memdev node typed `normal`, QMP on stdio. */
-export function dryStartArgs(firmwareDirs: readonly string[]): string[] {
-  return [
-    ...firmwareDirs.flatMap((d) => ['-L', d]),
-    '-accel', 'tcg',
-    '-M', 'q35',
-    '-m', '128M',
-    '-object', 'memory-backend-ram,id=m0,size=128M',
-    '-numa', 'node,nodeid=0,memdev=m0,memmap-type=normal',
-    '-S', '-nodefaults', '-display', 'none', '-serial', 'none', '-monitor', 'none',
-    '-qmp', 'stdio',
-  ];
-}
-
-/** Verdict from the dry start's exit and output. */
-export function classifyDryStart(exitCode: number, stdout: string, stderr: string): [ProbeVerdict, string] {
-  const rejected = /Invalid parameter 'memmap-type'/.exec(stderr);
-  if (rejected) return ['not-supported', `patch not applied: QEMU rejects -numa memmap-type (${lastMeaningfulLine(stderr) ?? rejected[0]})`];
-  const quitAnswered = /"event":\s*"SHUTDOWN"/.test(stdout) || (stdout.match(/"return"/g)?.length ?? 0) >= 2;
-  if (exitCode === 0 && quitAnswered) return ['supported', 'QEMU accepted -numa node,memmap-type=normal on q35 and quit over QMP'];
-  const why = lastMeaningfulLine(stderr) ?? `exit code ${exitCode}, no error output`;
-  return ['undetermined', `QEMU did not start for another reason: ${why}`];
-}
-
-function verdict(qemu: string, kind: ProbeVerdict, detail: string, qemuVersion: string | undefined): ProbeResult {
-  return { qemu, supported: kind === 'supported', verdict: kind, detail, qemuVersion };
-}
-
-async function versionOrUndefined(qemu: string, timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
-  const result = await run(qemu, ['--version'], { timeoutMs, signal }).catch(() => undefined);
-  return result?.exitCode === 0 ? parseQemuVersion(result.stdout) : undefined;
+/** The memmap-type yes/no of a full interface report. */
+export function memmapVerdict(report: InterfaceReport): ProbeResult {
+  const dry = report.evidence.find((e) => e.probe === 'memmap-type-with-memdev')?.observed ?? 'no dry start';
+  const base = { qemu: report.qemu, qemuVersion: report.qemuVersion };
+  switch (report.interfaces.memmapType) {
+    case 'absent':
+      return { ...base, supported: false, verdict: 'not-supported', detail: `patch not applied: QEMU rejects -numa memmap-type (${dry})` };
+    case 'undetermined':
+      return { ...base, supported: false, verdict: 'undetermined', detail: `QEMU did not start for another reason: ${dry}` };
+    default:
+      return { ...base, supported: true, verdict: 'supported', detail: `QEMU accepted -numa node,memmap-type=normal on q35 and quit over QMP: ${report.summary}` };
+  }
 }

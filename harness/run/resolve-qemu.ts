@@ -1,8 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { ensureQemuFromSource } from '../qemu-build/any-source.ts';
 import { FIRMWARE_DIRS, REPO_ROOT } from '../util/paths.ts';
-import { ensureQemu, type QemuManifest } from '../qemu-build/qemu.ts';
+import type { QemuManifest } from '../qemu-build/qemu.ts';
 import { loadProfiles } from '../model/profiles.ts';
+import { profileFromProbe, type ProfileDecision } from '../probe/interface.ts';
 import { loadSeries } from '../source/series.ts';
 import { HarnessError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
@@ -11,8 +13,18 @@ import type { QemuUnderTest } from './run-case.ts';
 /** Where the QEMU under test comes from: a binary the user names, or a build (source + series, or none for the baseline). */
 export type QemuChoice = { binary: string } | { source?: string; patches?: string | null };
 
-/** The binary for a choice, building it when it is not in the cache yet. */
-export async function resolveQemu(choice: QemuChoice): Promise<QemuUnderTest> {
+/** A QEMU under test with the revision profile its build or its probed behaviour implies. */
+export interface ResolvedQemu extends QemuUnderTest {
+  profile: ProfileDecision;
+}
+
+/** The binary for a choice, building it when it is not in the cache yet, and its revision profile. */
+export async function resolveQemu(choice: QemuChoice): Promise<ResolvedQemu> {
+  const qemu = await qemuFor(choice);
+  return { ...qemu, profile: await profileFromProbe(qemu) };
+}
+
+async function qemuFor(choice: QemuChoice): Promise<QemuUnderTest> {
   if ('binary' in choice) {
     const binary = resolve(choice.binary);
     await access(binary, constants.X_OK).catch(() => {
@@ -20,7 +32,8 @@ export async function resolveQemu(choice: QemuChoice): Promise<QemuUnderTest> {
     });
     return { binary, label: binaryLabel(binary), firmwareDirs: FIRMWARE_DIRS };
   }
-  const { manifest } = await ensureQemu(choice);
+  const { manifest } = await ensureQemuFromSource(choice);
+  if ('kind' in manifest) return { binary: manifest.binary, label: safeLabel(manifest.label), firmwareDirs: manifest.firmwareDirs };
   const label = manifest.patched ? `patched-${safeLabel(basename(manifest.seriesPath ?? 'series'))}` : 'baseline';
   const ownSeries = await ownSeriesOf(manifest);
   return { binary: manifest.binary, label, firmwareDirs: manifest.firmwareDirs, ...(ownSeries ? { ownSeries } : {}) };

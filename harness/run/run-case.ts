@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
 import { machineArgs } from '../case/qemu-args.ts';
@@ -16,6 +17,7 @@ import { runStem } from '../report/cell.ts';
 import { statusOf, type Verdict } from '../core/vocabulary.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
 import { PROBE_DONE } from '../util/constants.ts';
+import { markOwned, sweepOrphansOnce } from '../vm/owned-dirs.ts';
 import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
 import { memmapSupport } from './probe-cache.ts';
@@ -91,7 +93,9 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
 
   const image: GuestImage = { kernel: await ensureKernel(kernel), initrd: await ensureInitramfs(kernel), firmware: await ensureFirmware(firmware) };
   base.inputs = { kernel: image.kernel.packages, firmware: image.firmware.package };
+  await sweepOrphansOnce(tmpdir());
   const run = await tmpDir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-harness-run-' });
+  await markOwned(run.path);
   // The run directory (OVMF vars copy, file backends) goes on Ctrl-C too, like the VM's own.
   const unregister = registerVm({ killNow: () => {}, removeNow: () => rmSync(run.path, { recursive: true, force: true }) });
   try {
@@ -107,6 +111,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const observed = { e820: log.e820, srat: log.srat, serialLog };
     if ('error' in outcome) return verdict({ status: 'error', reason: outcome.error, findings: [], ...observed });
     const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
+    // Zero checks is not a pass: a case must prove something on every run.
+    if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
     return verdict({ status: statusOf(findings), findings, ...observed });
   } finally {
     await run.cleanup();

@@ -5,6 +5,7 @@ import { QmpClient } from '../qmp/client.ts';
 import { checkTimeout, delay, remaining } from '../qmp/deadline.ts';
 import { HarnessError } from '../util/errors.ts';
 import { VmStartError } from './errors.ts';
+import { exitWithParentArgs } from './exit-with-parent.ts';
 import { createPrivateDir } from './private-dir.ts';
 import { prepareQmpEndpoint, type QmpEndpoint, type QmpTransportKind } from './qmp-endpoint.ts';
 import { describeExit, QemuProcess, type VmExit } from './qemu-process.ts';
@@ -53,7 +54,7 @@ export async function launchVm(options: LaunchOptions): Promise<Vm> {
     endpoint = await prepareQmpEndpoint(kind, { dir: dir.path, websocketWaker: options.websocketWaker ?? true });
     const serialFile = options.logPath ?? join(dir.path, 'serial.log');
     const serialArgs = ['-chardev', `file,id=serial0,path=${serialFile.replaceAll(',', ',,')}`, '-serial', 'chardev:serial0'];
-    const argv = [...options.args, '-S', ...endpoint.args, ...serialArgs];
+    const argv = [...options.args, '-S', ...(await exitWithParentArgs(options.binary)), ...endpoint.args, ...serialArgs];
     const spawned = await QemuProcess.spawn(options.binary, argv, { serialFile });
     qemu = spawned;
     unregister = registerVm({ killNow: () => spawned.killNow(), removeNow: () => dir.removeNow() });

@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dir } from 'tmp-promise';
+import { markOwned, sweepOrphansOnce } from './owned-dirs.ts';
 
 /** A 0700 temporary directory for one VM's sockets; removed by `remove()` on every exit path. */
 export interface PrivateDir {
@@ -13,7 +15,9 @@ export interface PrivateDir {
 
 /** Creates a private directory under `root` (default: the OS temp directory). */
 export async function createPrivateDir(root?: string): Promise<PrivateDir> {
+  await sweepOrphansOnce(root ?? tmpdir());
   const created = await dir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-vm-', ...(root === undefined ? {} : { tmpdir: root }) });
+  await markOwned(created.path);
   let removed = false;
   return {
     path: created.path,

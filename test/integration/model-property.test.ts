@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCases } from '../../harness/case/load.ts';
+import { loadCaseSet } from '../../harness/case/sets.ts';
 import { machineArgs } from '../../harness/case/qemu-args.ts';
 import type { CaseSpec, MachineType, MemmapType } from '../../harness/case/types.ts';
 import { launchOutcome, refusalFindings, type LaunchOutcome } from '../../harness/expect/refusal.ts';
@@ -152,7 +153,8 @@ async function startQemu(spec: CaseSpec, qemu: QemuUnderTest): Promise<LaunchOut
 }
 
 describe('negative cases: QEMU refuses with the stated message, and the model predicted it', async () => {
-  const negatives = (await loadCases(join(REPO_ROOT, 'cases'))).filter((c) => c.name.startsWith('negative-'));
+  const casesDir = join(REPO_ROOT, 'cases');
+  const negatives = await loadCases(casesDir, await loadCaseSet(casesDir, 'negative'));
 
   it('there is one for each refusal the issue names', () => {
     const stated = negatives.map((c) => (c.expect.refusal ? Object.values(c.expect.refusal.wording ?? {}).join('\n') : 'unsupported')).join('\n');

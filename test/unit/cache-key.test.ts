@@ -4,7 +4,6 @@ import { BUILDER_VERSION, CONFIGURE_ARGS, readDeviceConfig } from '../../harness
 import { qemuCacheKey, type QemuKeyInputs } from '../../harness/qemu-build/key.ts';
 import { edk2BlobNames, EMPTY_BZ2 } from '../../harness/qemu-build/placeholders.ts';
 import { parseNinjaProgress } from '../../harness/qemu-build/progress.ts';
-import { classifyDryStart } from '../../harness/qemu-build/probe.ts';
 import { identityKey, type SourceIdentity } from '../../harness/source/fetch.ts';
 
 const debian: SourceIdentity = { spec: 'debian:qemu=1:10.2.2+ds-1', kind: 'debian', version: '1:10.2.2+ds-1', hash: 'be05230f'.padEnd(64, '0') };
@@ -85,19 +84,5 @@ describe('ninja progress', () => {
   it('reads [done/total] from ninja lines', () => {
     expect(parseNinjaProgress('[123/1380] Compiling C object libqemu.a.p/hw_i386_pc.c.o')).toEqual([123, 1380]);
     expect(parseNinjaProgress('ninja: no work to do.')).toBeUndefined();
-  });
-});
-
-describe('probe verdicts', () => {
-  it('calls QEMU rejecting the parameter "not supported", never an error', () => {
-    const [verdict, detail] = classifyDryStart(1, '', "qemu-system-x86_64: -numa node,nodeid=0,memdev=m0,memmap-type=normal: Invalid parameter 'memmap-type'\n");
-    expect(verdict).toBe('not-supported');
-    expect(detail).toMatch(/^patch not applied/);
-  });
-
-  it('needs a clean QMP quit for "supported"', () => {
-    const stdout = '{"QMP": {}}\n{"return": {}}\n{"timestamp": {}, "event": "SHUTDOWN", "data": {}}\n{"return": {}}\n';
-    expect(classifyDryStart(0, stdout, '')[0]).toBe('supported');
-    expect(classifyDryStart(1, '{"QMP": {}}\n', "qemu-system-x86_64: could not load PC BIOS 'bios-256k.bin'")).toEqual(['undetermined', "QEMU did not start for another reason: qemu-system-x86_64: could not load PC BIOS 'bios-256k.bin'"]);
   });
 });

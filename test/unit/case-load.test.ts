@@ -47,7 +47,7 @@ describe('case files', () => {
 describe('validateCase: one line naming the bad field', () => {
   const good = {
     name: 'x', description: 'd', machine: 'q35', memory: '2G', smp: 2, firmware: 'seabios-bookworm', kernel: 'bookworm-6.1',
-    nodes: [{ id: 0, cpus: '0-1', backend: 'ram', size: '2G' }], expect: {},
+    nodes: [{ id: 0, cpus: '0-1', backend: 'ram', size: '2G' }], expect: { model: true },
   };
   const bad = (patch: Record<string, unknown>) => () => validateCase({ ...good, ...patch }, 'cases/x.json');
 
@@ -67,6 +67,7 @@ describe('validateCase: one line naming the bad field', () => {
   });
 
   it.each([
+    [{ expect: {} }, /expect states nothing to check/],
     [{ machine: 'virt' }, /machine must be one of q35, pc/],
     [{ memory: 'lots' }, /memory 'lots' is not a size/],
     [{ nodes: [{ id: 0, cpus: '0-5', backend: 'ram', size: '2G' }] }, /nodes\[0\]\.cpus must be a vCPU range like 0-3 within smp 2/],

@@ -230,7 +230,7 @@ describe('case format: model, refusal, memdev, rawNumaOptions, profiles', () => 
     [{ nodes: nodes({}), expect: { refusal: { rule: 'r', mentions: ['x'], wording: { v7: 'x' } } } }, /expect.refusal.wording.v7 is not a revision/],
     [{ nodes: nodes({}), expect: { refusal: { rule: 'r', mentions: ['x'], pattern: 'x' } } }, /expect.refusal.pattern is not a field/],
     [{ nodes: nodes({}), expect: { model: 'yes' } }, /expect.model must be true or false/],
-    [{ nodes: nodes({}), expect: {}, profiles: ['v7'] }, /profiles 'v7' is not one of baseline, v5, v6/],
+    [{ nodes: nodes({}), expect: { model: true }, profiles: ['v7'] }, /profiles 'v7' is not one of baseline, v5, v6/],
   ])('rejects %j', (data, message) => {
     expect(check(data)).toThrow(message);
   });

@@ -47,7 +47,7 @@ describe('JsonLineDecoder on real QEMU output', () => {
     }
   });
 
-  it('any chunking, down to single bytes, gives the same messages', () => {
+  it('any chunking, down to single bytes, gives the same messages', { timeout: 60_000 }, () => {
     const bytes = raw('session-q35-two-node.raw');
     const whole = decodeChunks([bytes]);
     fc.assert(

@@ -1,4 +1,5 @@
-import { ensureQemu, type QemuManifest } from '../../qemu-build/qemu.ts';
+import { ensureQemuFromSource } from '../../qemu-build/any-source.ts';
+import type { QemuManifest } from '../../qemu-build/qemu.ts';
 import { DEFAULT_SERIES_DIR } from '../../qemu-build/config.ts';
 import { describeAdjustment } from '../../source/apply.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
@@ -11,7 +12,9 @@ Builds qemu-system-x86_64 (x86_64 softmmu, TCG, pc/q35 only) from SPEC with a
 patch series applied, or returns the cached build, and prints the binary's path.
 
   --source SPEC     debian:PACKAGE=VERSION | git:URL#REF | URL.git#REF | dir:PATH | PATH
-                    (default ${DEFAULT_SOURCE_SPEC})
+                    (default ${DEFAULT_SOURCE_SPEC}), or a prebuilt QEMU from Debian's
+                    binary packages: debian-bin:PACKAGE[=VERSION][@SUITE], unpacked with
+                    its suite's libraries (no patches), e.g. debian-bin:qemu-system-x86@sid
   --patches PATH    directory of *.patch files (name order) or an mbox file
                     (default ${DEFAULT_SERIES_DIR})
   --no-patches      build the unpatched baseline
@@ -32,9 +35,9 @@ export const buildCommand: Command = {
   usage,
   async run(args) {
     const options = parseBuildArgs(args);
-    const { manifest, cacheHit } = await ensureQemu(options);
+    const { manifest, cacheHit } = await ensureQemuFromSource(options);
     // On stderr, every time (cached or not), so `$(memmap-harness build)` stays the path and nobody misses a fuzzed hunk.
-    for (const line of buildNotes(manifest)) console.error(`memmap-harness: ${line}`);
+    if ('applied' in manifest || 'base' in manifest) for (const line of buildNotes(manifest)) console.error(`memmap-harness: ${line}`);
     console.log(options.json ? JSON.stringify({ ...manifest, cacheHit }, null, 2) : manifest.binary);
     return 0;
   },

@@ -8,7 +8,8 @@ import { parseCommandArgs, type Command } from '../command.ts';
 const usage = `usage: memmap-harness parse FILE [--json]
 
 Parses a saved guest serial log: BIOS-e820 rows, SRAT memory rows and the
-probe's sections (iomem, firmware memmap, node meminfo, dax).
+probe's sections (iomem, firmware memmap, node meminfo, dax). A file that is
+binary, or has no kernel banner and no E820 or SRAT line, is refused (exit 1).
 
   --json        print everything as JSON (addresses as 0x… strings)
   -h, --help    show this help`;
@@ -19,10 +20,14 @@ export const parseCommand: Command = {
   usage,
   async run(args) {
     const { file, json } = parseParseArgs(args);
-    const raw = await readFile(file, 'latin1').catch((error: NodeJS.ErrnoException) => {
+    const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       throw new HarnessError(`parse: cannot read ${file}: ${error.code ?? error.message}`, 'give the path of a saved serial log');
     });
-    const log = parseSerialLog(raw);
+    if (looksBinary(bytes)) throw new HarnessError(`parse: ${file} is binary data, not a serial log of a Linux boot`, 'give the text log QEMU wrote for the guest\'s serial port');
+    const log = parseSerialLog(bytes.toString('latin1'));
+    if (log.kernelVersion === undefined && log.e820.length === 0 && log.srat.length === 0) {
+      throw new HarnessError(`parse: ${file} is not a serial log of a Linux boot (no 'Linux version' banner, no BIOS-e820 or SRAT lines)`, 'give the log of a guest booted with console=ttyS0');
+    }
     if (json) {
       const { lines: _lines, ...rest } = log;
       console.log(toJson(rest));
@@ -36,6 +41,17 @@ export const parseCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Serial logs are text with a few escape sequences; a NUL byte, or many bytes
+ * that are neither printable nor whitespace, means something else was given.
+ */
+export function looksBinary(bytes: Uint8Array): boolean {
+  if (bytes.includes(0)) return true;
+  let odd = 0;
+  for (const b of bytes) if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x1b) odd += 1;
+  return bytes.length > 0 && odd / bytes.length > 0.01;
+}
 
 function parseParseArgs(args: string[]): { file: string; json: boolean } {
   const parsed = parseCommandArgs('parse', { args, allowPositionals: true, options: { json: { type: 'boolean' } } });

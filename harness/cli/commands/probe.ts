@@ -1,33 +1,78 @@
-import { probeMemmapType } from '../../qemu-build/probe.ts';
+import { resolve } from 'node:path';
+import { memmapVerdict } from '../../qemu-build/probe.ts';
+import type { InterfaceReport } from '../../probe/classify.ts';
+import { cachedInterfaces } from '../../probe/interface.ts';
+import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { HarnessError } from '../../util/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
 
-const usage = `usage: memmap-harness probe --qemu PATH [--json]
+const usage = `usage: memmap-harness probe (--qemu PATH | --source SPEC [--patches DIR|MBOX | --no-patches]) [--json]
 
-Tells whether a qemu-system-x86_64 understands -numa node,memmap-type=
-(dry start on q35, quit over QMP; firmware from /usr/share/seabios and /usr/share/qemu).
+Tells which memory interface a qemu-system-x86_64 implements, with the evidence:
+no memmap-type; memmap-type without the memdev requirement (v5-like); memmap-type
+requiring memdev (v6-like); -device sp-mem (QEMU >= 11.1); or a combination, and
+the revision profile (harness/model/traits.json) that behaviour matches.
+Only harmless probes, each with a timeout: --version, -device help,
+-device sp-mem,help, QMP query-qmp-schema on -M none, and paused q35 starts
+that quit over QMP at once (firmware from /usr/share/seabios and /usr/share/qemu,
+or the entry's own for a debian-bin: source).
 
-  --qemu PATH   the binary to probe
-  --json        print {qemu, supported, verdict, detail, qemuVersion}
-  -h, --help    show this help
+  --qemu PATH     the binary to probe
+  --source SPEC   build (or take from the cache) and probe: as for 'build --source',
+                  including debian-bin:PACKAGE[=VERSION][@SUITE]
+  --patches PATH  with --source: the series (default patches/memmap-type/v5)
+  --no-patches    with --source: the unpatched baseline
+  --json          print {qemu, qemuVersion, interfaces, summary, profile, profileReason,
+                  evidence: [{probe, observed}], supported, verdict, detail}
+  -h, --help      show this help
 
-Exit status: 0 supported, 1 not supported, 3 undetermined (QEMU failed for another reason).`;
+Exit status (memmap-type only, as before): 0 supported, 1 not supported,
+3 undetermined (QEMU failed for another reason).`;
 
 export const probeCommand: Command = {
   name: 'probe',
-  summary: 'tell whether a QEMU binary understands -numa memmap-type',
+  summary: 'tell which memory interface a QEMU implements (memmap-type v5/v6-like, sp-mem)',
   usage,
   async run(args) {
-    const { qemu, json } = parseProbeArgs(args);
-    const result = await probeMemmapType(qemu);
-    if (json) console.log(JSON.stringify(result, null, 2));
-    else console.log(`${result.verdict}: ${result.detail}${result.qemuVersion ? ` [QEMU ${result.qemuVersion}]` : ''}`);
-    return result.verdict === 'supported' ? 0 : result.verdict === 'not-supported' ? 1 : 3;
+    const { choice, json } = parseProbeArgs(args);
+    const qemu = await resolveQemu(choice);
+    const report = await cachedInterfaces(qemu.binary, qemu.firmwareDirs);
+    const memmap = memmapVerdict(report);
+    if (json) console.log(JSON.stringify({ ...report, supported: memmap.supported, verdict: memmap.verdict, detail: memmap.detail }, null, 2));
+    else console.log(formatReport(report));
+    return memmap.verdict === 'supported' ? 0 : memmap.verdict === 'not-supported' ? 1 : 3;
   },
 };
 
-function parseProbeArgs(args: string[]): { qemu: string; json: boolean } {
-  const { values } = parseCommandArgs('probe', { args, allowPositionals: false, options: { qemu: { type: 'string' }, json: { type: 'boolean' } } });
-  if (!values.qemu) throw new HarnessError('probe: --qemu PATH is required', "run 'memmap-harness probe --help'");
-  return { qemu: values.qemu, json: values.json === true };
+/** The text form: the classes, the profile with its reason, one line of evidence per probe. */
+export function formatReport(report: InterfaceReport): string {
+  const width = Math.max(...report.evidence.map((e) => e.probe.length));
+  return [
+    `${report.qemu}${report.qemuVersion ? ` [QEMU ${report.qemuVersion}]` : ''}`,
+    `  interfaces: ${report.summary}`,
+    `  profile:    ${report.profile ?? 'none'} (${report.profileReason})`,
+    '  evidence:',
+    ...report.evidence.map((e) => `    ${e.probe.padEnd(width)}  ${e.observed}`),
+  ].join('\n');
+}
+
+function parseProbeArgs(args: string[]): { choice: QemuChoice; json: boolean } {
+  const { values } = parseCommandArgs('probe', {
+    args,
+    allowPositionals: false,
+    options: { qemu: { type: 'string' }, source: { type: 'string' }, patches: { type: 'string' }, 'no-patches': { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  const json = values.json === true;
+  if (values.qemu !== undefined) {
+    if (values.source !== undefined || values.patches !== undefined || values['no-patches']) {
+      throw new HarnessError('probe: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');
+    }
+    return { choice: { binary: values.qemu }, json };
+  }
+  if (values.source === undefined && values.patches === undefined && !values['no-patches']) {
+    throw new HarnessError('probe: give --qemu PATH or --source SPEC', "run 'memmap-harness probe --help'");
+  }
+  if (values.patches !== undefined && values['no-patches']) throw new HarnessError('probe: give --patches or --no-patches, not both');
+  const patches = values['no-patches'] ? null : values.patches === undefined ? undefined : resolve(values.patches);
+  return { choice: { ...(values.source === undefined ? {} : { source: values.source }), ...(patches === undefined ? {} : { patches }) }, json };
 }

@@ -7,6 +7,7 @@ import { writeJsonReport } from '../../report/json.ts';
 import { writeReports } from '../../report/write-all.ts';
 import type { Verdict } from '../../core/vocabulary.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
+import type { ProfileDecision } from '../../probe/interface.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
 import { HarnessError } from '../../util/errors.ts';
@@ -22,14 +23,15 @@ per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap
   --set NAME         a set from cases/sets/ (default: default)
   QEMU, one of:
     --qemu PATH      an existing qemu-system-x86_64
-    --source SPEC    build from debian:PKG=VER, git:URL#REF or a local tree (default Debian's 10.2.2)
+    --source SPEC    build from debian:PKG=VER, git:URL#REF or a local tree (default Debian's 10.2.2),
+                     or Debian's prebuilt QEMU: debian-bin:PKG[=VER][@SUITE] (no patches)
     --patches DIR    series to apply (directory of .patch files or an mbox; default patches/memmap-type/v5)
     --no-patches     the unpatched baseline
   --firmware ID      run on this firmware instead of each case's own (ovmf-sid, seabios-bookworm, …)
   --kernel ID        run on this kernel instead of each case's own (bookworm-6.1, trixie-6.12, sid-7.2)
   --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
   --profile ID       revision the QEMU implements (v5, v6, baseline: harness/model/traits.json);
-                     needed by layout-model cases with --qemu, implied by a build
+                     default: implied by a build, or probed from the binary (printed with the reason)
   --json FILE        also write the JSON report there
   --results DIR      where serial logs and reports go (default results/<timestamp>)
   -h, --help         show this help
@@ -65,12 +67,14 @@ export async function executeRun(options: RunArgs): Promise<number> {
   const cases = await loadCases(casesDir, names);
   const qemu = await resolveQemu(options.qemu);
   console.log(`QEMU under test: ${qemu.label} (${qemu.binary})`);
+  const profile = options.profile ?? qemu.profile.id;
+  console.log(`revision profile: ${profileLine(options.profile, qemu.profile)}`);
   const verdicts = await runCases(cases, {
     qemu,
     firmware: options.firmware,
     kernel: options.kernel,
     transport: options.transport,
-    profile: options.profile,
+    profile,
     logDir: options.results,
   });
   const reports = await writeReports(options.results, verdicts);
@@ -79,6 +83,13 @@ export async function executeRun(options: RunArgs): Promise<number> {
   console.log(`results: ${options.results}`);
   console.log(`  ${[reports.json, reports.junit, reports.markdown].map((p) => p.slice(options.results.length + 1)).join(', ')}, ${reports.svg.length} SVG memory map(s) in svg/`);
   return exitStatus(verdicts);
+}
+
+/** What the run decided about the revision profile and why: --profile wins; otherwise the build's series or the probe. */
+function profileLine(given: string | undefined, decided: ProfileDecision): string {
+  if (given === undefined) return `${decided.id ?? 'none'} (${decided.reason})`;
+  if (decided.id === undefined || decided.id === given) return `${given} (--profile)`;
+  return `${given} (--profile; note: ${decided.reason})`;
 }
 
 function exitStatus(verdicts: Verdict[]): number {
