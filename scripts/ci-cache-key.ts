@@ -1,44 +1,131 @@
 /**
- * The QEMU builder's cache key for one matrix revision, computed without
- * building: what the workflow keys actions/cache with, so each source × series
- * is built once and every cell job restores exactly that build.
+ * Cache keys for the GitHub workflow, computed without building or fetching.
  *
  *   npx tsx scripts/ci-cache-key.ts [--source SPEC] --revision v5|v6|baseline
+ *       The QEMU builder's key for one matrix revision: what the workflow keys
+ *       actions/cache with, so each source × series is built once and every
+ *       cell job restores exactly that build. Prints {"key", "path",
+ *       "buildArgs"} as JSON; under GitHub Actions also writes key=, path=
+ *       (the cache entry directory) and build-args= (the `memmap-harness
+ *       build` arguments for this revision) to $GITHUB_OUTPUT.
+ *       The key is ensureQemu's own (buildKey in harness/qemu-build/qemu.ts): source
+ *       identity (a git source costs one `git ls-remote`; a Debian one its
+ *       cached tarball), the series' hash, configure arguments, device config
+ *       and builder version.
  *
- * Prints {"key", "path", "buildArgs"} as JSON; under GitHub Actions also writes
- * key=, path= (the cache entry directory) and build-args= (the `memmap-harness
- * build` arguments for this revision) to $GITHUB_OUTPUT.
+ *   npx tsx scripts/ci-cache-key.ts --images
+ *       The guest images' key: every kernel and firmware id at the exact Debian
+ *       version its suite has today (one apt-get update of the private lists),
+ *       and the content of the code and files that fetch and build them
+ *       (harness/image/, images/). It changes when sid moves, never per run, so
+ *       the cache holds one entry per set of inputs. Prints {"key", "inputs"};
+ *       writes images-key= to $GITHUB_OUTPUT.
  *
- * The key is ensureQemu's own (buildKey in harness/qemu-build/qemu.ts): source
- * identity (a git source costs one `git ls-remote`; a Debian one its cached
- * tarball), the series' hash, configure arguments, device config and builder
- * version.
+ * Either way the key and what it rests on go to $GITHUB_STEP_SUMMARY.
  */
-import { appendFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readDeviceConfig } from '../harness/qemu-build/config.ts';
 import { REPO_ROOT } from '../harness/util/paths.ts';
 import { buildKey } from '../harness/qemu-build/qemu.ts';
 import { cacheArea } from '../harness/util/cache-dirs.ts';
+import { DEBIAN_KERNEL_IDS, FIRMWARE_IDS, FIRMWARES, KERNELS, MINIMAL_KERNEL_IDS, MINIMAL_KERNELS } from '../harness/image/index.ts';
+import { resolveKernelPackages, resolveVersion } from '../harness/image/resolve.ts';
 import { loadMatrix } from '../harness/matrix/load.ts';
 import { resolveSource } from '../harness/source/fetch.ts';
 import { loadSeries } from '../harness/source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../harness/source/spec.ts';
+import { hashJson, sha256 } from '../harness/util/hash.ts';
 
-const { values } = parseArgs({ options: { source: { type: 'string' }, revision: { type: 'string' } } });
-const def = await loadMatrix();
-const revision = values.revision ?? '';
-const info = def.revisions[revision];
-if (!info) {
-  console.error(`ci-cache-key: --revision must be one of ${Object.keys(def.revisions).join(', ')}`);
-  process.exit(2);
+/** What the guest images are made from: each id's exact package, and a hash of each file of the code that makes them. */
+export interface ImageInputs {
+  /** Kernel or firmware id → `package=version` (installed firmware: `installed`, it is not cached). */
+  packages: Record<string, string>;
+  /** Repository-relative path → sha256 of the file. */
+  files: Record<string, string>;
 }
-const series = info.series === null ? null : await loadSeries(join(REPO_ROOT, info.series));
-const source = await resolveSource(parseSourceSpec(values.source ?? DEFAULT_SOURCE_SPEC), { log: (line) => console.error(line) });
-const key = buildKey(source, series, await readDeviceConfig());
-const result = { key, path: join(cacheArea('qemu'), key), buildArgs: info.series === null ? '--no-patches' : `--patches ${info.series}` };
-console.log(JSON.stringify(result));
-if (process.env.GITHUB_OUTPUT) {
-  await appendFile(process.env.GITHUB_OUTPUT, `key=${result.key}\npath=${result.path}\nbuild-args=${result.buildArgs}\n`);
+
+/** Directories whose files fetch, unpack or build the guest images. */
+export const IMAGE_CODE_DIRS = ['harness/image', 'images'];
+
+/** The images cache key: a prefix and a hash of the inputs, nothing about the run. */
+export function imagesKey(inputs: ImageInputs): string {
+  return `images-${hashJson(inputs).slice(0, 32)}`;
 }
+
+/** The exact packages every kernel and firmware id stands for today. */
+async function resolveImagePackages(): Promise<Record<string, string>> {
+  const packages: Record<string, string> = {};
+  for (const id of DEBIAN_KERNEL_IDS) {
+    const { image } = await resolveKernelPackages(KERNELS[id].suite);
+    packages[id] = `${image.name}=${image.version}`;
+  }
+  for (const id of MINIMAL_KERNEL_IDS) {
+    const spec = MINIMAL_KERNELS[id];
+    packages[id] = `${spec.source}=${await resolveVersion(spec.source, spec.suite)}`;
+  }
+  for (const id of FIRMWARE_IDS) {
+    const spec = FIRMWARES[id];
+    packages[id] = 'suite' in spec ? `${spec.package}=${await resolveVersion(spec.package, spec.suite)}` : 'installed';
+  }
+  return packages;
+}
+
+/** sha256 of every file under the given repository directories, by relative path. */
+export async function hashFiles(dirs: readonly string[], root: string = REPO_ROOT): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const dir of dirs) {
+    const entries = await readdir(join(root, dir), { withFileTypes: true, recursive: true });
+    const paths = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+    for (const path of paths) files[relative(root, path)] = sha256(await readFile(path));
+  }
+  return files;
+}
+
+async function qemuKey(sourceText: string | undefined, revision: string): Promise<number> {
+  const def = await loadMatrix();
+  const info = def.revisions[revision];
+  if (!info) {
+    console.error(`ci-cache-key: --revision must be one of ${Object.keys(def.revisions).join(', ')}`);
+    return 2;
+  }
+  const series = info.series === null ? null : await loadSeries(join(REPO_ROOT, info.series));
+  const source = await resolveSource(parseSourceSpec(sourceText ?? DEFAULT_SOURCE_SPEC), { log: (line) => console.error(line) });
+  const key = buildKey(source, series, await readDeviceConfig());
+  const result = { key, path: join(cacheArea('qemu'), key), buildArgs: info.series === null ? '--no-patches' : `--patches ${info.series}` };
+  console.log(JSON.stringify(result));
+  await githubOutput(`key=${result.key}\npath=${result.path}\nbuild-args=${result.buildArgs}\n`);
+  await stepSummary(`## QEMU ${revision}\n\nSource \`${source.spec.text}\` at \`${source.identity.version}\`; build arguments \`${result.buildArgs}\`.\n\nCache key \`qemu-${key}\`.\n`);
+  return 0;
+}
+
+async function imagesKeyCommand(): Promise<number> {
+  const inputs: ImageInputs = { packages: await resolveImagePackages(), files: await hashFiles(IMAGE_CODE_DIRS) };
+  const key = imagesKey(inputs);
+  console.log(JSON.stringify({ key, inputs }));
+  await githubOutput(`images-key=${key}\n`);
+  const rows = Object.entries(inputs.packages).map(([id, pkg]) => `| ${id} | \`${pkg}\` |`);
+  await stepSummary(`## Guest images\n\nCache key \`${key}\` (these packages and ${Object.keys(inputs.files).length} files under ${IMAGE_CODE_DIRS.join(', ')}).\n\n| id | package |\n| --- | --- |\n${rows.join('\n')}\n`);
+  return 0;
+}
+
+async function githubOutput(text: string): Promise<void> {
+  if (process.env.GITHUB_OUTPUT) await appendFile(process.env.GITHUB_OUTPUT, text);
+}
+
+async function stepSummary(text: string): Promise<void> {
+  if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, text);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { source: { type: 'string' }, revision: { type: 'string' }, images: { type: 'boolean', default: false } } });
+  if (values.images && values.revision === undefined && values.source === undefined) return imagesKeyCommand();
+  if (!values.images && values.revision !== undefined) return qemuKey(values.source, values.revision);
+  console.error('usage: ci-cache-key.ts [--source SPEC] --revision REVISION | --images');
+  return 2;
+}
+
+// Run as a script; imported (by the unit test) it only exports its helpers.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = await main();

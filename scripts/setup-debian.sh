@@ -28,10 +28,12 @@ tool_packages=(
   python3:python3 flex:flex bison:bison dtc:device-tree-compiler bc:bc
   depmod:kmod dpkg-deb:dpkg debootstrap:debootstrap
 )
-# Libraries and data without a program to look for.
+# Libraries and data without a program to look for. ca-certificates: git only
+# recommends it, and a `git:https://…` QEMU source needs it (the debian:bookworm
+# image of the CI workflow has none).
 data_packages=(
   python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev libelf-dev libssl-dev
-  busybox-static seabios qemu-system-data debian-archive-keyring
+  busybox-static seabios qemu-system-data debian-archive-keyring ca-certificates
 )
 
 # QEMU 10.2's configure needs meson >= 1.5 and pycotap from the system (the +ds

@@ -54,7 +54,10 @@ describe('minimal-6.1 kernel', () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
     expect(again.cacheHit).toBe(true);
     expect(again.manifest).toEqual(kernel);
-    expect(await ensureKernel('minimal-6.1')).toEqual(kernel);
+    // ensureKernel also pins the source package by its .deb's sha256 (entries made before pinning lack it).
+    const viaEnsureKernel = await ensureKernel('minimal-6.1');
+    expect({ ...viaEnsureKernel, packages: [] }).toEqual({ ...kernel, packages: [] });
+    expect(viaEnsureKernel.packages).toEqual(kernel.packages.map((p) => ({ ...p, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })));
   });
 
   it('gets a probe initramfs without modules (empty load-order)', async () => {

@@ -143,6 +143,6 @@ describe('the CLI', () => {
     expect(stdout).toMatch(/^PASS +seed-normal /m);
     expect(stdout).toMatch(/^UNSUPPORTED +negative-baseline-memmap-type /m);
     expect(exitCode).toBe(2);
-    expect(await readdir(join(results, 'sid'))).toContain(`seed-normal@${sid.label}@ovmf-sid@minimal-6.1.serial.log`);
+    expect(await readdir(join(results, 'sid'))).toContain(`seed-normal@${sid.label}.q35.ovmf-sid.minimal-6.1.serial.log`);
   });
 });
