@@ -46,7 +46,7 @@ describe('qemuCacheKey', () => {
     expect(qemuCacheKey(inputs(change))).not.toBe(qemuCacheKey(inputs()));
   });
 
-  it('hashes the device config shipped in harness/build', async () => {
+  it('hashes the device config shipped in harness/qemu-build', async () => {
     const config = await readDeviceConfig();
     for (const line of ['CONFIG_I440FX=y', 'CONFIG_Q35=y', 'CONFIG_PXB=y', 'CONFIG_CXL=y', 'CONFIG_CXL_MEM_DEVICE=y', 'CONFIG_PCIE_PORT=y']) expect(config).toContain(line);
     expect(qemuCacheKey(inputs({ deviceConfig: config }))).not.toBe(qemuCacheKey(inputs()));
