@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { cacheArea, cacheRoot } from '../harness/cache/dirs.ts';
-import { DEFAULT_SERIES_DIR } from '../harness/build/config.ts';
-import { ensureQemu, type QemuBuild } from '../harness/build/qemu.ts';
-import { silentReporter, stderrReporter } from '../harness/build/progress.ts';
+import { cacheArea, cacheRoot } from '../harness/util/cache-dirs.ts';
+import { DEFAULT_SERIES_DIR } from '../harness/qemu-build/config.ts';
+import { ensureQemu, type QemuBuild } from '../harness/qemu-build/qemu.ts';
+import { silentReporter, stderrReporter } from '../harness/qemu-build/progress.ts';
 
 const { values } = parseArgs({ options: { patches: { type: 'string' }, 'cold-ccache': { type: 'boolean' } } });
 const seriesDir = values.patches ?? DEFAULT_SERIES_DIR;

@@ -8,7 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from '../harness/build/config.ts';
+import { REPO_ROOT } from '../harness/util/paths.ts';
 import { loadCase } from '../harness/case/load.ts';
 import type { CaseSpec } from '../harness/case/types.ts';
 import { resolveQemu } from '../harness/run/resolve-qemu.ts';

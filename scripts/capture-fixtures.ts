@@ -7,14 +7,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { withDir } from 'tmp-promise';
-import { cacheRoot } from '../harness/cache/dirs.ts';
+import { cacheRoot } from '../harness/util/cache-dirs.ts';
 import { bootProbe, SEED_TWO_NODES } from '../harness/image/boot.ts';
 import { ensureFirmware, type FirmwareId } from '../harness/image/firmware.ts';
 import { ensureInitramfs } from '../harness/image/initramfs.ts';
 import { ensureKernel, type KernelId } from '../harness/image/kernel.ts';
 import { HarnessError } from '../harness/util/errors.ts';
 import { sha256 } from '../harness/util/hash.ts';
-import { ensureQemu } from '../harness/build/qemu.ts';
+import { ensureQemu } from '../harness/qemu-build/qemu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEFAULT_OUT = join(ROOT, 'test', 'fixtures', 'serial');

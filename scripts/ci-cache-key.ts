@@ -8,7 +8,7 @@
  *       "buildArgs"} as JSON; under GitHub Actions also writes key=, path=
  *       (the cache entry directory) and build-args= (the `memmap-harness
  *       build` arguments for this revision) to $GITHUB_OUTPUT.
- *       The key is ensureQemu's own (buildKey in harness/build/qemu.ts): source
+ *       The key is ensureQemu's own (buildKey in harness/qemu-build/qemu.ts): source
  *       identity (a git source costs one `git ls-remote`; a Debian one its
  *       cached tarball), the series' hash, configure arguments, device config
  *       and builder version.
@@ -27,9 +27,10 @@ import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readDeviceConfig, REPO_ROOT } from '../harness/build/config.ts';
-import { buildKey } from '../harness/build/qemu.ts';
-import { cacheArea } from '../harness/cache/dirs.ts';
+import { readDeviceConfig } from '../harness/qemu-build/config.ts';
+import { REPO_ROOT } from '../harness/util/paths.ts';
+import { buildKey } from '../harness/qemu-build/qemu.ts';
+import { cacheArea } from '../harness/util/cache-dirs.ts';
 import { DEBIAN_KERNEL_IDS, FIRMWARE_IDS, FIRMWARES, KERNELS, MINIMAL_KERNEL_IDS, MINIMAL_KERNELS } from '../harness/image/index.ts';
 import { resolveKernelPackages, resolveVersion } from '../harness/image/resolve.ts';
 import { loadMatrix } from '../harness/matrix/load.ts';

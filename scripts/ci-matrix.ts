@@ -21,7 +21,7 @@
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from '../harness/build/config.ts';
+import { REPO_ROOT } from '../harness/util/paths.ts';
 import { allCaseNames, CASES_DIR, tally, unavailableHere } from '../harness/matrix/execute.ts';
 import { parseFilter, planMatrix } from '../harness/matrix/expand.ts';
 import { loadMatrix } from '../harness/matrix/load.ts';

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
 import { loadProfiles } from '../model/profiles.ts';
-import type { CaseNode, CaseSpec, Expectations } from './types.ts';
+import { parseSerialLog } from '../parse/log.ts';
+import type { E820Row, SratRow } from '../core/vocabulary.ts';
+import type { CaseFile, CaseNode, CaseSpec, Expectations, ExpectationsFile } from './types.ts';
 
 /** A case file that is not valid JSON or not a valid case: names the file and the field. */
 export class CaseFileError extends HarnessError {}
@@ -12,7 +14,7 @@ const MEMMAP_TYPES = ['normal', 'spm', 'reserved'];
 const BACKENDS = ['ram', 'memfd', 'file'];
 const MACHINES = ['q35', 'pc'];
 
-/** Reads and validates one case file. */
+/** Reads and validates one case file; throws CaseFileError naming the file and field. */
 export async function loadCase(path: string): Promise<CaseSpec> {
   let data: unknown;
   try {
@@ -38,12 +40,12 @@ export async function loadCases(dir: string, names?: string[]): Promise<CaseSpec
   });
 }
 
-/** Checks a parsed case file's shape; throws one CaseFileError naming the first bad field. */
+/** Checks a parsed case file's shape and turns its kernel lines into rows; throws one CaseFileError naming the first bad field. */
 export function validateCase(data: unknown, where: string): CaseSpec {
   const fail = (field: string, what: string): never => {
     throw new CaseFileError(`${where}: ${field} ${what}`, 'see cases/README.md for the case format');
   };
-  const c = data as Partial<CaseSpec>;
+  const c = data as Partial<CaseFile>;
   if (typeof c !== 'object' || c === null) fail('the file', 'is not a JSON object');
   if (typeof c.name !== 'string' || !/^[a-z0-9][a-z0-9.-]*$/.test(c.name)) fail('name', 'must be lower-case letters, digits, dots and dashes');
   if (typeof c.description !== 'string') fail('description', 'must be a string');
@@ -69,10 +71,44 @@ export function validateCase(data: unknown, where: string): CaseSpec {
   // A case that states nothing to check would pass whatever QEMU does.
   if (Object.keys(c.expect as object).length === 0) fail('expect', 'states nothing to check: give rows, qmp, guest, refusal, or model: true');
   if (c.profiles !== undefined) checkProfiles(c.profiles, fail);
+  if (c.revision !== undefined && !loadProfiles().some((p) => p.id === c.revision)) fail('revision', `'${String(c.revision)}' is not one of ${loadProfiles().map((p) => p.id).join(', ')}`);
+  const onFirmware: CaseSpec['onFirmware'] = {};
   for (const [id, variant] of Object.entries(c.onFirmware ?? {})) {
     if (typeof variant.reason !== 'string' || variant.reason.length === 0) fail(`onFirmware.${id}.reason`, 'must say why this firmware differs');
+    onFirmware[id] = { reason: variant.reason, expect: typedExpectations(variant.expect, `onFirmware.${id}.expect`, fail) };
   }
-  return c as CaseSpec;
+  const { onFirmware: _text, ...file } = c as CaseFile;
+  return { ...file, expect: typedExpectations(file.expect, 'expect', fail), ...(c.onFirmware ? { onFirmware } : {}) };
+}
+
+/** A case file's expectations with its BIOS-e820 and SRAT lines read as rows (the same parser reads the guest's log). */
+function typedExpectations(expect: ExpectationsFile, at: string, fail: (f: string, w: string) => never): Expectations {
+  const { e820, srat, ...rest } = expect;
+  const out: Expectations = { ...rest };
+  if (e820 !== undefined) {
+    if (e820.scope !== 'all' && e820.scope !== 'above-4g') fail(`${at}.e820.scope`, "must be 'all' or 'above-4g'");
+    out.e820 = { scope: e820.scope, rows: e820Rows(e820.lines, `${at}.e820.lines`, fail) };
+  }
+  if (srat !== undefined) out.srat = sratRows(srat, `${at}.srat`, fail);
+  return out;
+}
+
+function e820Rows(lines: unknown, at: string, fail: (f: string, w: string) => never): E820Row[] {
+  return linesAs(lines, at, fail, (log) => log.e820.map(({ start, end, type }) => ({ start, end, type })), 'BIOS-e820: [mem 0x%016x-0x%016x] <type>');
+}
+
+function sratRows(lines: unknown, at: string, fail: (f: string, w: string) => never): SratRow[] {
+  return linesAs(lines, at, fail, (log) => log.srat.map(({ node, pxm, start, end }) => ({ node, pxm, start, end })), 'ACPI: SRAT: Node N PXM P [mem 0x…-0x…]');
+}
+
+/** Each line must be one row of the kind `pick` reads, exactly as the kernel prints it. */
+function linesAs<T>(lines: unknown, at: string, fail: (f: string, w: string) => never, pick: (log: ReturnType<typeof parseSerialLog>) => T[], shape: string): T[] {
+  if (!Array.isArray(lines) || lines.some((l) => typeof l !== 'string')) return fail(at, 'must be a list of kernel lines');
+  return (lines as string[]).flatMap((line, i) => {
+    const rows = pick(parseSerialLog(line));
+    if (rows.length !== 1) fail(`${at}[${i}]`, `'${line}' is not a line the kernel prints (${shape})`);
+    return rows;
+  });
 }
 
 // Raw -numa parts for negative cases: one key=value token each, never a key the harness writes itself.
@@ -150,7 +186,7 @@ function cpuRangeFits(range: string, smp: number): boolean {
 }
 
 /** The expectations that apply on `firmware`: the case's own, with that firmware's variant parts replacing them. */
-export function expectationsFor(spec: CaseSpec, firmware: string): { expect: Expectations; variantReason?: string } {
+export function statedExpectations(spec: CaseSpec, firmware: string): { expect: Expectations; variantReason?: string } {
   const variant = spec.onFirmware?.[firmware];
   if (!variant) return { expect: spec.expect };
   return { expect: { ...spec.expect, ...variant.expect }, variantReason: variant.reason };

@@ -1,9 +1,13 @@
 /**
  * What a case file (cases/*.json) says: a VM configuration and what the
  * firmware tables, QMP and the guest must show for it. Sizes are strings
- * ("8G"); addresses are `0x…` strings; kernel lines are written exactly as the
- * guest prints them, without the timestamp.
+ * ("8G"); addresses are `0x…` strings. In the file, BIOS-e820 and SRAT rows
+ * are kernel lines written exactly as the guest prints them, without the
+ * timestamp (copy-pasteable from dmesg); the loader turns them into typed rows
+ * (CaseFile → CaseSpec), the only place a case's text becomes rows.
  */
+import type { E820Row, SratRow } from '../core/vocabulary.ts';
+
 
 /** The node option under test: how E820 presents the node's RAM. */
 export type MemmapType = 'normal' | 'spm' | 'reserved';
@@ -76,13 +80,28 @@ export interface Expectations {
   model?: boolean;
   /** QEMU must refuse to start, for the reason stated (judged by behaviour: harness/expect/refusal.ts). */
   refusal?: RefusalExpectation;
-  /** E820 lines (`BIOS-e820: [mem …] type`); scope `above-4g` compares only ranges at or above 4 GiB. */
-  e820?: { scope: 'all' | 'above-4g'; lines: string[] };
-  /** SRAT memory affinity lines (`ACPI: SRAT: Node N PXM P [mem …]`), all of them, in order. */
-  srat?: string[];
+  /** BIOS-e820 rows; scope `above-4g` compares only rows at or above 4 GiB. */
+  e820?: E820Expectation;
+  /** SRAT memory affinity rows, all of them, in order. */
+  srat?: SratRow[];
   qmp?: QmpExpectation;
   guest?: GuestExpectation;
 }
+
+/** Expected BIOS-e820 rows and which part of the table they cover. */
+export interface E820Expectation {
+  /** `all`: the whole table; `above-4g`: only rows at or above 4 GiB (OVMF draws the low part its own way). */
+  scope: 'all' | 'above-4g';
+  rows: E820Row[];
+}
+
+/** Expectations as a case file writes them: e820 and SRAT rows as the kernel prints them. */
+export type ExpectationsFile = Omit<Expectations, 'e820' | 'srat'> & {
+  /** `BIOS-e820: [mem 0x…-0x…] usable` lines. */
+  e820?: { scope: 'all' | 'above-4g'; lines: string[] };
+  /** `ACPI: SRAT: Node N PXM P [mem 0x…-0x…]` lines. */
+  srat?: string[];
+};
 
 /** A firmware that shows the case differently: its own expectations and why. */
 export interface FirmwareVariant {
@@ -105,6 +124,18 @@ export interface CaseSpec {
   expect: Expectations;
   /** Per firmware id: expectations that replace `expect`'s parts of the same name. */
   onFirmware?: Record<string, FirmwareVariant>;
-  /** Revision profiles (patches/memmap-type/profiles.json ids) the case is about; absent = every profile. */
+  /** Revision profiles (harness/model/traits.json revision ids) the case is about; absent = every profile. */
   profiles?: string[];
+  /**
+   * The revision the case's stated rows were observed on (default v5): with
+   * its machine and firmware (and onFirmware's firmwares), the case's own
+   * configuration, where its rows win over the layout model.
+   */
+  revision?: string;
 }
+
+/** A case file as written: the same, with rows as kernel lines. */
+export type CaseFile = Omit<CaseSpec, 'expect' | 'onFirmware'> & {
+  expect: ExpectationsFile;
+  onFirmware?: Record<string, { reason: string; expect: ExpectationsFile }>;
+};

@@ -1,4 +1,6 @@
+import { signalNumber } from '../qemu-build/interrupt.ts';
 import { HarnessError } from '../util/errors.ts';
+import { InterruptedError } from '../util/subprocess.ts';
 import { requireHostTools } from '../util/host-tools.ts';
 import type { Command } from './command.ts';
 import { commands } from './commands/index.ts';
@@ -40,15 +42,24 @@ async function main(argv: string[]): Promise<number> {
     console.error(`memmap-harness: unknown command '${name}'; run 'memmap-harness --help' for the list`);
     return 2;
   }
+  // The dispatcher owns --help for every command.
+  if (wantsHelp(rest)) {
+    console.log(command.usage);
+    return 0;
+  }
   // Every missing program at once, as one line naming its package, before any work starts.
-  if (!wantsHelp(rest) && !NEEDS_NO_HOST_TOOLS.has(command.name)) await requireHostTools();
+  if (!NEEDS_NO_HOST_TOOLS.has(command.name)) await requireHostTools();
   return command.run(rest);
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof HarnessError) {
+  if (error instanceof InterruptedError) {
+    // Interrupted by a signal: one line, and the shell's exit status for that signal.
+    console.error(`memmap-harness: ${error.oneLine()}`);
+    process.exitCode = 128 + signalNumber(/SIG[A-Z]+/.exec(error.message)?.[0] ?? 'SIGINT');
+  } else if (error instanceof HarnessError) {
     console.error(`memmap-harness: ${error.oneLine()}`);
     process.exitCode = 1;
   } else {

@@ -1,23 +1,12 @@
-import type { Expectations, GuestExpectation, QmpExpectation } from '../case/types.ts';
-import { parseSerialLog } from '../parse/log.ts';
+import type { E820Expectation, Expectations, GuestExpectation, QmpExpectation } from '../case/types.ts';
+import type { E820Row, Finding, RowChange, SratRow } from '../core/vocabulary.ts';
 import { flattenIomem } from '../parse/iomem.ts';
+import { FOUR_GIB } from '../util/constants.ts';
 import { hex, humanSize, parseSize } from '../util/size.ts';
-import { e820Kind } from './e820-kind.ts';
 import type { Observations } from './observations.ts';
-import { diffRows, formatRowChanges, type Row, type RowChange } from './rows.ts';
+import { diffRows, formatRowChanges } from './rows.ts';
 
-/** The outcome of one expectation: which part of the case, whether it held, and the evidence when not. */
-export interface Finding {
-  aspect: 'e820' | 'srat' | 'qmp' | 'guest' | 'refusal';
-  check: string;
-  ok: boolean;
-  /** Human-readable lines: a row diff, or expected vs actual. Empty when ok. */
-  detail: string[];
-  /** The same row diff as data, for e820/srat row checks that failed: reports draw expected-vs-actual tables and maps from it. */
-  rows?: RowChange[];
-}
-
-const FOUR_GIB = 1n << 32n;
+export type { Finding } from '../core/vocabulary.ts';
 
 /** Checks every expectation the case states against what the run observed. */
 export function checkExpectations(expect: Expectations, seen: Observations): Finding[] {
@@ -34,19 +23,18 @@ export function needsGuestProbe(expect: Expectations): boolean {
   return expect.guest !== undefined;
 }
 
-function checkE820(expect: NonNullable<Expectations['e820']>, seen: Observations): Finding {
-  const inScope = (row: Row) => expect.scope === 'all' || row.start >= FOUR_GIB;
-  const toRow = (e: { start: bigint; end: bigint; type: number }): Row => ({ start: e.start, end: e.end, kind: e820Kind(e.type) });
-  const wanted = parseSerialLog(expect.lines.join('\n')).e820.map(toRow).filter(inScope);
+function checkE820(expect: E820Expectation, seen: Observations): Finding {
+  const inScope = (row: E820Row) => expect.scope === 'all' || row.start >= FOUR_GIB;
+  const toRow = ({ start, end, type }: E820Row): E820Row => ({ start, end, type });
+  const wanted = expect.rows.filter(inScope);
   const actual = seen.log.e820.map(toRow).filter(inScope);
   const check = `BIOS-e820 rows${expect.scope === 'above-4g' ? ' at or above 4 GiB' : ''}`;
   if (actual.length === 0) return fail('e820', check, ['the guest printed no BIOS-e820 lines']);
   return rowFinding('e820', check, diffRows(wanted, actual));
 }
 
-function checkSrat(lines: string[], seen: Observations): Finding {
-  const toRow = (s: { node: number; pxm: number; start: bigint; end: bigint }): Row => ({ start: s.start, end: s.end, kind: `node ${s.node} PXM ${s.pxm}` });
-  const wanted = parseSerialLog(lines.join('\n')).srat.map(toRow);
+function checkSrat(wanted: readonly SratRow[], seen: Observations): Finding {
+  const toRow = ({ node, pxm, start, end }: SratRow): SratRow => ({ node, pxm, start, end });
   return rowFinding('srat', 'SRAT memory affinity rows', diffRows(wanted, seen.log.srat.map(toRow)));
 }
 

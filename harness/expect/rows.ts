@@ -1,33 +1,22 @@
+import { byStart, rowKind, type RowChange, type TableRow } from '../core/vocabulary.ts';
 import { hex, humanSize } from '../util/size.ts';
 
-/** An address range with what it is: an E820 type label, or a NUMA node for SRAT. Bounds are inclusive, as printed. */
-export interface Row {
-  start: bigint;
-  end: bigint;
-  kind: string;
-}
-
-/** One difference between expected and actual rows. */
-export type RowChange =
-  | { change: 'missing'; expected: Row }
-  | { change: 'extra'; actual: Row }
-  | { change: 'changed type'; expected: Row; actual: Row }
-  | { change: 'changed bounds'; expected: Row; actual: Row };
+export type { RowChange } from '../core/vocabulary.ts';
 
 /**
  * Row-level diff: identical rows match; rows with the same bounds but another
  * kind are a changed type; overlapping rows with other bounds are changed
  * bounds; whatever is left is missing (expected only) or extra (actual only).
  */
-export function diffRows(expected: Row[], actual: Row[]): RowChange[] {
+export function diffRows<T extends TableRow>(expected: readonly T[], actual: readonly T[]): RowChange<T>[] {
   const unmatchedActual = [...actual];
-  const leftover: Row[] = [];
+  const leftover: T[] = [];
   for (const row of expected) {
-    const i = unmatchedActual.findIndex((a) => sameBounds(a, row) && a.kind === row.kind);
+    const i = unmatchedActual.findIndex((a) => sameBounds(a, row) && rowKind(a) === rowKind(row));
     if (i >= 0) unmatchedActual.splice(i, 1);
     else leftover.push(row);
   }
-  const changes: RowChange[] = [];
+  const changes: RowChange<T>[] = [];
   for (const row of leftover) {
     const sameRange = unmatchedActual.findIndex((a) => sameBounds(a, row));
     const overlapping = sameRange >= 0 ? sameRange : unmatchedActual.findIndex((a) => overlaps(a, row));
@@ -35,15 +24,15 @@ export function diffRows(expected: Row[], actual: Row[]): RowChange[] {
       changes.push({ change: 'missing', expected: row });
       continue;
     }
-    const [match] = unmatchedActual.splice(overlapping, 1) as [Row];
+    const [match] = unmatchedActual.splice(overlapping, 1) as [T];
     changes.push({ change: sameRange >= 0 ? 'changed type' : 'changed bounds', expected: row, actual: match });
   }
   for (const row of unmatchedActual) changes.push({ change: 'extra', actual: row });
-  return changes.sort((a, b) => compareBigint(firstRow(a).start, firstRow(b).start));
+  return changes.sort((a, b) => byStart(firstRow(a), firstRow(b)));
 }
 
 /** One line per change, with addresses and sizes in human units. */
-export function formatRowChanges(changes: RowChange[]): string[] {
+export function formatRowChanges(changes: readonly RowChange[]): string[] {
   return changes.map((c) => {
     switch (c.change) {
       case 'missing':
@@ -51,7 +40,7 @@ export function formatRowChanges(changes: RowChange[]): string[] {
       case 'extra':
         return `  + extra          ${describe(c.actual)}`;
       case 'changed type':
-        return `  ~ changed type   ${range(c.expected)}: expected ${c.expected.kind}, got ${c.actual.kind}`;
+        return `  ~ changed type   ${range(c.expected)}: expected ${rowKind(c.expected)}, got ${rowKind(c.actual)}`;
       case 'changed bounds':
         return `  ~ changed bounds expected ${describe(c.expected)}, got ${describe(c.actual)}`;
     }
@@ -59,26 +48,22 @@ export function formatRowChanges(changes: RowChange[]): string[] {
 }
 
 /** `[0x…-0x…] kind (size)` for one row. */
-export function describe(row: Row): string {
-  return `${range(row)} ${row.kind} (${humanSize(row.end - row.start + 1n)})`;
+export function describe(row: TableRow): string {
+  return `${range(row)} ${rowKind(row)} (${humanSize(row.end - row.start + 1n)})`;
 }
 
-function range(row: Row): string {
+function range(row: TableRow): string {
   return `[${hex(row.start, 16)}-${hex(row.end, 16)}]`;
 }
 
-function sameBounds(a: Row, b: Row): boolean {
+function sameBounds(a: TableRow, b: TableRow): boolean {
   return a.start === b.start && a.end === b.end;
 }
 
-function overlaps(a: Row, b: Row): boolean {
+function overlaps(a: TableRow, b: TableRow): boolean {
   return a.start <= b.end && b.start <= a.end;
 }
 
-function firstRow(c: RowChange): Row {
+function firstRow(c: RowChange): TableRow {
   return 'expected' in c ? c.expected : c.actual;
-}
-
-function compareBigint(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

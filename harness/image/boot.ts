@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { firmwareArgs, type FirmwareManifest } from './firmware.ts';
 import type { InitramfsManifest } from './initramfs.ts';
 import type { KernelManifest } from './kernel.ts';
+import { PROBE_DONE } from '../util/constants.ts';
 
 /** The line init prints last; a boot that reached it ran the whole probe. */
-export const PROBE_DONE = '==== memmap-harness: probe done ====';
+export { PROBE_DONE };
 
 /** The seed's "normal" layout: q35-sized 16 GiB split 8 + 8 over two nodes, node 1 on memfd with cpus 4-7. */
 export const SEED_TWO_NODES: readonly string[] = [

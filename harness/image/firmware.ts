@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { access, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withDir } from 'tmp-promise';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';

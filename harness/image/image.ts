@@ -4,11 +4,15 @@ import { ensureInitramfs, type InitramfsManifest } from './initramfs.ts';
 import { ensureKernel, KERNEL_IDS, type KernelManifest } from './kernel.ts';
 
 /** Everything a probe boot needs besides QEMU: the kernel, its probe initramfs and the firmware. */
-export interface ImageManifest {
-  name: string;
+export interface GuestImage {
   kernel: KernelManifest;
   initrd: InitramfsManifest;
   firmware: FirmwareManifest;
+}
+
+/** A guest image with its name (`<kernel>@<firmware>`). */
+export interface ImageManifest extends GuestImage {
+  name: string;
 }
 
 /** Image names are `<kernel>@<firmware>`, e.g. `bookworm-6.1@ovmf-sid`. */

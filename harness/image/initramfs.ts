@@ -3,7 +3,7 @@ import { access, chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDir } from 'tmp-promise';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import { HarnessError } from '../util/errors.ts';
 import { toolPath } from '../util/host-tools.ts';

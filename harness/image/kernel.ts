@@ -1,9 +1,10 @@
 import { access, copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { withDir } from 'tmp-promise';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
+import type { CachedKernel, KernelModule } from './kernel-manifest.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson } from '../util/hash.ts';
 import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
@@ -23,31 +24,9 @@ export const DEBIAN_KERNEL_IDS = Object.keys(KERNELS) as DebianKernelId[];
 export type KernelId = DebianKernelId | MinimalKernelId;
 export const KERNEL_IDS: KernelId[] = [...DEBIAN_KERNEL_IDS, ...MINIMAL_KERNEL_IDS];
 
-export interface KernelModule {
-  name: string;
-  /** Absolute path of the module file as Debian ships it (`.ko` or `.ko.xz`). */
-  path: string;
-}
-
-/** A kernel unpacked into the cache; every path is absolute. */
-export interface KernelManifest {
-  id: KernelId;
-  suite: AptSuite;
-  /** `uname -r`, e.g. `6.1.0-50-amd64`. */
-  release: string;
-  image: PackageRef;
-  /** The packages actually extracted (sid splits the kernel into several). */
-  packages: PackageRef[];
-  vmlinuz: string;
-  config: string;
-  /** The probe's modules and their dependencies, dependencies first. */
-  modules: KernelModule[];
-  /** Wanted modules that this kernel has built in. */
-  builtin: string[];
-  /** Wanted modules this kernel has neither as file nor built in. */
-  absent: string[];
-  dir: string;
-}
+/** A kernel unpacked into the cache, of any kernel id. */
+export type KernelManifest = CachedKernel<KernelId>;
+export type { KernelModule };
 
 /** What entry.json stores: paths relative to the entry, so a moved cache stays valid. */
 type StoredKernel = Omit<KernelManifest, 'dir'>;

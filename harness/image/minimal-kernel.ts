@@ -4,18 +4,18 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDir } from 'tmp-promise';
-import { withInterruptsAsAbort } from '../build/interrupt.ts';
-import { stderrReporter, type BuildReporter } from '../build/progress.ts';
-import { compilerEnv } from '../build/steps.ts';
-import { cacheArea } from '../cache/dirs.ts';
+import { withInterruptsAsAbort } from '../qemu-build/interrupt.ts';
+import { stderrReporter, type BuildReporter } from '../qemu-build/progress.ts';
+import { compilerEnv } from '../qemu-build/steps.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
-import { run, runOk, type RunOptions } from '../source/subprocess.ts';
+import { run, runOk, type RunOptions } from '../util/subprocess.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson } from '../util/hash.ts';
 import { fetchDeb, pinned, safeName, type PackageRef } from './deb.ts';
 import { applyFragment, checkKernelConfig, describeMismatches, parseKernelConfig, type KernelConfig } from './kernel-config.ts';
-import type { KernelManifest } from './kernel.ts';
+import type { CachedKernel } from './kernel-manifest.ts';
 import { PROBE_MODULES } from './modules.ts';
 import { resolveVersion } from './resolve.ts';
 import { phaseTimer } from '../util/phases.ts';
@@ -54,7 +54,7 @@ const TIMEOUTS_MS = {
 } as const;
 
 /** A minimal kernel in the cache: a KernelManifest (no modules) plus how it was built. */
-export interface MinimalKernelManifest extends KernelManifest {
+export interface MinimalKernelManifest extends CachedKernel<MinimalKernelId> {
   id: MinimalKernelId;
   minimal: {
     /** The fragment file and the hash that keyed the entry. */

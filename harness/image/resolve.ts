@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { packageField, refreshLists, type AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { requireVersion, type PackageRef } from './deb.ts';

@@ -1,19 +1,18 @@
-import { E820_TYPE } from '../parse/e820.ts';
+import type { AddressRange } from '../core/vocabulary.ts';
+import { TYPED_E820 } from '../model/expectations.ts';
 import { flattenIomem } from '../parse/iomem.ts';
 import type { SerialLog } from '../parse/log.ts';
 import { hex } from '../util/size.ts';
 import { describeView, type CellExpectation, type TypedNode } from './expect.ts';
-import type { Range } from './layout.ts';
 import type { Cell, SpmView, TypedMemmap } from './types.ts';
 
 /**
  * Behaviour the matrix file states as a fact (a firmware passes or drops a
  * type; a kernel onlines soft-reserved memory or not), checked against what a
  * run shows. A difference is not an ordinary failure: the world changed (a
- * new firmware or kernel), and the matrix file must be updated on purpose.
+ * new firmware or kernel), and the traits file must be updated on purpose.
  */
 
-const TYPE_CODE: Record<TypedMemmap, number> = { spm: E820_TYPE.SOFT_RESERVED, reserved: E820_TYPE.RESERVED };
 const TYPE_TEXT: Record<TypedMemmap, string> = { spm: 'soft reserved (E820 type 0xEFFFFFFF)', reserved: 'reserved (E820 type 2)' };
 
 /** What the guest's BIOS-e820 lines show for a typed node. */
@@ -28,7 +27,7 @@ export function observeFirmware(log: SerialLog, node: TypedNode): FirmwareObserv
   const overlapping = log.e820.filter((e) => node.ranges.some((r) => e.start <= r.end && e.end >= r.start));
   const shown = overlapping.map((e) => `[mem ${hex(e.start, 16)}-${hex(e.end, 16)}] ${e.label}`).join(', ');
   if (overlapping.length === 0) return { seen: 'drops', evidence: `no BIOS-e820 row covers ${node.ranges.map(span).join(', ')}` };
-  const covered = node.ranges.every((r) => overlapping.some((e) => e.type === TYPE_CODE[node.type] && e.start <= r.start && e.end >= r.end));
+  const covered = node.ranges.every((r) => overlapping.some((e) => e.type === TYPED_E820[node.type] && e.start <= r.start && e.end >= r.end));
   return { seen: covered ? 'passes' : 'other', evidence: `BIOS-e820 shows ${shown}` };
 }
 
@@ -59,7 +58,7 @@ export function detectChanges(cell: Cell, expectation: CellExpectation, log: Ser
     if (view && !sameView(view, expectation.kernelView)) {
       messages.push(
         `BEHAVIOUR CHANGED: kernel ${cell.kernel} now shows ${describeView(view)} for soft-reserved node ${node.id} (${node.ranges.map(span).join(', ')}); ` +
-          `cases/matrix/matrix.json says ${describeView(expectation.kernelView)}: update kernels.${cell.kernel}.whenSpmReachesGuest and its reason`,
+          `harness/model/traits.json says ${describeView(expectation.kernelView)}: update kernels.${cell.kernel}.whenSpmReachesGuest and its reason`,
       );
     }
   }
@@ -67,13 +66,13 @@ export function detectChanges(cell: Cell, expectation: CellExpectation, log: Ser
 }
 
 function firmwareChange(firmware: string, type: TypedMemmap, change: string, evidence: string, stated: string): string {
-  return `BEHAVIOUR CHANGED: firmware ${firmware} ${change} ${TYPE_TEXT[type]} through (${evidence}); cases/matrix/matrix.json says it ${stated} it: update firmware.${firmware}.passes.${type} and its reason`;
+  return `BEHAVIOUR CHANGED: firmware ${firmware} ${change} ${TYPE_TEXT[type]} through (${evidence}); harness/model/traits.json says it ${stated} it: update firmware.${firmware}.passes.${type} and its reason`;
 }
 
 function sameView(a: SpmView, b: SpmView): boolean {
   return a.iomemSoftReserved === b.iomemSoftReserved && a.firmwareMemmapSoftReserved === b.firmwareMemmapSoftReserved && a.daxDevice === b.daxDevice && a.onlined === b.onlined;
 }
 
-function span(r: Range): string {
+function span(r: AddressRange): string {
   return `${hex(r.start)}-${hex(r.end)}`;
 }

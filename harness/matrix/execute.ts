@@ -1,6 +1,6 @@
 import { cpus, freemem, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../build/config.ts';
+import { REPO_ROOT } from '../util/paths.ts';
 import { loadCases } from '../case/load.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { isFirmwareId, isKernelId } from '../image/index.ts';
@@ -79,7 +79,7 @@ function printProblems(rows: readonly MatrixRow[], print: (line: string) => void
   const changed = rows.filter((r) => r.outcome === 'changed');
   if (changed.length > 0) {
     print('');
-    print('!!!!!!!! BEHAVIOUR CHANGED: a firmware or kernel no longer does what cases/matrix/matrix.json says !!!!!!!!');
+    print('!!!!!!!! BEHAVIOUR CHANGED: a firmware or kernel no longer does what harness/model/traits.json says !!!!!!!!');
     for (const r of changed) for (const c of r.changes) print(`  ${r.cell} ${r.case}: ${c}`);
   }
   for (const r of rows.filter((x) => x.outcome === 'fail' || x.outcome === 'error')) {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../build/config.ts';
+import { REPO_ROOT } from '../util/paths.ts';
+import { loadTraits, TRAITS_FILE } from '../model/traits.ts';
 import { HarnessError } from '../util/errors.ts';
-import { parseSize } from '../util/size.ts';
 import { ambiguousValues, parseCellName, VALUE_PATTERN } from './name.ts';
 import { AXES, type Axis, type AxisSelection, type MatrixDefinition } from './types.ts';
 
@@ -18,15 +18,24 @@ const FIXED_VALUES: Partial<Record<Axis, readonly string[]>> = {
   transport: ['unix', 'websocket'],
 };
 
-/** Reads and validates cases/matrix/matrix.json (or another file of that shape). */
+const TRAIT_SECTIONS = ['revisions', 'machines', 'firmware', 'kernels'] as const;
+
+/**
+ * Reads and validates cases/matrix/matrix.json (or another file of that
+ * shape), with the per-axis traits of harness/model/traits.json. Throws
+ * MatrixFileError naming the first bad field.
+ */
 export async function loadMatrix(path: string = MATRIX_FILE): Promise<MatrixDefinition> {
-  let data: unknown;
+  let data: Record<string, unknown>;
   try {
-    data = JSON.parse(await readFile(path, 'utf8'));
+    data = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     throw new MatrixFileError(`${path}: ${(error as Error).message}`, 'fix the matrix file');
   }
-  return validateMatrix(data, path);
+  const stray = TRAIT_SECTIONS.find((section) => typeof data === 'object' && data !== null && section in data);
+  if (stray) throw new MatrixFileError(`${path}: '${stray}' belongs in ${TRAITS_FILE}`, 'per-axis traits are stated once, where run and the matrix both read them');
+  const traits = loadTraits();
+  return validateMatrix({ ...data, revisions: traits.revisions, machines: traits.machines, firmware: traits.firmware, kernels: traits.kernels }, path);
 }
 
 /** Checks the definition's shape and cross-references; throws one error naming the first bad field. */
@@ -83,40 +92,16 @@ function checkSelection(m: MatrixDefinition, s: AxisSelection & { why?: unknown 
   }
 }
 
+/** Every axis value has its traits (their shape is checked where they are read: harness/model/traits.ts). */
 function checkBehaviours(m: MatrixDefinition, fail: (f: string, w: string) => never): void {
-  for (const r of m.axes.revision) {
-    const info = m.revisions?.[r];
-    if (!info || typeof info.reason !== 'string' || (info.series !== null && typeof info.series !== 'string')) fail(`revisions.${r}`, 'must give series (a directory or null) and a reason');
-  }
-  for (const machine of m.axes.machine) {
-    const info = m.machines?.[machine];
-    if (!info || typeof info.reason !== 'string') fail(`machines.${machine}`, 'must give splitAt, lowMemory and a reason');
-    try {
-      parseAddress(info.splitAt);
-      parseAddress(info.lowMemory);
-    } catch {
-      fail(`machines.${machine}`, 'splitAt and lowMemory must be sizes or 0x addresses');
+  const sections = { revision: m.revisions, machine: m.machines, firmware: m.firmware, kernel: m.kernels } as const;
+  for (const [axis, section] of Object.entries(sections)) {
+    for (const value of m.axes[axis as keyof typeof sections]) {
+      if (section?.[value] === undefined) fail(`axes.${axis}`, `value '${value}' has no traits in ${TRAITS_FILE}`);
     }
-  }
-  for (const fw of m.axes.firmware) {
-    const info = m.firmware?.[fw];
-    for (const t of ['spm', 'reserved'] as const) {
-      if (typeof info?.passes?.[t] !== 'boolean' || typeof info.reason?.[t] !== 'string') fail(`firmware.${fw}`, `must say whether it passes ${t} through, and why`);
-    }
-  }
-  for (const k of m.axes.kernel) {
-    const info = m.kernels?.[k];
-    const view = info?.whenSpmReachesGuest;
-    const flags = ['iomemSoftReserved', 'firmwareMemmapSoftReserved', 'daxDevice', 'onlined'] as const;
-    if (!view || flags.some((f) => typeof view[f] !== 'boolean') || typeof info.reason !== 'string') fail(`kernels.${k}`, `must give whenSpmReachesGuest {${flags.join(', ')}} and a reason`);
   }
   if (typeof m.backends?.reason !== 'string') fail('backends.reason', 'must say why the backend does not change the expectations');
   if (typeof m.transports?.reason !== 'string') fail('transports.reason', 'must say why the transport does not change the expectations');
-}
-
-/** `0x…` or a size like 3G. */
-export function parseAddress(text: string): bigint {
-  return /^0x[0-9a-f]+$/i.test(text) ? BigInt(text) : parseSize(text);
 }
 
 function isStringList(value: unknown): value is string[] {

@@ -1,4 +1,4 @@
-import type { Verdict } from '../report/verdict.ts';
+import type { Verdict } from '../core/vocabulary.ts';
 import type { CellExpectation } from './expect.ts';
 import type { Cell } from './types.ts';
 

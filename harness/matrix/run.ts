@@ -1,16 +1,15 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../build/config.ts';
-import { ensureQemuFromSource } from '../build/any-source.ts';
+import { REPO_ROOT } from '../util/paths.ts';
+import { ensureQemuFromSource } from '../qemu-build/any-source.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
-import { statusOf, type Verdict } from '../report/verdict.ts';
+import type { Verdict } from '../core/vocabulary.ts';
 import { runCase, type QemuUnderTest } from '../run/run-case.ts';
 import { detectChanges } from './behaviour.ts';
-import { expectationFor, type CellExpectation } from './expect.ts';
+import { cellConfiguration, expectationFor, type CellExpectation } from './expect.ts';
 import type { PlannedCell } from './expand.ts';
-import { softReservedFindings } from './extra-checks.ts';
 import { runPool } from './pool.ts';
 import type { Progress } from './progress.ts';
 import { outcomeOf, outcomeReason, type MatrixRow } from './row.ts';
@@ -55,7 +54,8 @@ async function prepareBuilds(options: MatrixRunOptions): Promise<Prepared<QemuUn
     const series = options.def.revisions[revision]?.series ?? null;
     try {
       const { manifest, cacheHit } = await ensureQemuFromSource({ source: options.source, patches: series === null ? null : join(REPO_ROOT, series) });
-      out.set(revision, { ok: { binary: manifest.binary, label: revision, firmwareDirs: manifest.firmwareDirs } });
+      // Built from this project's own series of the revision: its refusal wording is checked, as `run` does.
+      out.set(revision, { ok: { binary: manifest.binary, label: revision, firmwareDirs: manifest.firmwareDirs, ...(series === null ? {} : { ownSeries: revision }) } });
       options.progress.note(`QEMU ${revision}: ${cacheHit ? 'cached' : 'built'} ${manifest.binary}`);
     } catch (error) {
       out.set(revision, { error: `building QEMU for ${revision} failed: ${oneLine(error)}` });
@@ -87,7 +87,7 @@ async function runRow(options: MatrixRunOptions, planned: PlannedCell, caseName:
   const { cell } = planned;
   const spec = options.cases.get(caseName);
   if (!spec) return errorRow(planned, caseName, `no case named '${caseName}' in cases/`);
-  const expectation = expectationFor(options.def, cell, spec);
+  const expectation = expectationFor(cell, spec);
   const missing = [qemus.get(cell.revision), images.get(`kernel:${cell.kernel}`), images.get(`firmware:${cell.firmware}`)].find((p) => p !== undefined && 'error' in p);
   const qemu = qemus.get(cell.revision);
   if (missing && 'error' in missing) return finish(planned, expectation, errorVerdict(cell, spec, missing.error), undefined);
@@ -96,7 +96,9 @@ async function runRow(options: MatrixRunOptions, planned: PlannedCell, caseName:
   await mkdir(logDir, { recursive: true });
   let verdict: Verdict;
   try {
-    verdict = await runCase(expectation.spec, { qemu: qemu.ok, firmware: cell.firmware, kernel: cell.kernel, transport: cell.transport as 'unix' | 'websocket', logDir, bootTimeoutMs: options.bootTimeoutMs });
+    // The same call `run` makes: runCase asks the expectation engine for this configuration itself.
+    const config = cellConfiguration(cell);
+    verdict = await runCase(spec, { qemu: qemu.ok, machine: config.machine, firmware: cell.firmware, kernel: cell.kernel, backend: config.backend, profile: cell.revision, transport: cell.transport as 'unix' | 'websocket', logDir, bootTimeoutMs: options.bootTimeoutMs });
   } catch (error) {
     // runCase turns QEMU and guest failures into verdicts; anything it throws is the harness's own trouble.
     verdict = errorVerdict(cell, spec, `the harness failed: ${oneLine(error)}`);
@@ -105,13 +107,11 @@ async function runRow(options: MatrixRunOptions, planned: PlannedCell, caseName:
   return finish(planned, expectation, verdict, log);
 }
 
-/** Adds the matrix's own checks and the behaviour-change detection to a verdict, and decides the outcome. */
+/** Adds the behaviour-change detection to a verdict and decides the outcome. */
 function finish(planned: PlannedCell, expectation: CellExpectation, verdict: Verdict, log: SerialLog | undefined): MatrixRow {
-  const extra = log && verdict.status !== 'error' && verdict.status !== 'unsupported' ? softReservedFindings(expectation.softReservedChecks, log) : [];
-  const findings = [...verdict.findings, ...extra];
-  const status = verdict.status === 'pass' || verdict.status === 'fail' ? statusOf(findings) : verdict.status;
+  const status = verdict.status;
   const changes = log ? detectChanges(planned.cell, expectation, log) : [];
-  const checked = { ...verdict, findings, status };
+  const checked = verdict;
   const outcome = outcomeOf(expectation, checked, changes);
   const reportStatus = outcome === 'changed' || (outcome === 'fail' && status !== 'fail') ? 'fail' : status;
   const reason = outcomeReason(expectation, checked, changes);

@@ -1,7 +1,8 @@
 /**
- * The shape of cases/matrix/matrix.json: axes, which cells run which cases,
- * and what each axis value does to what the guest sees, with the reason.
+ * The shape of cases/matrix/matrix.json: axes, which cells run which cases;
+ * loaded together with the per-axis traits of harness/model/traits.json.
  */
+import type { Traits } from '../model/traits.ts';
 
 /** The axes, in the order a cell's name lists them. */
 export const AXES = ['revision', 'machine', 'firmware', 'kernel', 'backend', 'transport'] as const;
@@ -32,46 +33,7 @@ export interface Subset {
   cases?: string[];
 }
 
-/** E820 types the patch can give a node, besides normal RAM. */
-export type TypedMemmap = 'spm' | 'reserved';
-
-export interface RevisionInfo {
-  /** Series directory relative to the repository, or null for the unpatched baseline. */
-  series: string | null;
-  /** Whether a reserved node keeps its SRAT memory rows. */
-  reservedInSrat: boolean;
-  reason: string;
-}
-
-export interface MachineInfo {
-  /** RAM at or above this size is split: `lowMemory` below 4 GiB, the rest from 4 GiB. */
-  splitAt: string;
-  lowMemory: string;
-  reason: string;
-}
-
-export interface FirmwareInfo {
-  /** Whether the firmware hands QEMU's E820 entry of this type on to the guest. */
-  passes: Record<TypedMemmap, boolean>;
-  reason: Record<TypedMemmap, string>;
-}
-
-/** What a kernel shows for a soft-reserved range it was given. */
-export interface SpmView {
-  /** /proc/iomem has a `Soft Reserved` resource for the range. */
-  iomemSoftReserved: boolean;
-  /** /sys/firmware/memmap lists the range as `Soft Reserved`. */
-  firmwareMemmapSoftReserved: boolean;
-  /** A dax device of the range's size targets the node. */
-  daxDevice: boolean;
-  /** kmem onlined the range: it is the node's MemTotal. */
-  onlined: boolean;
-}
-
-export interface KernelInfo {
-  whenSpmReachesGuest: SpmView;
-  reason: string;
-}
+export type { SpmView, TypedMemmap } from '../model/traits.ts';
 
 /** cases/matrix/matrix.json. */
 export interface MatrixDefinition {
@@ -84,10 +46,11 @@ export interface MatrixDefinition {
   include: IncludeGroup[];
   exclude: ExcludeRule[];
   subsets: Record<string, Subset>;
-  revisions: Record<string, RevisionInfo>;
-  machines: Record<string, MachineInfo>;
-  firmware: Record<string, FirmwareInfo>;
-  kernels: Record<string, KernelInfo>;
+  /** Per-axis traits with their reasons, from harness/model/traits.json (not from the matrix file). */
+  revisions: Traits['revisions'];
+  machines: Traits['machines'];
+  firmware: Traits['firmware'];
+  kernels: Traits['kernels'];
   backends: { reason: string };
   transports: { reason: string };
 }

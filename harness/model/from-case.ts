@@ -1,19 +1,16 @@
 /**
  * The bridge between case files and the layout model: a case's machine and
- * nodes as model input, and the expectations the model gives a case that
- * says `"expect": {"model": true}`.
+ * nodes as model input (the expectations themselves: expectations.ts).
  */
-import { expectationsFor } from '../case/load.ts';
-import type { CaseSpec, Expectations } from '../case/types.ts';
+import type { CaseSpec } from '../case/types.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
 import { firmwareTraits } from './firmware.ts';
 import { predictLayout } from './layout.ts';
-import { e820Line, sratLine } from './lines.ts';
-import { loadProfiles, profileForQemuLabel, type RevisionProfile } from './profiles.ts';
+import type { RevisionProfile } from './profiles.ts';
 import type { LayoutInput, NodeLayout, Prediction } from './types.ts';
 
-/** The model's input for `spec` run on firmware `firmwareId` under `profile`. */
+/** The model's input for `spec` run on firmware `firmwareId` under `profile`; throws HarnessError for raw -numa options other than memmap-type or an unknown firmware. */
 export function layoutInputFromCase(spec: CaseSpec, firmwareId: string, profile: RevisionProfile): LayoutInput {
   return {
     machine: spec.machine,
@@ -31,46 +28,9 @@ export function layoutInputFromCase(spec: CaseSpec, firmwareId: string, profile:
   };
 }
 
-/** What the model predicts for `spec` on that firmware and profile. */
+/** What the model predicts for `spec` on that firmware and profile (throws as layoutInputFromCase does). */
 export function predictCase(spec: CaseSpec, firmwareId: string, profile: RevisionProfile): Prediction {
   return predictLayout(layoutInputFromCase(spec, firmwareId, profile));
-}
-
-/**
- * The expectations a run checks: the case's own (`stated`, after any
- * onFirmware variant), with `e820`, `srat` and `refusal` filled in from the
- * model when the case asks for it. Explicit parts always win. When the model
- * predicts a refusal, only the refusal is left to check (QEMU never boots);
- * for "unsupported" nothing is added (the harness says so before booting).
- */
-export function expectationsFromModel(spec: CaseSpec, firmwareId: string, profile: RevisionProfile, stated: Expectations = spec.expect): Expectations {
-  if (stated.model !== true) return stated;
-  const prediction = predictCase(spec, firmwareId, profile);
-  switch (prediction.kind) {
-    case 'unsupported':
-      return stated;
-    case 'refusal':
-      return { model: true, refusal: stated.refusal ?? prediction.expectation };
-    case 'layout': {
-      const e820 = { scope: prediction.e820.scope, lines: prediction.e820.rows.map(e820Line) };
-      return { ...stated, e820: stated.e820 ?? e820, srat: stated.srat ?? prediction.srat.map(sratLine) };
-    }
-  }
-}
-
-/**
- * Everything one run checks, in one call for runCase: the case's own
- * expectations after its onFirmware variant, completed by the model when the
- * case says `model: true`. `qemu` is a profile id or a QemuUnderTest label
- * (`patched-v6`, `baseline`); a QEMU the harness did not build has no
- * profile, so a model case needs one named explicitly.
- */
-export function runExpectations(spec: CaseSpec, firmwareId: string, qemu: string): { expect: Expectations; variantReason?: string } {
-  const stated = expectationsFor(spec, firmwareId);
-  if (stated.expect.model !== true) return stated;
-  const profile = profileForQemuLabel(qemu);
-  if (!profile) throw new HarnessError(`${spec.name} takes its rows from the layout model, which needs the QEMU's revision; '${qemu}' names none`, `say which it implements: one of ${loadProfiles().map((p) => p.id).join(', ')}`);
-  return { ...stated, expect: expectationsFromModel(spec, firmwareId, profile, stated.expect) };
 }
 
 /** Whether a case is about `profileId` (cases without `profiles` are about every profile). */

@@ -1,8 +1,15 @@
-/** The layout model: expected E820/SRAT rows (or QEMU's refusal) per machine, RAM, nodes, firmware and patch revision. */
+/**
+ * The layout model and the expectation engine. `expectationsFor(spec, config)`
+ * (expectations.ts) is the one place a case and a configuration become the
+ * rows, refusal or guest view a run must show; predictLayout (layout.ts) is
+ * the model of QEMU, firmware and kernel it rests on; traits.json the per-axis
+ * facts both read.
+ */
+export { expectationsFor, describeView, typedNodes, usesMemmapType, DEFAULT_CASE_REVISION, type CaseExpectation, type Configuration, type SoftReservedCheck, type TypedNode } from './expectations.ts';
 export { predictLayout } from './layout.ts';
-export { caseAppliesTo, expectationsFromModel, layoutInputFromCase, predictCase, runExpectations } from './from-case.ts';
+export { caseAppliesTo, layoutInputFromCase, predictCase } from './from-case.ts';
 export { firmwareTraits, type FirmwareTraits } from './firmware.ts';
 export { getProfile, loadProfiles, profileForQemuLabel, profileForSeries, PROFILES_FILE, type RevisionProfile } from './profiles.ts';
-export { e820Line, sratLine } from './lines.ts';
+export { loadTraits, traitOf, TRAITS_FILE, type SpmView, type Traits, type TypedMemmap } from './traits.ts';
 export { belowFourGSize, E820 } from './qemu.ts';
 export type { E820Row, LayoutInput, LayoutPrediction, NodeLayout, Prediction, RefusalPrediction, SratRow, UnsupportedPrediction } from './types.ts';

@@ -3,6 +3,7 @@
  * the patch revision, the BIOS-e820 and SRAT rows the guest prints, or the
  * refusal QEMU answers with. Pure: no I/O.
  */
+import { byStart } from '../core/vocabulary.ts';
 import { belowFourGSize, E820, FOUR_GIB, qemuE820 } from './qemu.ts';
 import { mergeAdjacent, type Span } from './ranges.ts';
 import { predictRefusal } from './refusals.ts';
@@ -19,7 +20,7 @@ function predictTables(input: LayoutInput): LayoutPrediction {
   const below = belowFourGSize(input.machine, input.ramSize);
   const qemu = qemuE820(input.nodes, input.ramSize, below);
   const notes = [`${input.machine} with ${input.ramSize >> 20n} MiB RAM: 0x${below.toString(16)} bytes below 4 GiB, the rest from 4 GiB`];
-  const firmwareMap: FirmwareMap = input.firmware.kind === 'seabios' ? seabiosE820(qemu, input.machine) : ovmfAbove4g(qemu, input.firmware.passesSoftReserved);
+  const firmwareMap: FirmwareMap = input.firmware.kind === 'seabios' ? seabiosE820(qemu, input.machine) : ovmfAbove4g(qemu, input.firmware);
   if (!input.firmware.passesSoftReserved && qemu.some((e) => e.type === E820.SOFT_RESERVED)) {
     notes.push(`${input.firmware.id} drops E820 type 0xEFFFFFFF: spm ranges are absent from the guest's table (SRAT still lists them)`);
   }
@@ -45,9 +46,10 @@ function predictTables(input: LayoutInput): LayoutPrediction {
  * OVMF's own). There it passes QEMU's RAM and reserved entries through, and
  * spm entries when it knows the type. It always has room for ACPI tables.
  */
-function ovmfAbove4g(qemu: readonly Span[], passesSoftReserved: boolean): FirmwareMap {
-  const kept = qemu.filter((e) => e.start >= FOUR_GIB && (e.type !== E820.SOFT_RESERVED || passesSoftReserved));
-  const sorted = [...kept].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+function ovmfAbove4g(qemu: readonly Span[], firmware: LayoutInput['firmware']): FirmwareMap {
+  const passes = (type: number) => (type === E820.SOFT_RESERVED ? firmware.passesSoftReserved : type === E820.RESERVED ? firmware.passesReserved : true);
+  const kept = qemu.filter((e) => e.start >= FOUR_GIB && passes(e.type));
+  const sorted = [...kept].sort(byStart);
   return { spans: sorted, acpiTables: true, usableRam: qemu.some((e) => e.type === E820.RAM) };
 }
 

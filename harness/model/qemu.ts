@@ -4,13 +4,16 @@
  * typed per NUMA node, and the AMD HyperTransport hole.
  */
 import type { MachineType } from '../case/types.ts';
+import { E820_TYPE } from '../core/vocabulary.ts';
+import { FOUR_GIB } from '../util/constants.ts';
 import type { Span } from './ranges.ts';
+import { parseAddress, traitOf } from './traits.ts';
 import type { NodeLayout } from './types.ts';
 
-export const FOUR_GIB = 1n << 32n;
+export { FOUR_GIB };
 
-/** E820 types (hw/i386/e820_memory_layout.h, plus the series' soft reserved). */
-export const E820 = { RAM: 1, RESERVED: 2, SOFT_RESERVED: 0xefffffff } as const;
+/** E820 types (hw/i386/e820_memory_layout.h, plus the series' soft reserved): the core table. */
+export const E820 = E820_TYPE;
 
 /** The values QEMU's NumaMemmapType enum accepts. */
 export const MEMMAP_TYPES = ['normal', 'spm', 'reserved'] as const;
@@ -22,15 +25,13 @@ export const AMD_HT_HOLE = { start: 0xfd00000000n, end: 0x10000000000n } as cons
 
 /**
  * Bytes of RAM below 4 GiB (x86ms->below_4g_mem_size) with the default
- * max-ram-below-4g and today's machine types:
- * - pc (pc_piix.c): 3.5 GiB if RAM fits there, else the split moves to 3 GiB
- *   (gigabyte_align), i.e. RAM >= 0xe0000000 puts 0xc0000000 low;
- * - q35 (pc_q35.c): RAM >= 0xb0000000 (MMCONFIG at 0xb0000000) puts
- *   0x80000000 low, else all of it is low.
+ * max-ram-below-4g: RAM at or above the machine's `splitAt` puts `lowMemory`
+ * low, else all of it is low (harness/model/traits.json `machines`, with the
+ * reasons: pc_piix.c's gigabyte-aligned 3 GiB, pc_q35.c's 2 GiB below MMCONFIG).
  */
 export function belowFourGSize(machine: MachineType, ramSize: bigint): bigint {
-  if (machine === 'pc') return ramSize >= 0xe0000000n ? 0xc0000000n : ramSize;
-  return ramSize >= 0xb0000000n ? 0x80000000n : ramSize;
+  const { splitAt, lowMemory } = traitOf('machines', machine);
+  return ramSize >= parseAddress(splitAt) ? parseAddress(lowMemory) : ramSize;
 }
 
 /** The E820 type a node's memmap-type gives its RAM (pc_numa_memmap_e820_type). */

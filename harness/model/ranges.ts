@@ -1,3 +1,5 @@
+import { byStart } from '../core/vocabulary.ts';
+
 /**
  * A memory map as a sorted list of non-overlapping typed ranges, edited the
  * way firmware edits its E820 list: a later entry overwrites whatever it
@@ -23,7 +25,7 @@ export function paint(map: readonly Span[], start: bigint, end: bigint, type: nu
     if (span.end > end) out.push({ ...span, start: end });
   }
   if (type !== null) out.push({ start, end, type });
-  return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  return out.sort(byStart);
 }
 
 /** Touching ranges of one type become one, as Linux's e820__update_table() does before printing. */

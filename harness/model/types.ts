@@ -5,6 +5,7 @@
  * bigint; ends are inclusive, as the kernel prints them.
  */
 import type { MachineType, RefusalExpectation } from '../case/types.ts';
+import type { E820Row, SratRow } from '../core/vocabulary.ts';
 import type { FirmwareTraits } from './firmware.ts';
 import type { RevisionProfile } from './profiles.ts';
 
@@ -32,21 +33,7 @@ export interface LayoutInput {
   profile: RevisionProfile;
 }
 
-/** One BIOS-e820 row. */
-export interface E820Row {
-  start: bigint;
-  end: bigint;
-  type: number;
-}
-
-/** One `ACPI: SRAT: Node N PXM P [mem …]` row. */
-export interface SratRow {
-  /** Linux's node number (PXMs are numbered in the order the kernel meets them). */
-  node: number;
-  pxm: number;
-  start: bigint;
-  end: bigint;
-}
+export type { E820Row, SratRow } from '../core/vocabulary.ts';
 
 /** What the guest prints, when QEMU starts. */
 export interface LayoutPrediction {

@@ -1,5 +1,5 @@
 import stripAnsi from 'strip-ansi';
-import { e820TypeOfLabel } from './e820.ts';
+import { e820TypeOfLabel } from './e820-labels.ts';
 
 /** One logical line of a serial capture, after normalisation. */
 export interface ConsoleLine {

@@ -1,24 +1,11 @@
+import { E820_TYPE, type PrintedE820Row } from '../core/vocabulary.ts';
+import { e820TypeOfLabel } from './e820-labels.ts';
 import type { ConsoleLine } from './console.ts';
 
-/** Numeric E820 types (arch/x86/include/asm/e820/types.h). */
-export const E820_TYPE = {
-  RAM: 1,
-  RESERVED: 2,
-  ACPI: 3,
-  NVS: 4,
-  UNUSABLE: 5,
-  PMEM: 7,
-  PRAM: 12,
-  SOFT_RESERVED: 0xefffffff,
-} as const;
+export { E820_TYPE, e820TypeOfLabel };
 
 /** One `<who>: [mem start-end] <type>` row; `end` is inclusive, as the kernel prints it. */
-export interface E820Entry {
-  start: bigint;
-  end: bigint;
-  type: number;
-  /** The type text exactly as printed (`usable`, `System RAM`, `type 20`…). */
-  label: string;
+export interface E820Entry extends PrintedE820Row {
   rawLine: number;
 }
 
@@ -70,30 +57,6 @@ const E820_MESSAGE = /^e820: [a-z]/;
 
 // `BIOS-provided physical RAM map:`, `user-defined physical RAM map:`… precede a table.
 const HEADER = /physical RAM map:$/;
-
-// Fixed labels of 6.1 (usable, reserved) and 7.x (System RAM, device reserved) e820_print_type().
-const LABELS: Readonly<Record<string, number>> = {
-  usable: E820_TYPE.RAM,
-  'System RAM': E820_TYPE.RAM,
-  reserved: E820_TYPE.RESERVED,
-  'device reserved': E820_TYPE.RESERVED,
-  'soft reserved': E820_TYPE.SOFT_RESERVED,
-  'ACPI data': E820_TYPE.ACPI,
-  'ACPI NVS': E820_TYPE.NVS,
-  unusable: E820_TYPE.UNUSABLE,
-};
-
-// `persistent (type %u)` (6.1), `persistent RAM (type %u)` (7.x), `type %u` (both).
-const NUMBERED = /^(?:persistent (?:RAM )?\(type (\d+)\)|type (\d+))$/;
-
-/** The numeric E820 type of a printed label, or undefined for text no kernel version prints. */
-export function e820TypeOfLabel(label: string): number | undefined {
-  const fixed = LABELS[label];
-  if (fixed !== undefined) return fixed;
-  const match = NUMBERED.exec(label);
-  const digits = match?.[1] ?? match?.[2];
-  return digits === undefined ? undefined : Number(digits);
-}
 
 /**
  * Parses every e820 table in the log. A line inside a table (after its header

@@ -1,11 +1,8 @@
+import type { SratRow } from '../core/vocabulary.ts';
 import type { ConsoleLine } from './console.ts';
 
 /** One `ACPI: SRAT: Node N PXM P [mem start-end][ hotplug][ non-volatile]` line; `end` inclusive. */
-export interface SratMemory {
-  node: number;
-  pxm: number;
-  start: bigint;
-  end: bigint;
+export interface SratMemory extends SratRow {
   hotplug: boolean;
   nonVolatile: boolean;
   rawLine: number;

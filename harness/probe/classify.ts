@@ -1,6 +1,6 @@
-import { parseQemuVersion } from '../build/steps.ts';
+import { parseQemuVersion } from '../qemu-build/steps.ts';
 import type { RevisionProfile } from '../model/profiles.ts';
-import { lastMeaningfulLine } from '../source/subprocess.ts';
+import { lastMeaningfulLine } from '../util/subprocess.ts';
 import type { ProbeName, ProbeRun } from './observations.ts';
 
 /**
@@ -28,7 +28,7 @@ export interface InterfaceReport {
   interfaces: { memmapType: MemmapTypeInterface; spMem: SpMemInterface };
   /** The classes in words, e.g. "memmap-type requiring memdev (v6-like) + -device sp-mem". */
   summary: string;
-  /** The revision profile (patches/memmap-type/profiles.json id) the behaviour matches; undefined when it cannot be told. */
+  /** The revision profile (harness/model/traits.json id) the behaviour matches; undefined when it cannot be told. */
   profile: string | undefined;
   profileReason: string;
   evidence: Evidence[];

@@ -95,11 +95,6 @@ export async function queryMemoryDevices(qmp: QmpClient): Promise<MemoryDeviceIn
   return devices;
 }
 
-/** True for DIMM and NVDIMM entries, whose data is a PcdimmDeviceInfo. */
-export function isPcdimm(device: MemoryDeviceInfo): device is { type: 'dimm' | 'nvdimm'; data: JsonObject & PcdimmDeviceInfo } {
-  return device.type === 'dimm' || device.type === 'nvdimm';
-}
-
 /** Boot memory and hot-plugged memory, in bytes. */
 export async function queryMemorySizeSummary(qmp: QmpClient): Promise<MemorySizeSummary> {
   const summary = await qmp.execute<MemorySizeSummary>('query-memory-size-summary');

@@ -1,4 +1,4 @@
-import type { Verdict } from './verdict.ts';
+import type { Verdict } from '../core/vocabulary.ts';
 
 /** The matrix cell a verdict ran in: `${qemu}.${machine}.${firmware}.${kernel}` (JUnit's classname). */
 export function cellOf(v: Pick<Verdict, 'qemu' | 'machine' | 'firmware' | 'kernel'>): string {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { toJsonValue, type JsonValue } from '../parse/json.ts';
-import type { Verdict } from './verdict.ts';
+import type { Verdict } from '../core/vocabulary.ts';
 
 /** The JSON report: per case name, status, parsed e820 and srat (addresses as `0x…` strings), findings, durationMs. */
 export function verdictsToJson(verdicts: Verdict[]): JsonValue {

@@ -1,6 +1,5 @@
-import type { Finding } from '../expect/check.ts';
 import { cellOf, countStatuses, groupByCell, unsupportedMessage } from './cell.ts';
-import type { Verdict } from './verdict.ts';
+import type { Finding, Verdict } from '../core/vocabulary.ts';
 import { attrs, xmlText } from './xml.ts';
 
 /**

@@ -7,6 +7,7 @@
  * drawn as a break. Addresses stay bigint: only segment sizes become numbers,
  * as log2 (at most 64), and only positions in pixels are JS numbers.
  */
+import { compareBigint } from '../core/vocabulary.ts';
 
 export interface ScaleOptions {
   /** Height of the smallest covered segment (4 KiB or less). */
@@ -61,7 +62,7 @@ function boundaries(ranges: readonly { start: bigint; end: bigint }[]): bigint[]
     all.add(r.start);
     all.add(r.end + 1n);
   }
-  return [...all].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...all].sort(compareBigint);
 }
 
 /**

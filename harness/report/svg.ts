@@ -1,21 +1,9 @@
 import { hex } from '../util/size.ts';
 import { cellOf, unsupportedMessage } from './cell.ts';
 import { shortSize } from './format.ts';
-import {
-  E820_COLOURS,
-  e820Name,
-  e820Row,
-  expectedFromFindings,
-  NODE_COLOURS,
-  OTHER_COLOUR,
-  sameRow,
-  sratRow,
-  type ExpectedRows,
-  type MapRow,
-  type NodeRow,
-} from './map-model.ts';
+import { e820Kind, e820Name, sameRow, type E820Row, type SratRow, type Verdict } from '../core/vocabulary.ts';
+import { E820_COLOURS, expectedFromFindings, NODE_COLOURS, OTHER_COLOUR, type ExpectedRows } from './map-model.ts';
 import { brokenScale, type BrokenScale } from './scale.ts';
-import type { Verdict } from './verdict.ts';
 import { attrs, xmlText } from './xml.ts';
 
 /** One rectangle of a column. */
@@ -106,7 +94,7 @@ function pairOrSingle<T>(
   ];
 }
 
-function e820Bars(rows: readonly MapRow[], other: readonly MapRow[] | undefined, side: string): Bar[] {
+function e820Bars(rows: readonly E820Row[], other: readonly E820Row[] | undefined, side: string): Bar[] {
   return rows.map((r) => {
     const name = e820Name(r.type);
     const size = shortSize(r.end - r.start + 1n);
@@ -116,13 +104,13 @@ function e820Bars(rows: readonly MapRow[], other: readonly MapRow[] | undefined,
       fill: E820_COLOURS.get(r.type) ?? OTHER_COLOUR,
       label: `${name} · ${size}`,
       range: shortRange(r),
-      tooltip: `${side}: ${rangeText(r)} ${e820Row(r).kind}, ${size}`,
-      differs: other !== undefined && !other.some((o) => sameRow(e820Row(o), e820Row(r))),
+      tooltip: `${side}: ${rangeText(r)} ${e820Kind(r.type)}, ${size}`,
+      differs: other !== undefined && !other.some((o) => sameRow(o, r)),
     };
   });
 }
 
-function sratBars(rows: readonly NodeRow[], other: readonly NodeRow[] | undefined, side: string): Bar[] {
+function sratBars(rows: readonly SratRow[], other: readonly SratRow[] | undefined, side: string): Bar[] {
   return rows.map((r) => {
     const size = shortSize(r.end - r.start + 1n);
     return {
@@ -132,7 +120,7 @@ function sratBars(rows: readonly NodeRow[], other: readonly NodeRow[] | undefine
       label: `node ${r.node} · PXM ${r.pxm} · ${size}`,
       range: shortRange(r),
       tooltip: `${side}: ${rangeText(r)} node ${r.node} PXM ${r.pxm}, ${size}`,
-      differs: other !== undefined && !other.some((o) => sameRow(sratRow(o), sratRow(r))),
+      differs: other !== undefined && !other.some((o) => sameRow(o, r)),
     };
   });
 }

@@ -6,7 +6,7 @@ import { toJunitXml } from './junit.ts';
 import type { ExpectedRows } from './map-model.ts';
 import { toMarkdown } from './markdown.ts';
 import { renderMemoryMap } from './svg.ts';
-import type { Verdict } from './verdict.ts';
+import type { Verdict } from '../core/vocabulary.ts';
 
 export interface WriteReportsOptions {
   /** Whole expected tables for a verdict's map; by default they are rebuilt from its failed row checks. */

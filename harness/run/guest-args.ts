@@ -1,14 +1,7 @@
-import type { FirmwareManifest } from '../image/firmware.ts';
 import { firmwareArgs } from '../image/firmware.ts';
-import type { InitramfsManifest } from '../image/initramfs.ts';
-import type { KernelManifest } from '../image/kernel.ts';
+import type { GuestImage } from '../image/image.ts';
 
-/** The guest image a case boots: kernel, its probe initramfs, and firmware. */
-export interface GuestImage {
-  kernel: KernelManifest;
-  initrd: InitramfsManifest;
-  firmware: FirmwareManifest;
-}
+export type { GuestImage } from '../image/image.ts';
 
 /**
  * QEMU arguments that boot the probe guest: firmware, direct kernel boot, no

@@ -1,4 +1,4 @@
-import { memmapVerdict, type ProbeResult } from '../build/probe.ts';
+import { memmapVerdict, type ProbeResult } from '../qemu-build/probe.ts';
 import { cachedInterfaces } from '../probe/interface.ts';
 
 /** Whether a QEMU binary understands memmap-type, from its interface probe (run once per binary per process). */

@@ -1,8 +1,8 @@
 import { access, constants } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ensureQemuFromSource } from '../build/any-source.ts';
-import { FIRMWARE_DIRS, REPO_ROOT } from '../build/config.ts';
-import type { QemuManifest } from '../build/qemu.ts';
+import { ensureQemuFromSource } from '../qemu-build/any-source.ts';
+import { FIRMWARE_DIRS, REPO_ROOT } from '../util/paths.ts';
+import type { QemuManifest } from '../qemu-build/qemu.ts';
 import { loadProfiles } from '../model/profiles.ts';
 import { profileFromProbe, type ProfileDecision } from '../probe/interface.ts';
 import { loadSeries } from '../source/series.ts';

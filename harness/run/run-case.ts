@@ -4,17 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
 import { machineArgs } from '../case/qemu-args.ts';
-import type { CaseSpec } from '../case/types.ts';
+import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
 import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
 import { checkRefusal } from '../expect/refusal.ts';
-import { runExpectations } from '../model/index.ts';
+import { softReservedFindings } from '../expect/soft-reserved.ts';
+import { expectationsFor, profileForQemuLabel, usesMemmapType } from '../model/index.ts';
 import type { QmpFacts } from '../expect/observations.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import { cont } from '../qmp/queries.ts';
 import { runStem } from '../report/cell.ts';
-import { statusOf, type Verdict } from '../report/verdict.ts';
+import { statusOf, type Verdict } from '../core/vocabulary.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
+import { PROBE_DONE } from '../util/constants.ts';
 import { markOwned, sweepOrphansOnce } from '../vm/owned-dirs.ts';
 import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
@@ -38,9 +40,12 @@ export interface QemuUnderTest {
 /** How to run one case. */
 export interface CaseRunOptions {
   qemu: QemuUnderTest;
-  /** Firmware and kernel ids; default the case's own. */
+  /** Machine, firmware and kernel; default the case's own. */
+  machine?: MachineType;
   firmware?: string;
   kernel?: string;
+  /** Backend of every node after node 0 (the matrix's backend axis); default each node's own. */
+  backend?: BackendKind;
   transport?: QmpTransportKind;
   /** Directory where the serial log is kept. */
   logDir: string;
@@ -52,25 +57,35 @@ export interface CaseRunOptions {
    * for the probe's end marker (the benchmark compares both).
    */
   earlyVerdict?: boolean;
-  /** Revision profile (patches/memmap-type/profiles.json id) for model cases; default from the QEMU's label. */
+  /** Revision (harness/model/traits.json id) the QEMU implements; default from the QEMU's label. */
   profile?: string;
 }
 
-const PROBE_DONE = /^==== memmap-harness: probe done ====$/;
+const PROBE_DONE_LINE = new RegExp(`^${PROBE_DONE}$`);
 // mem_init() prints this after every BIOS-e820 and SRAT line: the firmware-table facts are all in.
 const FIRMWARE_TABLES_DONE = /^(\[[ \d.]+\] )?Memory: \d+K\/\d+K available/;
 
-/** Runs one case on one configuration and returns its verdict; never throws for a failing QEMU or guest. */
-export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<Verdict> {
+/**
+ * Runs one case on one configuration and returns its verdict; never throws
+ * for a failing QEMU or guest. What the run must show comes from the
+ * expectation engine (harness/model/expectations.ts), as for a matrix cell.
+ * Throws HarnessError for a configuration the engine cannot read (unknown
+ * firmware/kernel, a model case on a QEMU of unknown revision) and for
+ * images that cannot be had.
+ */
+export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Promise<Verdict> {
   const started = performance.now();
-  const firmware = options.firmware ?? spec.firmware;
-  const kernel = options.kernel ?? spec.kernel;
-  const { expect, variantReason } = runExpectations(spec, firmware, options.profile ?? options.qemu.label);
+  const firmware = options.firmware ?? caseSpec.firmware;
+  const kernel = options.kernel ?? caseSpec.kernel;
+  const revision = options.profile ?? profileForQemuLabel(options.qemu.label)?.id;
+  const expectation = expectationsFor(caseSpec, { machine: options.machine ?? caseSpec.machine, firmware, kernel, revision, backend: options.backend });
+  const { spec, spec: { expect } } = expectation;
   const serialLog = join(options.logDir, `${runStem({ name: spec.name, qemu: options.qemu.label, machine: spec.machine, firmware, kernel })}.serial.log`);
-  const base: Omit<Verdict, 'status' | 'findings' | 'durationMs'> = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: variantReason, e820: [], srat: [] };
+  const base: Omit<Verdict, 'status' | 'findings' | 'durationMs'> = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: expectation.variantReason, e820: [], srat: [] };
   const verdict = (rest: Partial<Verdict> & Pick<Verdict, 'status' | 'findings'>): Verdict => ({ ...base, ...rest, durationMs: performance.now() - started });
+  if (expectation.kind === 'underivable') return verdict({ status: 'error', reason: expectation.problem, findings: [] });
 
-  if (spec.nodes.some((n) => n.memmapType !== undefined || (n.rawNumaOptions ?? []).some((o) => o.startsWith('memmap-type=')))) {
+  if (usesMemmapType(spec)) {
     const support = await memmapSupport(options.qemu.binary, options.qemu.firmwareDirs);
     if (support.verdict === 'not-supported') return verdict({ status: 'unsupported', reason: support.detail, findings: [] });
     if (support.verdict === 'undetermined') return verdict({ status: 'error', reason: `cannot tell whether QEMU supports memmap-type: ${support.detail}`, findings: [] });
@@ -95,7 +110,7 @@ export async function runCase(spec: CaseSpec, options: CaseRunOptions): Promise<
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
     const observed = { e820: log.e820, srat: log.srat, serialLog };
     if ('error' in outcome) return verdict({ status: 'error', reason: outcome.error, findings: [], ...observed });
-    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...logIntegrity(log)];
+    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
     // Zero checks is not a pass: a case must prove something on every run.
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
     return verdict({ status: statusOf(findings), findings, ...observed });
@@ -120,7 +135,7 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     const qmp = await collectQmpFacts(vm.qmp);
     await cont(vm.qmp);
     const timeoutMs = options.bootTimeoutMs ?? 180_000;
-    const until = needProbe ? [PROBE_DONE] : [FIRMWARE_TABLES_DONE];
+    const until = needProbe ? [PROBE_DONE_LINE] : [FIRMWARE_TABLES_DONE];
     await vm.waitForAll(until, timeoutMs);
     return { qmp };
   } catch (error) {

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { CaseSpec } from '../case/types.ts';
 import { formatVerdict } from '../report/console.ts';
-import type { Verdict } from '../report/verdict.ts';
+import type { Verdict } from '../core/vocabulary.ts';
 import { caseAppliesTo } from '../model/from-case.ts';
 import { profileForQemuLabel } from '../model/profiles.ts';
 import { runCase, type CaseRunOptions } from './run-case.ts';

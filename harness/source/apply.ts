@@ -1,7 +1,7 @@
 import { dirname, isAbsolute } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import type { Series, SeriesPatch } from './series.ts';
-import { lastMeaningfulLine, run, type RunResult } from './subprocess.ts';
+import { lastMeaningfulLine, run, type RunResult } from '../util/subprocess.ts';
 
 const APPLY_TIMEOUT_MS = 60_000;
 

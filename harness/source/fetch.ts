@@ -1,12 +1,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import { hashJson } from '../util/hash.ts';
 import { ensureDebianOrig, extractTarball } from './debian.ts';
 import { fetchGitTree, localTreeState, resolveGitCommit } from './git.ts';
 import type { SourceKind, SourceSpec } from './spec.ts';
-import { runOk } from './subprocess.ts';
+import { runOk } from '../util/subprocess.ts';
 
 const EXTRACT_TIMEOUT_MS = 10 * 60 * 1000;
 const COPY_TIMEOUT_MS = 10 * 60 * 1000;

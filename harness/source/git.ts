@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { hashJson, sha256 } from '../util/hash.ts';
 import { HarnessError } from '../util/errors.ts';
 import type { SourceKind } from './spec.ts';
-import { run, runOk } from './subprocess.ts';
+import { run, runOk } from '../util/subprocess.ts';
 
 const LS_REMOTE_TIMEOUT_MS = 2 * 60 * 1000;
 const FETCH_TIMEOUT_MS = 20 * 60 * 1000;

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson, sha256 } from '../util/hash.ts';
-import { runOk } from './subprocess.ts';
+import { runOk } from '../util/subprocess.ts';
 
 /**
  * A patch series: a directory of `*.patch` files (git format-patch output,
@@ -140,9 +140,4 @@ export function mboxPatchName(number: number, subject: string | undefined): stri
   const slug = title.replace(/[^A-Za-z0-9._]+/g, '-').replace(/\.+/g, '.').replace(/^[-.]+|[-.]+$/g, '').slice(0, 52).replace(/[-.]+$/, '');
   const prefix = String(number).padStart(4, '0');
   return slug ? `${prefix}-${slug}.patch` : `${prefix}.patch`;
-}
-
-/** For messages: the short label used in logs. */
-export function describeSeries(series: Series): string {
-  return `${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} from ${basename(series.path)}`;
 }

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from './cache-dirs.ts';
 import { DEFAULT_KEYRINGS, findDebianArchive, type DebianArchive } from './apt-sources.ts';
 import { HarnessError } from './errors.ts';
 

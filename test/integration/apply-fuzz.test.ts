@@ -2,7 +2,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SERIES_DIR } from '../../harness/build/config.ts';
+import { DEFAULT_SERIES_DIR } from '../../harness/qemu-build/config.ts';
 import { applySeries, PatchApplyError } from '../../harness/source/apply.ts';
 import { ensurePristineTree, resolveSource } from '../../harness/source/fetch.ts';
 import { loadSeries } from '../../harness/source/series.ts';

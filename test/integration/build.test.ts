@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheArea } from '../../harness/cache/dirs.ts';
-import { DEFAULT_SERIES_DIR, REPO_ROOT } from '../../harness/build/config.ts';
-import { probeMemmapType } from '../../harness/build/probe.ts';
-import { silentReporter } from '../../harness/build/progress.ts';
-import { ensureQemu, type QemuBuild } from '../../harness/build/qemu.ts';
+import { cacheArea } from '../../harness/util/cache-dirs.ts';
+import { DEFAULT_SERIES_DIR } from '../../harness/qemu-build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { probeMemmapType } from '../../harness/qemu-build/probe.ts';
+import { silentReporter } from '../../harness/qemu-build/progress.ts';
+import { ensureQemu, type QemuBuild } from '../../harness/qemu-build/qemu.ts';
 import { PatchApplyError } from '../../harness/source/apply.ts';
-import { InterruptedError } from '../../harness/source/subprocess.ts';
+import { InterruptedError } from '../../harness/util/subprocess.ts';
 
 /*
  * Real builds of Debian's QEMU 10.2.2 (cold: a few minutes; afterwards cache

@@ -1,54 +1,32 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { describe, expect } from 'vitest';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCase } from '../../harness/case/load.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { formatVerdict } from '../../harness/report/console.ts';
-import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
+import { runCase } from '../../harness/run/run-case.ts';
 import { childProcesses } from '../fixtures/qmp/qemu-env.ts';
-import { testbed } from './testbed.ts';
+import { integrationTest as it } from './fixtures.ts';
 
 // The seed's three cases end to end: real QEMU (patched and baseline), real
-// Debian kernel, real firmware, QMP and serial, as a patch author runs them.
+// kernel, real firmware, QMP and serial, as a patch author runs them. Every
+// temp dir the runs make goes to the file's private TMPDIR, so "nothing left
+// behind" sees only ours.
 const seed = (name: string) => loadCase(join(REPO_ROOT, 'cases', `${name}.json`));
-let logDir: string;
-let tmpRoot: string;
-let savedTmpdir: string | undefined;
-let v5: QemuUnderTest;
-let baseline: QemuUnderTest;
-
-beforeAll(async () => {
-  const bed = testbed();
-  logDir = await mkdtemp(join(tmpdir(), 'memmap-harness-cases-'));
-  // Every temp dir the runs make goes here, so "nothing left behind" sees only ours.
-  tmpRoot = await mkdtemp(join(tmpdir(), 'memmap-harness-cases-tmp-'));
-  savedTmpdir = process.env.TMPDIR;
-  process.env.TMPDIR = tmpRoot;
-  v5 = { binary: bed.qemuV5, label: 'v5', firmwareDirs: bed.firmwareDirs };
-  baseline = { binary: bed.qemuBaseline, label: 'baseline', firmwareDirs: bed.firmwareDirs };
-});
-
-afterAll(async () => {
-  if (savedTmpdir === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmpdir;
-  await rm(logDir, { recursive: true, force: true });
-  await rm(tmpRoot, { recursive: true, force: true });
-});
 
 describe('the seed cases on the patched build (v5 series, OVMF sid)', () => {
   for (const name of ['seed-spm', 'seed-reserved', 'seed-normal']) {
-    it(`${name} passes`, async () => {
-      const verdict = await runCase(await seed(name), { qemu: v5, logDir });
+    it(`${name} passes`, async ({ qemu, workDir: logDir, privateTmp: _tmp }) => {
+      const verdict = await runCase(await seed(name), { qemu: qemu.v5, logDir });
       expect(formatVerdict(verdict).join('\n')).toMatch(/^PASS/);
       expect(verdict.status).toBe('pass');
       expect(verdict.findings.length).toBeGreaterThanOrEqual(6);
     });
   }
 
-  it('seed-spm on SeaBIOS passes with the firmware variant: the soft reserved range is absent from E820, SRAT unchanged', async () => {
-    const verdict = await runCase(await seed('seed-spm'), { qemu: v5, logDir, firmware: 'seabios-bookworm', transport: 'websocket' });
+  it('seed-spm on SeaBIOS passes with the firmware variant: the soft reserved range is absent from E820, SRAT unchanged', async ({ qemu, workDir: logDir, privateTmp: _tmp }) => {
+    const verdict = await runCase(await seed('seed-spm'), { qemu: qemu.v5, logDir, firmware: 'seabios-bookworm', transport: 'websocket' });
     expect(verdict.status).toBe('pass');
     expect(verdict.firmwareVariant).toMatch(/SeaBIOS/);
     expect(verdict.e820.some((e) => e.type === 0xefffffff)).toBe(false);
@@ -57,30 +35,30 @@ describe('the seed cases on the patched build (v5 series, OVMF sid)', () => {
 });
 
 describe('the baseline (same QEMU without the series)', () => {
-  it('reports spm and reserved as unsupported, not as failures', async () => {
+  it('reports spm and reserved as unsupported, not as failures', async ({ qemu, workDir: logDir, privateTmp: _tmp }) => {
     for (const name of ['seed-spm', 'seed-reserved']) {
-      const verdict = await runCase(await seed(name), { qemu: baseline, logDir });
+      const verdict = await runCase(await seed(name), { qemu: qemu.baseline, logDir });
       expect(verdict.status).toBe('unsupported');
       expect(verdict.reason).toMatch(/patch not applied/);
     }
   });
 
-  it('reproduces the seed normal map: without memmap-type the series changes nothing', async () => {
-    const verdict = await runCase(await seed('seed-normal'), { qemu: baseline, logDir });
+  it('reproduces the seed normal map: without memmap-type the series changes nothing', async ({ qemu, workDir: logDir, privateTmp: _tmp }) => {
+    const verdict = await runCase(await seed('seed-normal'), { qemu: qemu.baseline, logDir });
     expect(verdict.status).toBe('pass');
   });
 });
 
 describe('a deliberately wrong expectation', () => {
-  it('fails with a readable row diff and keeps the serial log', async () => {
+  it('fails with a readable row diff and keeps the serial log', async ({ qemu, workDir: logDir, privateTmp: _tmp }) => {
     const wrong: CaseSpec = structuredClone(await seed('seed-spm'));
     wrong.name = 'seed-spm-wrong';
     // Claim the spm node is reserved: the run must show a changed type, in human units.
     wrong.expect.e820 = {
       scope: 'above-4g',
-      lines: (wrong.expect.e820?.lines ?? []).map((l) => l.replace('soft reserved', 'reserved')),
+      rows: (wrong.expect.e820?.rows ?? []).map((r) => (r.type === 0xefffffff ? { ...r, type: 2 } : r)),
     };
-    const verdict = await runCase(wrong, { qemu: v5, logDir });
+    const verdict = await runCase(wrong, { qemu: qemu.v5, logDir });
     const text = formatVerdict(verdict).join('\n');
     expect(verdict.status).toBe('fail');
     expect(text).toContain('~ changed type   [0x0000000280000000-0x000000047fffffff]: expected reserved (type 2), got soft reserved (type 0xEFFFFFFF)');
@@ -94,7 +72,7 @@ describe('nothing is left behind', () => {
     expect(childProcesses().filter((c) => c.comm.startsWith('qemu'))).toEqual([]);
   });
 
-  it('no run or QMP temp dir is left', async () => {
-    expect(await readdir(tmpRoot)).toEqual([]);
+  it('no run or QMP temp dir is left', async ({ privateTmp }) => {
+    expect(await readdir(privateTmp)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { testbed } from './testbed.ts';
 
 // `run --qemu PATH` with binaries the harness did not build: a copy of the v5

@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
-import { ensureQemu } from '../../harness/build/qemu.ts';
+import { ensureQemu } from '../../harness/qemu-build/qemu.ts';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../../harness/image/index.ts';
 import type { Testbed } from './testbed.ts';
 

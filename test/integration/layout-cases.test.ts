@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCases } from '../../harness/case/load.ts';
 import { loadCaseSet } from '../../harness/case/sets.ts';
 import { caseAppliesTo } from '../../harness/model/from-case.ts';

@@ -3,15 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCases } from '../../harness/case/load.ts';
 import { loadCaseSet } from '../../harness/case/sets.ts';
 import { machineArgs } from '../../harness/case/qemu-args.ts';
 import type { CaseSpec, MachineType, MemmapType } from '../../harness/case/types.ts';
 import { launchOutcome, refusalFindings, type LaunchOutcome } from '../../harness/expect/refusal.ts';
-import { expectationsFromModel, getProfile, predictCase, type Prediction } from '../../harness/model/index.ts';
+import { expectationsFor, getProfile, predictCase, type Prediction } from '../../harness/model/index.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
-import type { Verdict } from '../../harness/report/verdict.ts';
+import type { Verdict } from '../../harness/core/vocabulary.ts';
 import { launchVm } from '../../harness/vm/index.ts';
 import { testbed } from './testbed.ts';
 
@@ -115,8 +115,8 @@ async function compareWithReality(spec: CaseSpec, prediction: Prediction, qemu: 
 }
 
 async function compareBoot(spec: CaseSpec, prediction: Extract<Prediction, { kind: 'layout' }>, qemu: QemuUnderTest, profileId: string): Promise<string[]> {
-  const expect = expectationsFromModel(spec, FIRMWARE, getProfile(profileId));
-  const options = { qemu, logDir, firmware: FIRMWARE, ...(prediction.printsE820 ? {} : { bootTimeoutMs: SILENT_BOOT_MS }) };
+  const expect = expectationsFor(spec, { machine: spec.machine, firmware: FIRMWARE, kernel: spec.kernel, revision: profileId }).spec.expect;
+  const options = { qemu, logDir, firmware: FIRMWARE, profile: profileId, ...(prediction.printsE820 ? {} : { bootTimeoutMs: SILENT_BOOT_MS }) };
   let verdict = await runCase({ ...spec, expect }, options);
   // A serial capture that dropped bytes proves nothing either way: boot once more.
   if (damaged(verdict)) verdict = await runCase({ ...spec, expect }, options);

@@ -2,12 +2,12 @@ import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCase } from '../../harness/case/load.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { resolveQemu } from '../../harness/run/resolve-qemu.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
-import type { Verdict } from '../../harness/report/verdict.ts';
+import type { Verdict } from '../../harness/core/vocabulary.ts';
 
 // Refusals judged by behaviour, on real builds: this project's v5 series; the
 // same series with the straddle refusal worded differently (another

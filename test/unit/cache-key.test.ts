@@ -1,9 +1,9 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { BUILDER_VERSION, CONFIGURE_ARGS, readDeviceConfig } from '../../harness/build/config.ts';
-import { qemuCacheKey, type QemuKeyInputs } from '../../harness/build/key.ts';
-import { edk2BlobNames, EMPTY_BZ2 } from '../../harness/build/placeholders.ts';
-import { parseNinjaProgress } from '../../harness/build/progress.ts';
+import { BUILDER_VERSION, CONFIGURE_ARGS, readDeviceConfig } from '../../harness/qemu-build/config.ts';
+import { qemuCacheKey, type QemuKeyInputs } from '../../harness/qemu-build/key.ts';
+import { edk2BlobNames, EMPTY_BZ2 } from '../../harness/qemu-build/placeholders.ts';
+import { parseNinjaProgress } from '../../harness/qemu-build/progress.ts';
 import { identityKey, type SourceIdentity } from '../../harness/source/fetch.ts';
 
 const debian: SourceIdentity = { spec: 'debian:qemu=1:10.2.2+ds-1', kind: 'debian', version: '1:10.2.2+ds-1', hash: 'be05230f'.padEnd(64, '0') };
@@ -46,7 +46,7 @@ describe('qemuCacheKey', () => {
     expect(qemuCacheKey(inputs(change))).not.toBe(qemuCacheKey(inputs()));
   });
 
-  it('hashes the device config shipped in harness/build', async () => {
+  it('hashes the device config shipped in harness/qemu-build', async () => {
     const config = await readDeviceConfig();
     for (const line of ['CONFIG_I440FX=y', 'CONFIG_Q35=y', 'CONFIG_PXB=y', 'CONFIG_CXL=y', 'CONFIG_CXL_MEM_DEVICE=y', 'CONFIG_PCIE_PORT=y']) expect(config).toContain(line);
     expect(qemuCacheKey(inputs({ deviceConfig: config }))).not.toBe(qemuCacheKey(inputs()));

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
-import { expectationsFor, loadCases, validateCase } from '../../harness/case/load.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { statedExpectations, loadCases, validateCase } from '../../harness/case/load.ts';
 import { machineArgs } from '../../harness/case/qemu-args.ts';
 import { loadCaseSet } from '../../harness/case/sets.ts';
 
@@ -33,11 +33,14 @@ describe('case files', () => {
 
   it('uses a firmware variant when the firmware has one, and says why', async () => {
     const [spm] = await loadCases(casesDir, ['seed-spm']);
-    const seabios = expectationsFor(spm!, 'seabios-bookworm');
+    const seabios = statedExpectations(spm!, 'seabios-bookworm');
     expect(seabios.variantReason).toMatch(/SeaBIOS copies only RAM and reserved entries/);
-    expect(seabios.expect.e820?.lines).toHaveLength(2);
+    expect(seabios.expect.e820?.rows).toEqual([
+      { start: 0x100000000n, end: 0x27fffffffn, type: 1 },
+      { start: 0xfd00000000n, end: 0xffffffffffn, type: 2 },
+    ]);
     expect(seabios.expect.srat).toEqual(spm!.expect.srat);
-    expect(expectationsFor(spm!, 'ovmf-sid').variantReason).toBeUndefined();
+    expect(statedExpectations(spm!, 'ovmf-sid').variantReason).toBeUndefined();
   });
 });
 
@@ -52,6 +55,17 @@ describe('validateCase: one line naming the bad field', () => {
     expect(validateCase(good, 'cases/x.json').name).toBe('x');
   });
 
+  it('reads the kernel lines of e820 and srat as typed rows, 6.1 and 7.x wording alike', () => {
+    const lines = {
+      e820: { scope: 'all', lines: ['BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable', 'BIOS-e820: [mem 0x0000000280000000-0x000000047fffffff]  System RAM', 'BIOS-e820: [mem 0x0000000480000000-0x000000067fffffff] soft reserved'] },
+      srat: ['ACPI: SRAT: Node 1 PXM 1 [mem 0x280000000-0x47fffffff]'],
+    };
+    expect(validateCase({ ...good, expect: lines }, 'cases/x.json').expect).toEqual({
+      e820: { scope: 'all', rows: [{ start: 0n, end: 0x9fbffn, type: 1 }, { start: 0x280000000n, end: 0x47fffffffn, type: 1 }, { start: 0x480000000n, end: 0x67fffffffn, type: 0xefffffff }] },
+      srat: [{ node: 1, pxm: 1, start: 0x280000000n, end: 0x47fffffffn }],
+    });
+  });
+
   it.each([
     [{ expect: {} }, /expect states nothing to check/],
     [{ machine: 'virt' }, /machine must be one of q35, pc/],
@@ -61,6 +75,10 @@ describe('validateCase: one line naming the bad field', () => {
     [{ nodes: [{ id: 0, cpus: '0-1', backend: 'ram', size: '1G' }] }, /sizes add up to 1073741824 bytes, not memory 2G/],
     [{ nodes: [{ id: 0, cpus: '0-1', backend: 'ram', size: '2G', memmapType: 'bogus' }] }, /memmapType must be one of normal, spm, reserved/],
     [{ name: 'Bad Name' }, /name must be lower-case/],
+    [{ expect: { srat: ['ACPI: SRAT: Node 0 PXM 0 [mem 0x0-0x9ffff]'] } }, /expect\.srat\[0\] 'ACPI: SRAT: Node 0 PXM 0 \[mem 0x0-0x9ffff\]' is not a line the kernel prints/],
+    [{ expect: { e820: { scope: 'above-4g', lines: ['[mem 0x0000000100000000-0x000000017fffffff] usable'] } } }, /expect\.e820\.lines\[0\] .* is not a line the kernel prints \(BIOS-e820/],
+    [{ expect: { e820: { scope: 'low', lines: [] } } }, /expect\.e820\.scope must be 'all' or 'above-4g'/],
+    [{ revision: 'v9' }, /revision 'v9' is not one of baseline, v5, v6/],
   ])('rejects %j', (patch, message) => {
     expect(bad(patch)).toThrow(message);
   });

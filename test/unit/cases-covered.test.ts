@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCaseSet } from '../../harness/case/sets.ts';
 
 // Every case file runs somewhere: it is in a case set that `npm start` or an

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCase } from '../../harness/case/load.ts';
 import { checkExpectations } from '../../harness/expect/check.ts';
 import { diffRows, formatRowChanges } from '../../harness/expect/rows.ts';
@@ -54,16 +54,17 @@ describe('checkExpectations on real logs', () => {
 });
 
 describe('diffRows', () => {
-  const row = (start: bigint, end: bigint, kind: string) => ({ start, end, kind });
+  const TYPES: Record<string, number> = { usable: 1, reserved: 2, 'soft reserved': 0xefffffff };
+  const row = (start: bigint, end: bigint, kind: string) => ({ start, end, type: TYPES[kind] ?? 0 });
 
   it('tells missing, extra, changed type and changed bounds apart', () => {
     const expected = [row(0n, 0x9ffffn, 'usable'), row(0x100000n, 0x7fffffffn, 'usable'), row(0x280000000n, 0x47fffffffn, 'soft reserved')];
     const actual = [row(0n, 0x9ffffn, 'reserved'), row(0x100000n, 0x7ffdffffn, 'usable'), row(0xfd00000000n, 0xffffffffffn, 'reserved')];
     expect(formatRowChanges(diffRows(expected, actual))).toEqual([
-      '  ~ changed type   [0x0000000000000000-0x000000000009ffff]: expected usable, got reserved',
-      '  ~ changed bounds expected [0x0000000000100000-0x000000007fffffff] usable (2047 MiB), got [0x0000000000100000-0x000000007ffdffff] usable (2046.8 MiB)',
-      '  - missing        [0x0000000280000000-0x000000047fffffff] soft reserved (8 GiB)',
-      '  + extra          [0x000000fd00000000-0x000000ffffffffff] reserved (12 GiB)',
+      '  ~ changed type   [0x0000000000000000-0x000000000009ffff]: expected usable (type 1), got reserved (type 2)',
+      '  ~ changed bounds expected [0x0000000000100000-0x000000007fffffff] usable (type 1) (2047 MiB), got [0x0000000000100000-0x000000007ffdffff] usable (type 1) (2046.8 MiB)',
+      '  - missing        [0x0000000280000000-0x000000047fffffff] soft reserved (type 0xEFFFFFFF) (8 GiB)',
+      '  + extra          [0x000000fd00000000-0x000000ffffffffff] reserved (type 2) (12 GiB)',
     ]);
   });
 

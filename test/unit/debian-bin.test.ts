@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureQemuFromSource } from '../../harness/build/any-source.ts';
-import { debianBinKey, debianBinLabel, parseDebFileName, wrapperScript } from '../../harness/build/debian-bin.ts';
+import { ensureQemuFromSource } from '../../harness/qemu-build/any-source.ts';
+import { debianBinKey, debianBinLabel, parseDebFileName, wrapperScript } from '../../harness/qemu-build/debian-bin.ts';
 import { isDebianBinSpec, parseDebianBinSpec, parseSourceSpec, SourceSpecError } from '../../harness/source/spec.ts';
 import { HarnessError } from '../../harness/util/errors.ts';
 

@@ -7,12 +7,12 @@ import { expectationFor } from '../../harness/matrix/expect.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { parseCellName } from '../../harness/matrix/name.ts';
 import { outcomeOf } from '../../harness/matrix/row.ts';
-import type { MatrixDefinition } from '../../harness/matrix/types.ts';
+import type { TypedMemmap } from '../../harness/matrix/types.ts';
 import { parseSerialLog, type SerialLog } from '../../harness/parse/log.ts';
 
 /*
  * The firmware-change detection, fed with real captures: a firmware (or kernel)
- * that starts behaving differently from what cases/matrix/matrix.json states
+ * that starts behaving differently from what harness/model/traits.json states
  * must come out as a loud BEHAVIOUR CHANGED message, never as a silent pass or
  * an ordinary row diff. "A firmware that now passes spm" is simulated by
  * judging sid's OVMF capture against a cell whose firmware the matrix says
@@ -23,16 +23,17 @@ const cases = new Map((await loadCases(new URL('../../cases/', import.meta.url).
 const evidence = (name: string): SerialLog => parseSerialLog(readFileSync(new URL(`../../cases/matrix/evidence/${name}`, import.meta.url), 'latin1'));
 const fixture = (name: string): SerialLog => parseSerialLog(readFileSync(new URL(`../fixtures/serial/${name}`, import.meta.url), 'latin1'));
 
-function changes(cellText: string, caseName: string, log: SerialLog, matrix: MatrixDefinition = def): string[] {
-  const cell = parseCellName(cellText, matrix.axes);
-  return detectChanges(cell, expectationFor(matrix, cell, cases.get(caseName) as CaseSpec), log);
+function changes(cellText: string, caseName: string, log: SerialLog, passes?: Record<TypedMemmap, boolean>): string[] {
+  const cell = parseCellName(cellText, def.axes);
+  const expectation = expectationFor(cell, cases.get(caseName) as CaseSpec);
+  return detectChanges(cell, passes ? { ...expectation, firmwarePasses: passes } : expectation, log);
 }
 
 const OVMF_SID_61 = evidence('v5.q35.ovmf-sid.bookworm-6.1.seed-spm.log');
 const SEABIOS_61 = evidence('v5.q35.seabios-bookworm.bookworm-6.1.seed-spm.log');
 
 describe('what the logs show', () => {
-  const spm = () => expectationFor(def, parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), cases.get('seed-spm') as CaseSpec).typed[0];
+  const spm = () => expectationFor(parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), cases.get('seed-spm') as CaseSpec).typed[0];
 
   it('passes: a soft reserved BIOS-e820 row covers the node', () => {
     const node = spm();
@@ -88,7 +89,7 @@ describe('a behaviour change is loud', () => {
     expect(rest).toEqual([]);
     expect(message).toBe(
       'BEHAVIOUR CHANGED: firmware seabios-sid now passes soft reserved (E820 type 0xEFFFFFFF) through (BIOS-e820 shows [mem 0x0000000280000000-0x000000047fffffff] soft reserved); ' +
-        'cases/matrix/matrix.json says it drops it: update firmware.seabios-sid.passes.spm and its reason',
+        'harness/model/traits.json says it drops it: update firmware.seabios-sid.passes.spm and its reason',
     );
   });
 
@@ -105,9 +106,8 @@ describe('a behaviour change is loud', () => {
   });
 
   it('a firmware that starts dropping reserved', () => {
-    const matrix = structuredClone(def);
-    (matrix.firmware['ovmf-trixie'] as { passes: { reserved: boolean } }).passes.reserved = false;
-    expect(changes('v5.q35.ovmf-trixie.bookworm-6.1.memfd.unix', 'seed-reserved', evidence('v5.q35.ovmf-trixie.bookworm-6.1.seed-reserved.log'), matrix)).toEqual([
+    // As if traits.json said ovmf-trixie drops reserved.
+    expect(changes('v5.q35.ovmf-trixie.bookworm-6.1.memfd.unix', 'seed-reserved', evidence('v5.q35.ovmf-trixie.bookworm-6.1.seed-reserved.log'), { spm: false, reserved: false })).toEqual([
       expect.stringMatching(/^BEHAVIOUR CHANGED: firmware ovmf-trixie now passes reserved \(E820 type 2\) through/),
     ]);
   });
@@ -115,7 +115,7 @@ describe('a behaviour change is loud', () => {
   it('a kernel whose view of soft-reserved memory changed (6.1 stated, 7.2 seen)', () => {
     expect(changes('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix', 'seed-spm', evidence('v5.q35.ovmf-sid.sid-7.2.seed-spm.log'))).toEqual([
       'BEHAVIOUR CHANGED: kernel bookworm-6.1 now shows dax device, onlined by kmem, no Soft Reserved in /proc/iomem (only in /sys/firmware/memmap) for soft-reserved node 1 (0x280000000-0x47fffffff); ' +
-        'cases/matrix/matrix.json says dax device, left offline, Soft Reserved in /proc/iomem: update kernels.bookworm-6.1.whenSpmReachesGuest and its reason',
+        'harness/model/traits.json says dax device, left offline, Soft Reserved in /proc/iomem: update kernels.bookworm-6.1.whenSpmReachesGuest and its reason',
     ]);
   });
 

@@ -186,9 +186,23 @@ describe('validation', () => {
     expect(() => validateMatrix({ ...real, axes: { ...real.axes, machine: ['q35', 'virt'] } }, 'm.json')).toThrow(/m\.json: axes\.machine value 'virt' is not one of q35, pc/);
     expect(() => validateMatrix({ ...real, include: [{ why: '', revision: ['v5'] }] }, 'm.json')).toThrow(/include\[0\]\.why must say why/);
     expect(() => validateMatrix({ ...real, include: [{ why: 'x', firmware: ['uboot'] }] }, 'm.json')).toThrow(/'uboot' is not a value of axis firmware/);
-    const firmware = { ...real.firmware, 'ovmf-sid': { passes: { spm: true }, reason: { spm: 'x' } } };
-    expect(() => validateMatrix({ ...real, firmware }, 'm.json')).toThrow(/firmware\.ovmf-sid must say whether it passes reserved through/);
     const { 'sid-7.2': _dropped, ...kernels } = real.kernels;
-    expect(() => validateMatrix({ ...real, kernels }, 'm.json')).toThrow(/kernels\.sid-7\.2 must give whenSpmReachesGuest/);
+    expect(() => validateMatrix({ ...real, kernels }, 'm.json')).toThrow(/axes\.kernel value 'sid-7\.2' has no traits in .*harness\/model\/traits\.json/);
+  });
+
+  it('takes the per-axis traits from harness/model/traits.json, and checks their shape there', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadTraits, TRAITS_FILE } = await import('../../harness/model/traits.ts');
+    expect(real.firmware).toEqual(loadTraits(TRAITS_FILE).firmware);
+    const dir = await mkdtemp(join(tmpdir(), 'traits-'));
+    try {
+      const bad = { ...loadTraits(TRAITS_FILE), firmware: { 'ovmf-sid': { passes: { spm: true }, reason: { spm: 'x' } } } };
+      await writeFile(join(dir, 'traits.json'), JSON.stringify(bad));
+      expect(() => loadTraits(join(dir, 'traits.json'))).toThrow(/firmware\.ovmf-sid must say whether it passes reserved through/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

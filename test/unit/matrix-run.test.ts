@@ -115,7 +115,7 @@ describe('reports', () => {
         machine: axes.machine,
         qemu: axes.revision,
         findings: [],
-        e820: [{ start: 0x280000000n, end: 0x47fffffffn, type: 0xefffffff, label: 'soft reserved', rawLine: 7 }],
+        e820: [{ start: 0x280000000n, end: 0x47fffffffn, type: 0xefffffff, label: 'soft reserved' }],
         srat: [],
         durationMs: 12_345,
         ...(outcome === 'fail' ? { reason: 'a | pipe and <tag>' } : {}),

@@ -4,7 +4,7 @@ import type { CaseNode, CaseSpec, MachineType } from '../../harness/case/types.t
 import { refusalFindings } from '../../harness/expect/refusal.ts';
 import { escapeRegExp } from '../../harness/model/refusals.ts';
 import {
-  belowFourGSize, caseAppliesTo, expectationsFromModel, getProfile, loadProfiles, predictCase, profileForQemuLabel, profileForSeries, runExpectations, type Prediction,
+  belowFourGSize, caseAppliesTo, expectationsFor, getProfile, loadProfiles, predictCase, profileForQemuLabel, profileForSeries, type Prediction,
 } from '../../harness/model/index.ts';
 
 // The model's rules one at a time, on configurations small enough to read.
@@ -156,25 +156,29 @@ describe('refusals, in the order QEMU finds them', () => {
 
 describe('expectations for a case', () => {
   const s = spec('pc', '6G', [{ size: '4G' }, { size: '2G', memmapType: 'reserved' }]);
+  const on = (c: CaseSpec, revision: string | undefined, firmware = 'seabios-bookworm') => expectationsFor(c, { machine: c.machine, firmware, kernel: 'bookworm-6.1', revision }).spec.expect;
 
-  it('fill e820 and srat from the model, as kernel lines', () => {
-    const e = expectationsFromModel(s, 'seabios-bookworm', v6);
+  it('fill e820 and srat from the model, as typed rows', () => {
+    const e = on(s, 'v6');
     expect(e.e820?.scope).toBe('all');
-    expect(e.e820?.lines).toContain('BIOS-e820: [mem 0x0000000140000000-0x00000001bfffffff] reserved');
-    expect(e.srat).toEqual(['ACPI: SRAT: Node 0 PXM 0 [mem 0x00000000-0x0009ffff]', 'ACPI: SRAT: Node 0 PXM 0 [mem 0x00100000-0xbfffffff]', 'ACPI: SRAT: Node 0 PXM 0 [mem 0x100000000-0x13fffffff]']);
+    expect(e.e820?.rows).toContainEqual({ start: 0x140000000n, end: 0x1bfffffffn, type: 2 });
+    expect(e.srat).toEqual([
+      { node: 0, pxm: 0, start: 0n, end: 0x9ffffn },
+      { node: 0, pxm: 0, start: 0x100000n, end: 0xbfffffffn },
+      { node: 0, pxm: 0, start: 0x100000000n, end: 0x13fffffffn },
+    ]);
   });
 
-  it('explicit rows win; without model: true nothing changes', () => {
-    const explicit = { ...s, expect: { model: true, srat: ['ACPI: SRAT: Node 0 PXM 0 [mem 0x00000000-0x0009ffff]'] } };
-    expect(expectationsFromModel(explicit, 'seabios-bookworm', v5).srat).toEqual(explicit.expect.srat);
+  it('explicit rows win; without model: true and without stated rows nothing changes', () => {
+    const explicit = { ...s, expect: { model: true, srat: [{ node: 0, pxm: 0, start: 0n, end: 0x9ffffn }] } };
+    expect(on(explicit, 'v5').srat).toEqual(explicit.expect.srat);
     const plain = { ...s, expect: {} };
-    expect(expectationsFromModel(plain, 'seabios-bookworm', v5)).toBe(plain.expect);
+    expect(on(plain, 'v6')).toBe(plain.expect);
   });
 
   it('a predicted refusal leaves only the refusal to check', () => {
     const straddle = spec('q35', '4G', [{ size: '1G' }, { size: '3G', memmapType: 'spm' }], { expect: { model: true, qmp: { memdevs: [] } } });
-    const e = expectationsFromModel(straddle, 'seabios-bookworm', v5);
-    expect(Object.keys(e).sort()).toEqual(['model', 'refusal']);
+    expect(Object.keys(on(straddle, 'v5')).sort()).toEqual(['model', 'refusal']);
   });
 
   it('cases name the profiles they are about', () => {
@@ -268,16 +272,17 @@ describe('refusal findings: behaviour first, our wording only on our own series'
   });
 });
 
-describe('runExpectations: one call for runCase', () => {
+describe('the engine for runCase', () => {
   const s = spec('q35', '4G', [{ size: '2G' }, { size: '2G', memmapType: 'reserved' }]);
+  const run = (c: CaseSpec, label: string) => expectationsFor(c, { machine: c.machine, firmware: 'seabios-bookworm', kernel: 'bookworm-6.1', revision: profileForQemuLabel(label)?.id });
 
-  it('resolves the profile from the build label and fills in the model', () => {
-    expect(runExpectations(s, 'seabios-bookworm', 'patched-v6').expect.srat).toHaveLength(2);
-    expect(runExpectations(s, 'seabios-bookworm', 'patched-v5').expect.srat).toHaveLength(3);
+  it('takes the revision from the build label and fills in the model', () => {
+    expect(run(s, 'patched-v6').spec.expect.srat).toHaveLength(2);
+    expect(run(s, 'patched-v5').spec.expect.srat).toHaveLength(3);
   });
 
   it('needs a known revision only when the case uses the model', () => {
-    expect(() => runExpectations(s, 'seabios-bookworm', '/opt/qemu/bin/qemu-system-x86_64')).toThrow(/needs the QEMU's revision/);
-    expect(runExpectations({ ...s, expect: {} }, 'seabios-bookworm', '/opt/qemu/bin/qemu-system-x86_64').expect).toEqual({});
+    expect(() => run(s, '/opt/qemu/bin/qemu-system-x86_64')).toThrow(/needs the QEMU's revision/);
+    expect(run({ ...s, expect: {} }, '/opt/qemu/bin/qemu-system-x86_64').spec.expect).toEqual({});
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memmapVerdict } from '../../harness/build/probe.ts';
+import { memmapVerdict } from '../../harness/qemu-build/probe.ts';
 import { classifyInterfaces, deviceNames, deviceProperties, dryStart, errorText, schemaFacts } from '../../harness/probe/classify.ts';
 import type { ProbeName, ProbeRun } from '../../harness/probe/observations.ts';
 import { loadProfiles, type RevisionProfile } from '../../harness/model/profiles.ts';

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectationsFor, loadCase } from '../../harness/case/load.ts';
+import { loadCase, statedExpectations } from '../../harness/case/load.ts';
 import type { Expectations } from '../../harness/case/types.ts';
 import { checkExpectations } from '../../harness/expect/check.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
 import { toJunitXml } from '../../harness/report/junit.ts';
 import { toMarkdown } from '../../harness/report/markdown.ts';
 import { renderMemoryMap } from '../../harness/report/svg.ts';
-import { statusOf, type Verdict } from '../../harness/report/verdict.ts';
+import { statusOf, type Verdict } from '../../harness/core/vocabulary.ts';
 import { writeReports } from '../../harness/report/write-all.ts';
 
 /*
@@ -29,7 +29,7 @@ const FAILING_CELL = 'patched-v5.q35.ovmf-sid.bookworm-6.1';
 
 async function fromFixture(caseName: string, file: string, cell: { machine: string; firmware: string; qemu?: string }): Promise<Verdict> {
   const spec = await loadCase(new URL(`${caseName}.json`, CASES).pathname);
-  const { expect: all, variantReason } = expectationsFor(spec, cell.firmware);
+  const { expect: all, variantReason } = statedExpectations(spec, cell.firmware);
   // No QMP session here: check what the serial log can prove.
   const expect: Expectations = { e820: all.e820, srat: all.srat, guest: all.guest };
   const serialLog = new URL(file, FIXTURES).pathname;
@@ -284,7 +284,7 @@ describe('writeReports', () => {
     const paths = await writeReports(dir, [failing]);
     const json = JSON.parse(await readFile(paths.json, 'utf8')) as { cases: { findings: { rows?: unknown[] }[] }[] };
     const rows = json.cases[0]?.findings.find((f) => f.rows)?.rows;
-    expect(rows).toContainEqual({ change: 'missing', expected: { start: '0x0000000280000000', end: '0x000000047fffffff', kind: 'soft reserved (type 0xEFFFFFFF)' } });
+    expect(rows).toContainEqual({ change: 'missing', expected: { start: '0x0000000280000000', end: '0x000000047fffffff', type: 0xefffffff } });
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dir as tmpDir, type DirectoryResult } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { findDebianArchive } from '../../harness/util/apt-sources.ts';
 import { HOST_TOOLS } from '../../harness/util/host-tools.ts';
 

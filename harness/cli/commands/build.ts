@@ -1,12 +1,10 @@
-import { ensureQemuFromSource } from '../../build/any-source.ts';
-import type { QemuManifest } from '../../build/qemu.ts';
-import { DEFAULT_SERIES_DIR } from '../../build/config.ts';
-import { signalNumber } from '../../build/interrupt.ts';
+import { ensureQemuFromSource } from '../../qemu-build/any-source.ts';
+import type { QemuManifest } from '../../qemu-build/qemu.ts';
+import { DEFAULT_SERIES_DIR } from '../../qemu-build/config.ts';
 import { describeAdjustment } from '../../source/apply.ts';
-import { InterruptedError } from '../../source/subprocess.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness build [--source SPEC] [--patches DIR|MBOX | --no-patches] [--json]
 
@@ -36,24 +34,12 @@ export const buildCommand: Command = {
   summary: 'build (or fetch from cache) QEMU with or without the memmap-type series',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     const options = parseBuildArgs(args);
-    try {
-      const { manifest, cacheHit } = await ensureQemuFromSource(options);
-      // On stderr, every time (cached or not), so `$(memmap-harness build)` stays the path and nobody misses a fuzzed hunk.
-      if ('applied' in manifest || 'base' in manifest) for (const line of buildNotes(manifest)) console.error(`memmap-harness: ${line}`);
-      console.log(options.json ? JSON.stringify({ ...manifest, cacheHit }, null, 2) : manifest.binary);
-      return 0;
-    } catch (error) {
-      if (error instanceof InterruptedError) {
-        console.error(`memmap-harness: ${error.oneLine()}`);
-        return 128 + signalNumber(/SIG[A-Z]+/.exec(error.message)?.[0] ?? 'SIGINT');
-      }
-      throw error;
-    }
+    const { manifest, cacheHit } = await ensureQemuFromSource(options);
+    // On stderr, every time (cached or not), so `$(memmap-harness build)` stays the path and nobody misses a fuzzed hunk.
+    if ('applied' in manifest || 'base' in manifest) for (const line of buildNotes(manifest)) console.error(`memmap-harness: ${line}`);
+    console.log(options.json ? JSON.stringify({ ...manifest, cacheHit }, null, 2) : manifest.binary);
+    return 0;
   },
 };
 

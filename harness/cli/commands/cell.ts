@@ -5,7 +5,7 @@ import { loadMatrix } from '../../matrix/load.ts';
 import { AXES } from '../../matrix/types.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 import { parseJobs } from './matrix.ts';
 
 const usage = `usage: memmap-harness cell NAME [--case NAME]... [--jobs N] [--source SPEC] [--results DIR]
@@ -28,10 +28,6 @@ export const cellCommand: Command = {
   summary: 'run one matrix cell by its name (as CI names it)',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     const options = parseCellArgs(args);
     const def = await loadMatrix();
     const all = await allCaseNames();

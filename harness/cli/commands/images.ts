@@ -2,7 +2,7 @@ import { ensureFirmware, FIRMWARE_IDS, isFirmwareId, type FirmwareManifest } fro
 import { ensureInitramfs, type InitramfsManifest } from '../../image/initramfs.ts';
 import { ensureKernel, isKernelId, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json]
 
@@ -24,7 +24,6 @@ export const imagesCommand: Command = {
   summary: 'fetch and cache guest kernels, probe initramfs and firmware; print their paths',
   usage,
   async run(args) {
-    if (wantsHelp(args)) return console.log(usage), 0;
     const { kernels, firmwares, json } = parseOptions(args);
     const kernelReports: KernelReport[] = [];
     for (const id of kernels) kernelReports.push({ kernel: await ensureKernel(id), initramfs: await ensureInitramfs(id) });

@@ -4,7 +4,7 @@ import { parseFilter, planMatrix, type PlannedCell } from '../../matrix/expand.t
 import { loadMatrix } from '../../matrix/load.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness matrix [--filter EXPR]... [--subset NAME] [--jobs N] [--list [--json]]
                              [--source SPEC] [--results DIR]
@@ -37,10 +37,6 @@ export const matrixCommand: Command = {
   summary: 'run the regression matrix (cells × cases) in parallel; write the reports',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     const options = parseMatrixArgs(args);
     const def = await loadMatrix();
     const filters = options.filters.map((f) => parseFilter(f, def));

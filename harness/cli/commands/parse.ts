@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parseSerialLog, toJson } from '../../parse/log.ts';
-import { e820Kind } from '../../expect/e820-kind.ts';
+import { e820Kind } from '../../core/vocabulary.ts';
 import { hex } from '../../util/size.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness parse FILE [--json]
 
@@ -19,10 +19,6 @@ export const parseCommand: Command = {
   summary: "parse a saved serial log's E820, SRAT and probe sections",
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     const { file, json } = parseParseArgs(args);
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       throw new HarnessError(`parse: cannot read ${file}: ${error.code ?? error.message}`, 'give the path of a saved serial log');

@@ -1,17 +1,17 @@
 import { resolve } from 'node:path';
-import { memmapVerdict } from '../../build/probe.ts';
+import { memmapVerdict } from '../../qemu-build/probe.ts';
 import type { InterfaceReport } from '../../probe/classify.ts';
 import { cachedInterfaces } from '../../probe/interface.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness probe (--qemu PATH | --source SPEC [--patches DIR|MBOX | --no-patches]) [--json]
 
 Tells which memory interface a qemu-system-x86_64 implements, with the evidence:
 no memmap-type; memmap-type without the memdev requirement (v5-like); memmap-type
 requiring memdev (v6-like); -device sp-mem (QEMU >= 11.1); or a combination, and
-the revision profile (patches/memmap-type/profiles.json) that behaviour matches.
+the revision profile (harness/model/traits.json) that behaviour matches.
 Only harmless probes, each with a timeout: --version, -device help,
 -device sp-mem,help, QMP query-qmp-schema on -M none, and paused q35 starts
 that quit over QMP at once (firmware from /usr/share/seabios and /usr/share/qemu,
@@ -34,10 +34,6 @@ export const probeCommand: Command = {
   summary: 'tell which memory interface a QEMU implements (memmap-type v5/v6-like, sp-mem)',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     const { choice, json } = parseProbeArgs(args);
     const qemu = await resolveQemu(choice);
     const report = await cachedInterfaces(qemu.binary, qemu.firmwareDirs);

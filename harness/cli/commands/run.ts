@@ -1,17 +1,17 @@
 import { join, resolve } from 'node:path';
 import { loadCases } from '../../case/load.ts';
 import { loadCaseSet } from '../../case/sets.ts';
-import { REPO_ROOT } from '../../build/config.ts';
+import { REPO_ROOT } from '../../util/paths.ts';
 import { formatTally } from '../../report/console.ts';
 import { writeJsonReport } from '../../report/json.ts';
 import { writeReports } from '../../report/write-all.ts';
-import type { Verdict } from '../../report/verdict.ts';
+import type { Verdict } from '../../core/vocabulary.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
 import type { ProfileDecision } from '../../probe/interface.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { parseCommandArgs, wantsHelp, type Command } from '../command.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [--firmware ID] [--kernel ID]
                           [--transport unix|websocket] [--json FILE] [--results DIR]
@@ -30,7 +30,7 @@ per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap
   --firmware ID      run on this firmware instead of each case's own (ovmf-sid, seabios-bookworm, …)
   --kernel ID        run on this kernel instead of each case's own (bookworm-6.1, trixie-6.12, sid-7.2)
   --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
-  --profile ID       revision the QEMU implements (v5, v6, baseline: patches/memmap-type/profiles.json);
+  --profile ID       revision the QEMU implements (v5, v6, baseline: harness/model/traits.json);
                      default: implied by a build, or probed from the binary (printed with the reason)
   --json FILE        also write the JSON report there
   --results DIR      where serial logs and reports go (default results/<timestamp>)
@@ -56,10 +56,6 @@ export const runCommand: Command = {
   summary: 'run cases against a QEMU and print verdicts',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     return executeRun(parseRunArgs(args));
   },
 };

@@ -1,5 +1,5 @@
 import { HarnessError } from '../../util/errors.ts';
-import { wantsHelp, type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { executeRun, parseRunArgs } from './run.ts';
 
 const usage = `usage: memmap-harness start [--results DIR] [--json FILE]
@@ -19,10 +19,6 @@ export const startCommand: Command = {
   summary: 'build what is missing, run the default cases, print the verdicts',
   usage,
   async run(args) {
-    if (wantsHelp(args)) {
-      console.log(usage);
-      return 0;
-    }
     const other = args.filter((arg, i) => !OUTPUT_OPTIONS.has(arg) && !OUTPUT_OPTIONS.has(args[i - 1] ?? ''));
     if (other.length > 0) throw new HarnessError(`start takes only --results and --json (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
     return executeRun(parseRunArgs(args));

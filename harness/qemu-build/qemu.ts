@@ -1,17 +1,18 @@
 import { access, constants, cp, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
 import { applySeries, type AppliedPatch } from '../source/apply.ts';
 import { copyTree, ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';
 import { checkBaseCommit, type BaseCheck } from '../source/git.ts';
 import { loadSeries, type Series } from '../source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../source/spec.ts';
-import { BUILDER_VERSION, CONFIGURE_ARGS, DEFAULT_SERIES_DIR, FIRMWARE_DIRS, NINJA_TARGET, readDeviceConfig } from './config.ts';
+import { BUILDER_VERSION, CONFIGURE_ARGS, DEFAULT_SERIES_DIR, NINJA_TARGET, readDeviceConfig } from './config.ts';
+import { FIRMWARE_DIRS } from '../util/paths.ts';
 import { withInterruptsAsAbort } from './interrupt.ts';
 import { qemuCacheKey } from './key.ts';
 import { writeMissingEdk2Placeholders } from './placeholders.ts';
-import { silentReporter, stderrReporter, type BuildReporter } from './progress.ts';
+import { stderrReporter, type BuildReporter } from './progress.ts';
 import { BuildStepError, compilerEnv, configure, ninja, qemuVersionOf, writeDeviceConfig } from './steps.ts';
 import { phaseTimer } from '../util/phases.ts';
 
@@ -115,13 +116,6 @@ export async function ensureQemu(options: EnsureQemuOptions = {}): Promise<QemuB
   );
   // A racing process may have published first: its record of the patches stands, the base check is ours.
   return { manifest: { ...manifest, base }, cacheHit: false };
-}
-
-/** Both products the cases compare: the patched build (default series unless given) and the baseline, built one after the other. */
-export async function ensureQemuPair(options: Omit<EnsureQemuOptions, 'patches'> & { patches?: string } = {}): Promise<{ patched: QemuBuild; baseline: QemuBuild }> {
-  const patched = await ensureQemu({ ...options, patches: options.patches ?? DEFAULT_SERIES_DIR });
-  const baseline = await ensureQemu({ ...options, patches: null });
-  return { patched, baseline };
 }
 
 /** A complete entry whose binary is still there; an entry that lost its binary is removed so it gets rebuilt. */

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { HarnessError } from '../util/errors.ts';
+import { HarnessError } from './errors.ts';
 
 /**
  * Every child the builder starts goes through `run`: arguments as an array (no

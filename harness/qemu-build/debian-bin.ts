@@ -1,10 +1,10 @@
 import { access, chmod, constants, mkdir, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheArea } from '../cache/dirs.ts';
+import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
 import { requireVersion } from '../image/deb.ts';
 import { parseDebianBinSpec, type DebianBinSpec } from '../source/spec.ts';
-import { lastMeaningfulLine, run, runOk } from '../source/subprocess.ts';
+import { lastMeaningfulLine, run, runOk } from '../util/subprocess.ts';
 import { configuredMirror } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson, sha256File } from '../util/hash.ts';

@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { REPO_ROOT } from '../util/paths.ts';
 
 /** Bump when the build procedure changes in a way that changes the binary: every cached build is then rebuilt. */
 export const BUILDER_VERSION = 1;
-
-/** The repository root (this file is harness/build/config.ts). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The series `build` applies unless told otherwise. */
 export const DEFAULT_SERIES_DIR = join(REPO_ROOT, 'patches', 'memmap-type', 'v5');
@@ -31,12 +29,6 @@ export const CONFIGURE_ARGS: readonly string[] = [
 
 export const NINJA_TARGET = 'qemu-system-x86_64';
 
-/**
- * The binary has no firmware of its own: SeaBIOS (package seabios) and the option
- * ROMs direct kernel boot needs (package qemu-system-data). Pass each with -L.
- */
-export const FIRMWARE_DIRS: readonly string[] = ['/usr/share/seabios', '/usr/share/qemu'];
-
 export const CCACHE_COMPILER_DIR = '/usr/lib/ccache';
 
 export const TIMEOUTS_MS = {
@@ -45,7 +37,7 @@ export const TIMEOUTS_MS = {
   version: 30 * 1000,
 } as const;
 
-/** The device config (harness/build/devices-x86_64.mak) written into every tree; part of the cache key. */
+/** The device config (harness/qemu-build/devices-x86_64.mak) written into every tree; part of the cache key. */
 export async function readDeviceConfig(): Promise<string> {
   return readFile(fileURLToPath(new URL('./devices-x86_64.mak', import.meta.url)), 'utf8');
 }

@@ -1,23 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { expectationsFor, loadCases } from '../../harness/case/load.ts';
+import { loadCases, statedExpectations } from '../../harness/case/load.ts';
 import type { CaseSpec, Expectations } from '../../harness/case/types.ts';
 import { checkExpectations } from '../../harness/expect/check.ts';
+import { softReservedFindings } from '../../harness/expect/soft-reserved.ts';
 import { expectationFor } from '../../harness/matrix/expect.ts';
-import { softReservedFindings } from '../../harness/matrix/extra-checks.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
+import { expectationsFor } from '../../harness/model/expectations.ts';
 import { parseCellName } from '../../harness/matrix/name.ts';
 import { parseSerialLog, type SerialLog } from '../../harness/parse/log.ts';
 
 /*
- * What a cell expects of a case, derived from the case's own rows and the
- * matrix's facts, checked against real serial logs: the evidence of
+ * The expectation engine (harness/model/expectations.ts) as matrix cells use
+ * it: a case's stated rows on its own configuration, the layout model's
+ * elsewhere (once it reproduces the stated ones), the kernel traits for the
+ * guest's view; checked against real serial logs: the evidence of
  * cases/matrix/evidence/ (patched runs) and test/fixtures/serial/ (unpatched).
  */
 const def = await loadMatrix();
 const cases = new Map((await loadCases(new URL('../../cases/', import.meta.url).pathname, ['seed-spm', 'seed-reserved', 'seed-normal', 'explicit-normal'])).map((c) => [c.name, c]));
 const spec = (name: string): CaseSpec => cases.get(name) as CaseSpec;
-const derive = (cell: string, name: string) => expectationFor(def, parseCellName(cell, def.axes), spec(name));
+const derive = (cell: string, name: string) => expectationFor(parseCellName(cell, def.axes), spec(name));
 const evidence = (name: string): SerialLog => parseSerialLog(readFileSync(new URL(`../../cases/matrix/evidence/${name}`, import.meta.url), 'latin1'));
 const fixture = (name: string): SerialLog => parseSerialLog(readFileSync(new URL(`../fixtures/serial/${name}`, import.meta.url), 'latin1'));
 
@@ -41,7 +44,7 @@ describe('at the case’s own configuration', () => {
 
 describe('firmware that drops spm', () => {
   it('derives what the case file states by hand for seabios-bookworm', () => {
-    const explicit = expectationsFor(spec('seed-spm'), 'seabios-bookworm').expect;
+    const explicit = statedExpectations(spec('seed-spm'), 'seabios-bookworm').expect;
     // Derived without the case's onFirmware variant, on the other SeaBIOS.
     const derived = derive('v5.q35.seabios-sid.bookworm-6.1.memfd.unix', 'seed-spm').spec.expect;
     expect(derived.e820).toEqual(explicit.e820);
@@ -94,18 +97,21 @@ describe('kernel views of a soft-reserved range (real captures on sid’s OVMF)'
 });
 
 describe('machines', () => {
-  it('moves the rows to pc, where low memory ends at 3 GiB', () => {
+  it('gives the rows on pc, where low memory ends at 3 GiB', () => {
     const e = derive('v5.pc.ovmf-sid.bookworm-6.1.memfd.unix', 'seed-spm').spec.expect;
-    expect(e.e820?.lines).toEqual([
-      'BIOS-e820: [mem 0x0000000100000000-0x000000023fffffff] usable',
-      'BIOS-e820: [mem 0x0000000240000000-0x000000043fffffff] soft reserved',
-      'BIOS-e820: [mem 0x000000fd00000000-0x000000ffffffffff] reserved',
-    ]);
+    expect(e.e820).toEqual({
+      scope: 'above-4g',
+      rows: [
+        { start: 0x100000000n, end: 0x23fffffffn, type: 1 },
+        { start: 0x240000000n, end: 0x43fffffffn, type: 0xefffffff },
+        { start: 0xfd00000000n, end: 0xffffffffffn, type: 2 },
+      ],
+    });
     expect(e.srat).toEqual([
-      'ACPI: SRAT: Node 0 PXM 0 [mem 0x00000000-0x0009ffff]',
-      'ACPI: SRAT: Node 0 PXM 0 [mem 0x00100000-0xbfffffff]',
-      'ACPI: SRAT: Node 0 PXM 0 [mem 0x100000000-0x23fffffff]',
-      'ACPI: SRAT: Node 1 PXM 1 [mem 0x240000000-0x43fffffff]',
+      { node: 0, pxm: 0, start: 0n, end: 0x9ffffn },
+      { node: 0, pxm: 0, start: 0x100000n, end: 0xbfffffffn },
+      { node: 0, pxm: 0, start: 0x100000000n, end: 0x23fffffffn },
+      { node: 1, pxm: 1, start: 0x240000000n, end: 0x43fffffffn },
     ]);
     expect(e.guest?.softReserved).toEqual(['0x240000000-0x43fffffff']);
   });
@@ -119,7 +125,7 @@ describe('machines', () => {
     expect(failures('baseline.q35.seabios-bookworm.sid-7.2.memfd.unix', 'seed-normal', fixture('sid-7.2-seabios-bookworm-q35-two-node.log'))).toEqual([]);
   });
 
-  it('refuses to move rows when a node lies differently (one segment on one machine, two on the other)', () => {
+  it('gives rows where a node lies differently on the two machines (one segment on q35, two on pc)', () => {
     const odd: CaseSpec = {
       ...spec('seed-normal'),
       name: 'odd',
@@ -129,22 +135,48 @@ describe('machines', () => {
         { id: 0, cpus: '0', backend: 'ram', size: '2560M' },
         { id: 1, cpus: '1', backend: 'memfd', size: '1536M' },
       ],
+      expect: {
+        e820: { scope: 'above-4g', rows: [{ start: 0x100000000n, end: 0x17fffffffn, type: 1 }, { start: 0xfd00000000n, end: 0xffffffffffn, type: 2 }] },
+        srat: [
+          { node: 0, pxm: 0, start: 0n, end: 0x9ffffn },
+          { node: 0, pxm: 0, start: 0x100000n, end: 0x7fffffffn },
+          { node: 0, pxm: 0, start: 0x100000000n, end: 0x11fffffffn },
+          { node: 1, pxm: 1, start: 0x120000000n, end: 0x17fffffffn },
+        ],
+      },
     };
-    const e = expectationFor(def, parseCellName('v5.pc.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), odd);
-    expect(e.kind).toBe('underivable');
-    expect(e.problem).toMatch(/straddles 4 GiB on one of q35 and pc only/);
+    const e = expectationFor(parseCellName('v5.pc.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), odd);
+    expect(e.kind).toBe('run');
+    expect(e.spec.expect.srat).toEqual([
+      { node: 0, pxm: 0, start: 0n, end: 0x9ffffn },
+      { node: 0, pxm: 0, start: 0x100000n, end: 0x9fffffffn },
+      { node: 1, pxm: 1, start: 0xa0000000n, end: 0xbfffffffn },
+      { node: 1, pxm: 1, start: 0x100000000n, end: 0x13fffffffn },
+    ]);
   });
 
-  it('refuses to move rows of scope all', () => {
-    const all: CaseSpec = { ...spec('seed-normal'), expect: { ...spec('seed-normal').expect, e820: { scope: 'all', lines: [] } } };
-    expect(expectationFor(def, parseCellName('v5.pc.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), all).kind).toBe('underivable');
+  it('is underivable, with the reason, when the model does not reproduce the stated rows on the case’s own configuration', () => {
+    const wrong: CaseSpec = { ...spec('seed-normal'), name: 'wrong', expect: { ...spec('seed-normal').expect, srat: [{ node: 0, pxm: 0, start: 0n, end: 0xfffn }] } };
+    const own = expectationFor(parseCellName('v5.q35.ovmf-sid.minimal-6.1.memfd.unix', def.axes), wrong);
+    expect(own.kind).toBe('run');
+    expect(own.spec.expect.srat).toEqual(wrong.expect.srat);
+    const elsewhere = expectationFor(parseCellName('v5.pc.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), wrong);
+    expect(elsewhere.kind).toBe('underivable');
+    expect(elsewhere.problem).toMatch(/^wrong on its own configuration \(q35, ovmf-sid, v5\): the layout model does not reproduce the case's stated rows \(srat: ~ changed bounds expected \[0x0+-0x0+fff\]/);
+  });
+
+  it('is underivable for rows of scope all on a firmware the model draws only above 4 GiB', () => {
+    const all: CaseSpec = { ...spec('seed-normal'), expect: { ...spec('seed-normal').expect, e820: { scope: 'all', rows: [] } } };
+    const e = expectationFor(parseCellName('v5.pc.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), all);
+    expect(e.kind).toBe('underivable');
+    expect(e.problem).toMatch(/states the whole e820 table/);
   });
 });
 
 describe('revisions and the other axes', () => {
   it('v6 leaves a reserved node out of SRAT: the v5 capture then shows one row too many', () => {
     const e = derive('v6.q35.ovmf-trixie.bookworm-6.1.memfd.unix', 'seed-reserved');
-    expect(e.spec.expect.srat?.some((l) => l.includes('Node 1'))).toBe(false);
+    expect(e.spec.expect.srat?.some((r) => r.node === 1)).toBe(false);
     expect(e.summary).toContain('reserved node 1 left out of SRAT');
     const log = evidence('v5.q35.ovmf-trixie.bookworm-6.1.seed-reserved.log');
     expect(failures('v5.q35.ovmf-trixie.bookworm-6.1.memfd.unix', 'seed-reserved', log)).toEqual([]);
@@ -164,5 +196,36 @@ describe('revisions and the other axes', () => {
     expect(e.spec.nodes.map((n) => n.backend)).toEqual(['ram', 'file']);
     const same = derive('v6.q35.ovmf-sid.bookworm-6.1.memfd.unix', 'seed-spm');
     expect(e.spec.expect).toEqual(same.spec.expect as Expectations);
+  });
+});
+
+describe('one engine for run and the matrix', () => {
+  it('seed-reserved on v6: the stated v5 SRAT row of the reserved node is gone for run too (issue 10)', () => {
+    const run = expectationsFor(spec('seed-reserved'), { machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1', revision: 'v6' });
+    const cell = derive('v6.q35.ovmf-sid.minimal-6.1.memfd.unix', 'seed-reserved');
+    expect(run.spec.expect).toEqual(cell.spec.expect);
+    expect(run.spec.expect.srat?.map((r) => r.node)).toEqual([0, 0, 0]);
+  });
+
+  it('a case written for v6 keeps its rows on v6 and gets the model’s on v5', () => {
+    const v6rows = derive('v6.q35.ovmf-sid.minimal-6.1.memfd.unix', 'seed-reserved').spec.expect;
+    const written: CaseSpec = { ...spec('seed-reserved'), revision: 'v6', expect: v6rows };
+    const onV6 = expectationsFor(written, { machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1', revision: 'v6' });
+    expect(onV6.spec.expect).toBe(written.expect);
+    const onV5 = expectationsFor(written, { machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1', revision: 'v5' });
+    expect(onV5.spec.expect.srat).toEqual(spec('seed-reserved').expect.srat);
+  });
+
+  it('a QEMU of unknown revision gets the stated rows', () => {
+    const e = expectationsFor(spec('seed-reserved'), { machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1' });
+    expect(e.spec.expect).toBe(spec('seed-reserved').expect);
+  });
+
+  it('every cell of the matrix gets an expectation, and none is underivable', async () => {
+    const { planMatrix } = await import('../../harness/matrix/expand.ts');
+    const plan = planMatrix(def, { allCases: [...cases.keys()] });
+    const kinds = plan.cells.flatMap((c) => c.cases.map((name) => `${expectationFor(c.cell, spec(name)).kind}`));
+    expect(kinds.length).toBeGreaterThan(100);
+    expect(kinds.filter((k) => k === 'underivable')).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
-import { run, runOk } from '../source/subprocess.ts';
+import { run, runOk } from '../util/subprocess.ts';
 import { CCACHE_COMPILER_DIR, DEVICE_CONFIG_TREE_PATH, NINJA_TARGET, TIMEOUTS_MS } from './config.ts';
 import { parseNinjaProgress, type BuildReporter } from './progress.ts';
 

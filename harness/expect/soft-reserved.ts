@@ -1,12 +1,13 @@
-import type { Finding } from '../expect/check.ts';
+import type { Finding } from '../core/vocabulary.ts';
 import { flattenIomem } from '../parse/iomem.ts';
 import type { SerialLog } from '../parse/log.ts';
-import type { SoftReservedCheck } from './expect.ts';
+import type { SoftReservedCheck } from '../model/expectations.ts';
 
 /**
  * Soft Reserved ranges in one place only. The case checker compares /proc/iomem
  * and /sys/firmware/memmap against one list; Linux 7.x lists the range in the
- * second only, so the matrix checks each place against its own list.
+ * second only, so the expectation engine then asks for each place to be
+ * checked against its own list.
  */
 export function softReservedFindings(checks: readonly SoftReservedCheck[], log: SerialLog): Finding[] {
   if (checks.length === 0) return [];

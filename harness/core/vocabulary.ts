@@ -1,0 +1,148 @@
+/**
+ * The harness's core vocabulary, which every stage may import (it imports
+ * nothing): typed table rows as the parser reads them from a serial log, the
+ * case loader reads them from a case file and the layout model predicts them;
+ * findings; verdicts. Addresses are bigint, ends inclusive as the kernel
+ * prints them.
+ */
+
+/** Numeric E820 types (arch/x86/include/asm/e820/types.h; 0xEFFFFFFF is soft reserved / spm). */
+export const E820_TYPE = {
+  RAM: 1,
+  RESERVED: 2,
+  ACPI: 3,
+  NVS: 4,
+  UNUSABLE: 5,
+  PMEM: 7,
+  PRAM: 12,
+  SOFT_RESERVED: 0xefffffff,
+} as const;
+
+/** Linux 6.1's words for the E820 types (e820_print_type()); other types print as `type N`. */
+const E820_NAMES: Readonly<Record<number, string>> = {
+  [E820_TYPE.RAM]: 'usable',
+  [E820_TYPE.RESERVED]: 'reserved',
+  [E820_TYPE.ACPI]: 'ACPI data',
+  [E820_TYPE.NVS]: 'ACPI NVS',
+  [E820_TYPE.UNUSABLE]: 'unusable',
+  [E820_TYPE.PMEM]: 'persistent',
+  [E820_TYPE.SOFT_RESERVED]: 'soft reserved',
+};
+
+/** An inclusive address range. */
+export interface AddressRange {
+  start: bigint;
+  end: bigint;
+}
+
+/** One BIOS-e820 row. */
+export interface E820Row extends AddressRange {
+  type: number;
+}
+
+/** A BIOS-e820 row as a guest printed it: with the type text exactly as printed (`usable`, `System RAM`, `type 20`…). */
+export interface PrintedE820Row extends E820Row {
+  label: string;
+}
+
+/** One `ACPI: SRAT: Node N PXM P [mem …]` row: Linux's node number and the table's proximity domain. */
+export interface SratRow extends AddressRange {
+  node: number;
+  pxm: number;
+}
+
+/** A row of either table. */
+export type TableRow = E820Row | SratRow;
+
+/** The short name of an E820 type as Linux 6.1 prints it (`usable`, `soft reserved`, `type 20`). */
+export function e820Name(type: number): string {
+  return E820_NAMES[type] ?? `type ${type}`;
+}
+
+/** A kernel-independent label for a type (6.1 prints `usable`, 7.x `System RAM` for type 1): the 6.1 name plus the number. */
+export function e820Kind(type: number): string {
+  const name = E820_NAMES[type];
+  return `${name ?? 'type'} (type ${type === E820_TYPE.SOFT_RESERVED ? '0xEFFFFFFF' : type})`;
+}
+
+/** What a row is, in words: its E820 kind, or its node and PXM. */
+export function rowKind(row: TableRow): string {
+  return 'type' in row ? e820Kind(row.type) : `node ${row.node} PXM ${row.pxm}`;
+}
+
+/** Same bounds and same kind. */
+export function sameRow(a: TableRow, b: TableRow): boolean {
+  return a.start === b.start && a.end === b.end && rowKind(a) === rowKind(b);
+}
+
+/** Orders bigints for Array.prototype.sort. */
+export function compareBigint(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Orders anything with a start address. */
+export function byStart(a: { start: bigint }, b: { start: bigint }): number {
+  return compareBigint(a.start, b.start);
+}
+
+/** One difference between expected and actual rows. */
+export type RowChange<T extends TableRow = TableRow> =
+  | { change: 'missing'; expected: T }
+  | { change: 'extra'; actual: T }
+  | { change: 'changed type'; expected: T; actual: T }
+  | { change: 'changed bounds'; expected: T; actual: T };
+
+/** The outcome of one expectation: which part of the case, whether it held, and the evidence when not. */
+export interface Finding {
+  aspect: 'e820' | 'srat' | 'qmp' | 'guest' | 'refusal';
+  check: string;
+  ok: boolean;
+  /** Human-readable lines: a row diff, or expected vs actual. Empty when ok. */
+  detail: string[];
+  /** The same row diff as data, for e820/srat row checks that failed: reports draw expected-vs-actual tables and maps from it. */
+  rows?: RowChange[];
+}
+
+/**
+ * A case's verdict on one configuration:
+ * - pass: every expectation held;
+ * - fail: the run completed and some expectation did not hold (see findings);
+ * - error: the run itself broke (QEMU refused to start, the guest hung, …);
+ * - unsupported: the QEMU under test lacks `memmap-type` (patch not applied).
+ */
+export type Status = 'pass' | 'fail' | 'error' | 'unsupported';
+
+/** A package at an exact version, as a report records it to make a run reproducible. */
+export interface PinnedPackage {
+  name: string;
+  version: string;
+  sha256?: string;
+}
+
+/** Everything a report needs about one case run. */
+export interface Verdict {
+  name: string;
+  status: Status;
+  /** Why, for error and unsupported. */
+  reason?: string;
+  firmware: string;
+  kernel: string;
+  machine: string;
+  qemu: string;
+  /** Set when the firmware has its own expectations, with the reason the case file gives. */
+  firmwareVariant?: string;
+  /** The Debian packages the guest image came from, pinned by version and sha256 (absent when no guest was set up). */
+  inputs?: { kernel: PinnedPackage[]; firmware: PinnedPackage };
+  findings: Finding[];
+  /** The guest's BIOS-e820 rows. */
+  e820: PrintedE820Row[];
+  srat: SratRow[];
+  /** Path of the full raw serial log kept on disk. */
+  serialLog?: string;
+  durationMs: number;
+}
+
+/** The status that follows from findings. */
+export function statusOf(findings: readonly Finding[]): Status {
+  return findings.every((f) => f.ok) ? 'pass' : 'fail';
+}

@@ -1,0 +1,29 @@
+import type { AptSuite } from '../util/apt.ts';
+import type { PackageRef } from './deb.ts';
+
+/** A module file the probe needs, as the kernel package ships it. */
+export interface KernelModule {
+  name: string;
+  /** Absolute path of the module file as Debian ships it (`.ko` or `.ko.xz`). */
+  path: string;
+}
+
+/** A kernel unpacked into the cache; every path is absolute. */
+export interface CachedKernel<Id extends string = string> {
+  id: Id;
+  suite: AptSuite;
+  /** `uname -r`, e.g. `6.1.0-50-amd64`. */
+  release: string;
+  image: PackageRef;
+  /** The packages actually extracted (sid splits the kernel into several). */
+  packages: PackageRef[];
+  vmlinuz: string;
+  config: string;
+  /** The probe's modules and their dependencies, dependencies first. */
+  modules: KernelModule[];
+  /** Wanted modules that this kernel has built in. */
+  builtin: string[];
+  /** Wanted modules this kernel has neither as file nor built in. */
+  absent: string[];
+  dir: string;
+}

@@ -1,0 +1,142 @@
+/**
+ * Per-axis traits (harness/model/traits.json), the one place they are
+ * stated: what each patch revision does, where each machine splits RAM, which
+ * E820 types each firmware passes on, and what each kernel does with a
+ * soft-reserved range. The layout model, the expectation engine, `run` and
+ * the matrix all read them from here; reports show the reasons.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HarnessError } from '../util/errors.ts';
+import { REPO_ROOT } from '../util/paths.ts';
+
+/** The traits file the project ships. */
+export const TRAITS_FILE = join(REPO_ROOT, 'harness', 'model', 'traits.json');
+
+/** E820 types the patch can give a node, besides normal RAM. */
+export type TypedMemmap = 'spm' | 'reserved';
+
+/** What one revision of the memmap-type interface does. */
+export interface RevisionTraits {
+  /** How reports name it: `v6+`. */
+  label: string;
+  description: string;
+  /** Series directory relative to the repository root; null for the unpatched baseline. */
+  series: string | null;
+  /** false: QEMU does not know the option at all (the harness says "unsupported"). */
+  memmapTypeSupported: boolean;
+  /** memmap-type on a node without memdev= is refused. */
+  memmapNeedsMemdev: boolean;
+  /** A reserved node gets no SRAT memory affinity rows (the address layout of later nodes is unchanged). */
+  reservedLeavesSrat: boolean;
+  reason: string;
+}
+
+/** Where a machine type splits guest RAM around the PCI hole. */
+export interface MachineTraits {
+  /** RAM at or above this size is split: `lowMemory` below 4 GiB, the rest from 4 GiB. */
+  splitAt: string;
+  lowMemory: string;
+  reason: string;
+}
+
+/** Which of QEMU's typed E820 entries a firmware hands on to the guest. */
+export interface FirmwareTypeTraits {
+  passes: Record<TypedMemmap, boolean>;
+  reason: Record<TypedMemmap, string>;
+}
+
+/** What a kernel shows for a soft-reserved range it was given. */
+export interface SpmView {
+  /** /proc/iomem has a `Soft Reserved` resource for the range. */
+  iomemSoftReserved: boolean;
+  /** /sys/firmware/memmap lists the range as `Soft Reserved`. */
+  firmwareMemmapSoftReserved: boolean;
+  /** A dax device of the range's size targets the node. */
+  daxDevice: boolean;
+  /** kmem onlined the range: it is the node's MemTotal. */
+  onlined: boolean;
+}
+
+export interface KernelTraits {
+  whenSpmReachesGuest: SpmView;
+  reason: string;
+}
+
+/** The whole traits file. */
+export interface Traits {
+  revisions: Record<string, RevisionTraits>;
+  machines: Record<string, MachineTraits>;
+  firmware: Record<string, FirmwareTypeTraits>;
+  kernels: Record<string, KernelTraits>;
+}
+
+const cache = new Map<string, Traits>();
+
+/** The traits, validated, read once per path. Throws HarnessError for an unreadable or malformed file. */
+export function loadTraits(path = TRAITS_FILE): Traits {
+  let traits = cache.get(path);
+  if (!traits) {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new HarnessError(`${path}: ${(error as Error).message}`, 'fix the traits file');
+    }
+    traits = checkTraits(data, path);
+    cache.set(path, traits);
+  }
+  return traits;
+}
+
+/** One axis value's traits; throws HarnessError naming the known values. */
+export function traitOf<K extends keyof Traits>(axis: K, value: string, path = TRAITS_FILE): Traits[K][string] {
+  const table = loadTraits(path)[axis];
+  const found = table[value];
+  if (found === undefined) throw new HarnessError(`${path} has no ${axis} '${value}'`, `known: ${Object.keys(table).join(', ')}`);
+  return found as Traits[K][string];
+}
+
+/** `0x…` or a plain byte count. */
+export function parseAddress(text: string): bigint {
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(text)) throw new HarnessError(`'${text}' is not an address`, 'write 0x… or a byte count');
+  return BigInt(text);
+}
+
+const VIEW_FLAGS = ['iomemSoftReserved', 'firmwareMemmapSoftReserved', 'daxDevice', 'onlined'] as const;
+const REVISION_FLAGS = ['memmapTypeSupported', 'memmapNeedsMemdev', 'reservedLeavesSrat'] as const;
+
+function checkTraits(data: unknown, where: string): Traits {
+  const fail = (field: string, what: string): never => {
+    throw new HarnessError(`${where}: ${field} ${what}`, 'see harness/model/traits.ts for the format');
+  };
+  const t = data as Traits;
+  for (const axis of ['revisions', 'machines', 'firmware', 'kernels'] as const) {
+    if (typeof t?.[axis] !== 'object' || t[axis] === null || Object.keys(t[axis]).length === 0) fail(axis, 'must be a non-empty object');
+  }
+  for (const [id, r] of Object.entries(t.revisions)) {
+    if (!/^[a-z0-9][a-z0-9.+-]*$/.test(id)) fail(`revisions.${id}`, 'must be a short lower-case id');
+    if (typeof r.label !== 'string' || typeof r.description !== 'string' || typeof r.reason !== 'string') fail(`revisions.${id}`, 'must give label, description and reason');
+    if (r.series !== null && typeof r.series !== 'string') fail(`revisions.${id}.series`, 'must be a directory or null');
+    for (const flag of REVISION_FLAGS) if (typeof r[flag] !== 'boolean') fail(`revisions.${id}.${flag}`, 'must be true or false');
+  }
+  for (const [id, m] of Object.entries(t.machines)) {
+    if (typeof m.reason !== 'string') fail(`machines.${id}`, 'must give splitAt, lowMemory and a reason');
+    try {
+      parseAddress(m.splitAt);
+      parseAddress(m.lowMemory);
+    } catch {
+      fail(`machines.${id}`, 'splitAt and lowMemory must be 0x addresses');
+    }
+  }
+  for (const [id, f] of Object.entries(t.firmware)) {
+    for (const type of ['spm', 'reserved'] as const) {
+      if (typeof f?.passes?.[type] !== 'boolean' || typeof f.reason?.[type] !== 'string') fail(`firmware.${id}`, `must say whether it passes ${type} through, and why`);
+    }
+  }
+  for (const [id, k] of Object.entries(t.kernels)) {
+    const view = k?.whenSpmReachesGuest;
+    if (!view || VIEW_FLAGS.some((f) => typeof view[f] !== 'boolean') || typeof k.reason !== 'string') fail(`kernels.${id}`, `must give whenSpmReachesGuest {${VIEW_FLAGS.join(', ')}} and a reason`);
+  }
+  return t;
+}
