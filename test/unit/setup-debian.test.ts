@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dir as tmpDir, type DirectoryResult } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -38,6 +38,10 @@ beforeEach(async () => {
   await mkdir(join(work.path, 'dpkg'));
   await writeFile(join(work.path, 'dpkg', 'status'), '');
   await osRelease('bookworm');
+  // A copy the unprivileged user can read: the clone itself may sit in a 0700 home (/root).
+  await mkdir(join(work.path, 'scripts', 'lib'), { recursive: true });
+  await copyFile(SCRIPT, join(work.path, 'scripts', 'setup-debian.sh'));
+  await copyFile(join(REPO_ROOT, 'scripts', 'lib', 'debian-archive.sh'), join(work.path, 'scripts', 'lib', 'debian-archive.sh'));
 });
 afterEach(() => work.cleanup());
 
@@ -53,7 +57,7 @@ function runScript(extraEnv: Record<string, string> = {}, asNobody = false) {
     ...extraEnv,
   };
   const asUser = asNobody && process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-  const [file, ...args] = [...asUser, 'bash', SCRIPT];
+  const [file, ...args] = [...asUser, 'bash', join(work.path, 'scripts', 'setup-debian.sh')];
   return execa(file!, args, { env, reject: false, timeout: 30_000 });
 }
 
