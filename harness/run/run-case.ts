@@ -1,8 +1,5 @@
-import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dir as tmpDir } from 'tmp-promise';
 import { machineArgs } from '../case/qemu-args.ts';
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
 import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
@@ -17,7 +14,7 @@ import { runStem } from '../report/cell.ts';
 import { statusOf, type Verdict } from '../core/vocabulary.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
 import { PROBE_DONE } from '../util/constants.ts';
-import { markOwned, sweepOrphansOnce } from '../vm/owned-dirs.ts';
+import { createPrivateDir } from '../vm/private-dir.ts';
 import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
 import { memmapSupport } from './probe-cache.ts';
@@ -95,11 +92,9 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
   base.inputs = { kernel: image.kernel.packages, firmware: image.firmware.package };
   // A case's time is the case's: building or fetching its images (minutes, once) is not part of it.
   started = performance.now();
-  await sweepOrphansOnce(tmpdir());
-  const run = await tmpDir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-harness-run-' });
-  await markOwned(run.path);
+  const run = await createPrivateDir(undefined, 'memmap-harness-run-');
   // The run directory (OVMF vars copy, file backends) goes on Ctrl-C too, like the VM's own.
-  const unregister = registerVm({ killNow: () => {}, removeNow: () => rmSync(run.path, { recursive: true, force: true }) });
+  const unregister = registerVm({ killNow: () => {}, removeNow: () => run.removeNow() });
   try {
     const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs))];
     if (expect.refusal !== undefined) {
@@ -117,7 +112,7 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
     return verdict({ status: statusOf(findings), findings, ...observed });
   } finally {
-    await run.cleanup();
+    await run.remove();
     unregister();
   }
 }

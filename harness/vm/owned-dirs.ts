@@ -13,6 +13,8 @@ import { join } from 'node:path';
 const OWNER_FILE = '.memmap-harness-owner';
 /** Prefixes of the directories the harness makes in the temp directory. */
 export const OWNED_PREFIXES = ['memmap-vm-', 'memmap-harness-run-'] as const;
+/** One of the prefixes the sweeper knows. */
+export type OwnedPrefix = (typeof OWNED_PREFIXES)[number];
 
 /** Records this process as the owner of `dir`. */
 export async function markOwned(dir: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dir } from 'tmp-promise';
-import { markOwned, sweepOrphansOnce } from './owned-dirs.ts';
+import { markOwned, sweepOrphansOnce, type OwnedPrefix } from './owned-dirs.ts';
 
 /** A 0700 temporary directory for one VM's sockets; removed by `remove()` on every exit path. */
 export interface PrivateDir {
@@ -13,10 +13,14 @@ export interface PrivateDir {
   removeNow(): void;
 }
 
-/** Creates a private directory under `root` (default: the OS temp directory). */
-export async function createPrivateDir(root?: string): Promise<PrivateDir> {
+/**
+ * Creates a private directory under `root` (default: the OS temp directory),
+ * owned by this process; directories of dead harness processes there are swept first.
+ * `prefix` must be one of OWNED_PREFIXES.
+ */
+export async function createPrivateDir(root?: string, prefix: OwnedPrefix = 'memmap-vm-'): Promise<PrivateDir> {
   await sweepOrphansOnce(root ?? tmpdir());
-  const created = await dir({ unsafeCleanup: true, mode: 0o700, prefix: 'memmap-vm-', ...(root === undefined ? {} : { tmpdir: root }) });
+  const created = await dir({ unsafeCleanup: true, mode: 0o700, prefix, ...(root === undefined ? {} : { tmpdir: root }) });
   await markOwned(created.path);
   let removed = false;
   return {
