@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { casesProject } from './harness/vitest/project.ts';
 
 // Unit tests are fast and pure; integration tests boot real QEMU under TCG on a
 // shared 2-core machine, so they run one file at a time with generous timeouts.
+// The case files are tests too: the `cases` project collects cases/*.json through
+// a custom runner (harness/vitest/case-runner.ts), after the integration files.
 export default defineConfig({
   test: {
     projects: [
@@ -19,8 +22,10 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 240_000,
           hookTimeout: 3_600_000,
+          sequence: { groupOrder: 1 },
         },
       },
+      casesProject(),
     ],
   },
 });

@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import type { TestProjectInlineConfiguration } from 'vitest/config';
+import { REPO_ROOT } from '../util/paths.ts';
+
+/** Settings of a vitest project whose test files are case files. */
+export interface CasesProjectOptions {
+  /** Globs of case files, relative to the project root (default `cases/*.json`). */
+  include?: string[];
+  /** The project's root (default vitest's: the config's directory). */
+  root?: string;
+}
+
+/**
+ * A vitest project that runs case files as tests through the case runner,
+ * one file at a time (each test boots a guest under TCG), after the cached
+ * QEMU builds, kernels and firmware are in place (the integration global setup).
+ */
+export function casesProject(options: CasesProjectOptions = {}): TestProjectInlineConfiguration {
+  return {
+    test: {
+      name: 'cases',
+      ...(options.root === undefined ? {} : { root: options.root }),
+      include: options.include ?? ['cases/*.json'],
+      runner: join(REPO_ROOT, 'harness', 'vitest', 'case-runner.ts'),
+      globalSetup: [join(REPO_ROOT, 'test', 'integration', 'global-setup.ts')],
+      fileParallelism: false,
+      testTimeout: 240_000,
+      hookTimeout: 3_600_000,
+      // After the integration files: both boot guests, and the two cores are shared.
+      sequence: { groupOrder: 2 },
+    },
+  };
+}
