@@ -32,8 +32,10 @@ export async function defineCaseTests(casePath: string): Promise<void> {
     for (const config of caseConfigurations(spec)) {
       it(configurationLabel(config), async (context) => {
         logs.dir ||= await mkdtemp(join(tmpdir(), 'memmap-harness-cases-'));
-        const passed = await runAndAssert(context, { spec, config, casePath, text, logDir: logs.dir });
-        if (!passed) logs.keep = true;
+        context.onTestFailed(() => {
+          logs.keep = true;
+        });
+        await runAndAssert(context, { spec, config, casePath, text, logDir: logs.dir });
       });
     }
   });
@@ -45,9 +47,12 @@ declare module '@vitest/runner' {
     checks?: number;
     /** The run's verdict status: pass, fail, error or unsupported. */
     verdict?: Verdict['status'];
+    /** Why, when the verdict or the outcome against the expectation needs a reason. */
+    reason?: string;
   }
 }
 
+/** What one test of a case works with. */
 interface CaseTest {
   spec: CaseSpec;
   config: CaseConfiguration;
@@ -56,24 +61,25 @@ interface CaseTest {
   logDir: string;
 }
 
-/** Runs the case on its configuration and asserts the engine's outcome; true when it passed. */
-async function runAndAssert(context: TestContext, test: CaseTest): Promise<boolean> {
+/** Runs the case on its configuration and asserts what the expectation engine says it must show. */
+async function runAndAssert(context: TestContext, test: CaseTest): Promise<void> {
   const { spec, config } = test;
   const expectation = expectationsFor(spec, { machine: spec.machine, firmware: config.firmware, kernel: spec.kernel, revision: config.revision });
   const verdict = await runCase(spec, { qemu: qemuFor(config), logDir: test.logDir, firmware: config.firmware, profile: config.revision });
   const outcome = outcomeOf(expectation, verdict, []);
   context.task.meta.checks = verdict.findings.length;
   context.task.meta.verdict = verdict.status;
+  const reason = outcomeReason(expectation, verdict, []);
+  if (reason !== undefined) context.task.meta.reason = reason;
   const report = formatVerdict(verdict).join('\n');
   if (expectation.kind === 'unsupported' || verdict.status === 'error' || verdict.status === 'unsupported') {
     // No checks ran (or none were due): the run's status against the engine's expectation is the assertion.
-    assertAt(context, test, 'refusal', () => expect(outcome, `${outcomeReason(expectation, verdict, []) ?? verdict.status}\n${report}`).toBe('pass'));
-    return outcome === 'pass';
+    assertAt(context, test, 'refusal', () => expect(outcome, `${reason ?? verdict.status}\n${report}`).toBe('pass'));
+    return;
   }
   for (const finding of verdict.findings) {
     assertAt(context, test, finding.aspect, () => expect.soft(finding.ok, findingMessage(finding, verdict)).toBe(true), verdict.firmwareVariant ? config.firmware : undefined);
   }
-  return outcome === 'pass';
 }
 
 /** The cached QEMU build of the configuration's revision. */
