@@ -1,3 +1,6 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { casesProject } from './harness/vitest/project.ts';
 
@@ -7,6 +10,9 @@ import { casesProject } from './harness/vitest/project.ts';
 // a custom runner (harness/vitest/case-runner.ts), after the integration files.
 export default defineConfig({
   test: {
+    // Watch mode: a case file re-runs itself (it is the test file); a change to a
+    // series (the global setup rebuilds that QEMU) or to the model's traits re-runs every case.
+    watchTriggerPatterns: [{ pattern: /\/(patches\/memmap-type\/.+|harness\/model\/traits\.json)$/, testsToRun: everyCaseFile }],
     projects: [
       {
         test: {
@@ -29,3 +35,9 @@ export default defineConfig({
     ],
   },
 });
+
+/** Every case file, as test files to re-run. */
+function everyCaseFile(): string[] {
+  const dir = fileURLToPath(new URL('./cases', import.meta.url));
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f));
+}

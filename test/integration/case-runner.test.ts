@@ -15,7 +15,7 @@ const VITEST = join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 const PROJECT_MODULE = join(REPO_ROOT, 'harness', 'vitest', 'project.ts');
 
 interface JsonReport {
-  testResults: { name: string; assertionResults: { title: string; status: string; failureMessages: string[]; meta: { checks?: number; verdict?: string } }[] }[];
+  testResults: { name: string; assertionResults: { title: string; status: string; failureMessages: string[]; meta: { checks?: number; verdict?: string; reason?: string } }[] }[];
 }
 
 interface PlantedRun {
@@ -70,6 +70,7 @@ describe('a case file run by vitest through the case runner', () => {
     expect(v5.meta.checks).toBeGreaterThanOrEqual(6);
     expect(v5.failureMessages.join('\n')).toContain('serial log: ');
     expect([baseline.title, baseline.status, baseline.meta.verdict]).toEqual(['baseline · ovmf-sid', 'passed', 'unsupported']);
+    expect(baseline.meta.reason).toMatch(/^unsupported, as expected: .*patch not applied/);
   });
 
   it('keeps only the failed run serial log, and no process of the run is left', async () => {

@@ -10,8 +10,15 @@ import type { Testbed } from './testbed.ts';
  * once per `npm test`: the patched QEMU (v5 and v6 series), the unpatched
  * baseline, the guest kernels (our minimal one and Debian's 6.1) with their initramfs, and both firmwares the
  * seed cases use. A cold cache costs a few QEMU builds; a warm one seconds.
+ * Shared by the `integration` and `cases` projects.
  */
 export default async function setup(project: TestProject): Promise<void> {
+  project.provide('testbed', await prepareTestbed());
+  // Watch mode: a re-run (a case file, a patch or the traits changed) builds what changed first.
+  project.onTestsRerun(async () => project.provide('testbed', await prepareTestbed()));
+}
+
+async function prepareTestbed(): Promise<Testbed> {
   const v5 = await ensureQemu({ patches: join(REPO_ROOT, 'patches', 'memmap-type', 'v5') });
   const v6 = await ensureQemu({ patches: join(REPO_ROOT, 'patches', 'memmap-type', 'v6') });
   const baseline = await ensureQemu({ patches: null });
@@ -19,11 +26,10 @@ export default async function setup(project: TestProject): Promise<void> {
   for (const id of ['minimal-6.1', 'bookworm-6.1']) await ensureInitramfs((await ensureKernel(id)).id);
   await ensureFirmware('ovmf-sid');
   await ensureFirmware('seabios-bookworm');
-  const testbed: Testbed = {
+  return {
     qemuV5: v5.manifest.binary,
     qemuV6: v6.manifest.binary,
     qemuBaseline: baseline.manifest.binary,
     firmwareDirs: v5.manifest.firmwareDirs,
   };
-  project.provide('testbed', testbed);
 }
