@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { XMLParser } from 'fast-xml-parser';
 import { tmpdir } from 'node:os';
@@ -83,27 +83,67 @@ describe('a case file run by vitest through the case runner', () => {
   });
 });
 
+// vitest's own selection on case files: two refusal cases (no guest boots:
+// seconds each) whose wording is planted wrong, so every test that runs fails.
+describe("vitest's filters, shards and bail apply to case files", () => {
+  let selDir: string;
+  let cases: Record<string, string>;
+  const outcomes = async (args: readonly string[]) => {
+    const jsonPath = join(selDir, `report-${args.join('_').replace(/[^\w=]/g, '')}.json`);
+    const { result } = await vitestOnCases(selDir, cases, [...args, '--reporter=json', `--outputFile.json=${jsonPath}`]);
+    expect(result.exitCode, result.stderr).toBe(1);
+    const report = JSON.parse(await readFile(jsonPath, 'utf8')) as JsonReport;
+    return report.testResults.flatMap((f) => f.assertionResults.map((t) => `${basename(f.name)} ${t.title}: ${t.status}`)).sort();
+  };
+  beforeAll(async () => {
+    selDir = await mkdtemp(join(tmpdir(), 'memmap-harness-case-select-'));
+    const bogus = await readFile(join(REPO_ROOT, 'cases', 'negative-memmap-type-bogus.json'), 'utf8');
+    cases = Object.fromEntries(['a', 'b'].map((n) => [`planted-${n}.json`, bogus.replace('"negative-memmap-type-bogus"', `"planted-${n}"`).replaceAll("value 'bogus'\"", `value 'planted-${n}'"`)]));
+  });
+  afterAll(() => rm(selDir, { recursive: true, force: true }));
+
+  it('-t and --shard pick tests and files', async () => {
+    const ran = await outcomes(['--shard=2/2', '-t', 'v6']);
+    expect(ran.filter((t) => !t.endsWith('skipped'))).toEqual(['planted-b.json v6 · seabios-bookworm: failed']);
+  }, 600_000);
+
+  it('--bail=1 stops at the first failed test', async () => {
+    const ran = await outcomes(['--bail=1']);
+    expect(ran.filter((t) => t.endsWith('failed'))).toHaveLength(1);
+    expect(ran.filter((t) => t.endsWith('passed'))).toEqual([]);
+  }, 600_000);
+});
+
 /** Writes the planted case and a config that uses the repository's cases project, and runs vitest on them. */
 async function runPlanted(dir: string): Promise<PlantedRun> {
-  const caseDir = join(dir, 'cases');
-  const childTmp = join(dir, 'tmp');
-  await mkdir(caseDir);
-  await mkdir(childTmp);
-  const casePath = join(caseDir, 'seed-spm-planted.json');
   const text = plantedCase(await readFile(join(REPO_ROOT, 'cases', 'seed-spm.json'), 'utf8'));
-  await writeFile(casePath, text);
-  const config = join(dir, 'vitest.config.mts');
-  await writeFile(config, `import { casesProject } from ${JSON.stringify(PROJECT_MODULE)};\nexport default casesProject({ include: ['cases/*.json'] });\n`);
   const junitPath = join(dir, 'junit.xml');
   const jsonPath = join(dir, 'report.json');
   const reporters = ['--reporter=github-actions', '--reporter=junit', `--outputFile.junit=${junitPath}`, '--reporter=json', `--outputFile.json=${jsonPath}`];
-  const env = { ...process.env, TMPDIR: childTmp, GITHUB_STEP_SUMMARY: undefined, GITHUB_ACTIONS: undefined };
-  const result = await execa('node', [VITEST, 'run', '--root', dir, '--config', config, ...reporters], { cwd: REPO_ROOT, env, extendEnv: false, reject: false, timeout: 840_000 });
+  const { result, childTmp } = await vitestOnCases(dir, { 'seed-spm-planted.json': text }, reporters);
   const lines = text.split('\n');
   const line = lines.findIndex((l) => l.includes('"e820"')) + 1;
   const e820At = { line, column: item(lines, line - 1).indexOf('"e820"') + 1 };
   const [junit, json] = await Promise.all([readFile(junitPath, 'utf8'), readFile(jsonPath, 'utf8')]);
-  return { casePath, e820At, result, junit, json: JSON.parse(json) as JsonReport, childTmp };
+  return { casePath: join(dir, 'cases', 'seed-spm-planted.json'), e820At, result, junit, json: JSON.parse(json) as JsonReport, childTmp };
+}
+
+/**
+ * Writes `cases` (file name → text) to `dir`/cases with a config that uses the
+ * repository's cases project, and runs `vitest run` there with `args`, the
+ * child's TMPDIR in `dir`/tmp and no GitHub environment.
+ */
+async function vitestOnCases(dir: string, cases: Record<string, string>, args: readonly string[]): Promise<{ result: Result<{ reject: false }>; childTmp: string }> {
+  const caseDir = join(dir, 'cases');
+  const childTmp = join(dir, 'tmp');
+  await mkdir(caseDir, { recursive: true });
+  await mkdir(childTmp, { recursive: true });
+  for (const [name, text] of Object.entries(cases)) await writeFile(join(caseDir, name), text);
+  const config = join(dir, 'vitest.config.mts');
+  await writeFile(config, `import { casesProject } from ${JSON.stringify(PROJECT_MODULE)};\nexport default casesProject({ include: ['cases/*.json'] });\n`);
+  const env = { ...process.env, TMPDIR: childTmp, GITHUB_STEP_SUMMARY: undefined, GITHUB_ACTIONS: undefined };
+  const result = await execa('node', [VITEST, 'run', '--root', dir, '--config', config, ...args], { cwd: REPO_ROOT, env, extendEnv: false, reject: false, timeout: 840_000 });
+  return { result, childTmp };
 }
 
 /** seed-spm with its spm row claimed `reserved`, on its own firmware only (no SeaBIOS variant: one boot). */
