@@ -9,7 +9,7 @@ import { outcomeOf, outcomeReason } from '../matrix/row.ts';
 import { expectationsFor } from '../model/index.ts';
 import { formatVerdict } from '../report/console.ts';
 import { runCase, type QemuUnderTest } from '../run/run-case.ts';
-import { testbed } from '../../test/integration/testbed.ts';
+import { testbed } from './testbed.ts';
 import { caseConfigurations, configurationLabel, type CaseConfiguration } from './configurations.ts';
 import { locateExpectation } from './json-location.ts';
 

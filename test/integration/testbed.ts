@@ -1,22 +1,2 @@
-import { inject } from 'vitest';
-
-/** What the integration global setup built for the tests: absolute paths of real binaries. */
-export interface Testbed {
-  qemuV5: string;
-  qemuV6: string;
-  qemuBaseline: string;
-  firmwareDirs: string[];
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    testbed: Testbed;
-  }
-}
-
-/** The testbed the global setup provided; fails loudly rather than letting a test skip. */
-export function testbed(): Testbed {
-  const bed = inject('testbed');
-  if (!bed) throw new Error('integration testbed missing: run through `npm test` (vitest.config.ts globalSetup)');
-  return bed;
-}
+// The integration tests and the case runner share one test bed (harness/vitest/testbed.ts).
+export { testbed, type Testbed } from '../../harness/vitest/testbed.ts';

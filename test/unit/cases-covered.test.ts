@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCaseSet } from '../../harness/case/sets.ts';
+import { casesProject } from '../../harness/vitest/project.ts';
 
-// Every case file runs somewhere: it is in a case set that `npm start` or an
-// integration test runs, or the matrix names it. A case nothing runs is a
-// check that can never fail.
+// Every case file runs somewhere: the `cases` vitest project (npm test) runs
+// it, it is in a case set that `npm start` or an integration test runs, or the
+// matrix names it. A case nothing runs is a check that can never fail.
 const CASES_DIR = join(REPO_ROOT, 'cases');
 const INTEGRATION = join(REPO_ROOT, 'test', 'integration');
 
@@ -31,18 +32,36 @@ async function setsRun(): Promise<string[]> {
   return [...names];
 }
 
+/** Case names the `cases` vitest project collects as test files (its include globs are `<dir>/*.json`). */
+async function casesProjectRuns(): Promise<string[]> {
+  const names: string[] = [];
+  for (const glob of casesProject().test?.include ?? []) {
+    const dir = /^(.+)\/\*\.json$/.exec(glob)?.[1];
+    if (dir === undefined) throw new Error(`teach this test the cases project's include glob '${glob}'`);
+    names.push(...(await readdir(join(REPO_ROOT, dir))).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)));
+  }
+  return names;
+}
+
 describe('every case file runs somewhere', () => {
-  it('each case is in a set that runs, or in the matrix', async () => {
+  it('the cases project runs the case files in cases/', async () => {
+    expect((await casesProjectRuns()).sort()).toEqual((await caseNames()).sort());
+  });
+
+  it('each case is run by the cases project, in a set that runs, or in the matrix', async () => {
     const sets = await setsRun();
-    const covered = new Set<string>(matrixCases(JSON.parse(await readFile(join(CASES_DIR, 'matrix', 'matrix.json'), 'utf8'))));
+    const covered = new Set<string>([...matrixCases(JSON.parse(await readFile(join(CASES_DIR, 'matrix', 'matrix.json'), 'utf8'))), ...(await casesProjectRuns())]);
     for (const set of sets) for (const name of await loadCaseSet(CASES_DIR, set)) covered.add(name);
     const orphans = (await caseNames()).filter((name) => !covered.has(name));
     expect(orphans, `case files no set, test or matrix runs: ${orphans.join(', ')}`).toEqual([]);
   });
 
-  it('every set file is run by npm start or an integration test', async () => {
+  it('every set file is run by npm start or an integration test, or holds only cases the cases project runs', async () => {
     const sets = (await readdir(join(CASES_DIR, 'sets'))).map((f) => f.replace(/\.json$/, ''));
     const run = await setsRun();
-    expect(sets.filter((s) => !run.includes(s))).toEqual([]);
+    const tested = new Set(await casesProjectRuns());
+    const unrun: string[] = [];
+    for (const set of sets.filter((s) => !run.includes(s))) if (!(await loadCaseSet(CASES_DIR, set)).every((name) => tested.has(name))) unrun.push(set);
+    expect(unrun).toEqual([]);
   });
 });
