@@ -41,6 +41,15 @@ export async function defineCaseTests(casePath: string): Promise<void> {
   });
 }
 
+/** What one test of a case works with. */
+interface CaseTest {
+  spec: CaseSpec;
+  config: CaseConfiguration;
+  casePath: string;
+  text: string;
+  logDir: string;
+}
+
 declare module '@vitest/runner' {
   interface TaskMeta {
     /** How many checks the case's run made (the json reporter carries it). */
@@ -50,15 +59,6 @@ declare module '@vitest/runner' {
     /** Why, when the verdict or the outcome against the expectation needs a reason. */
     reason?: string;
   }
-}
-
-/** What one test of a case works with. */
-interface CaseTest {
-  spec: CaseSpec;
-  config: CaseConfiguration;
-  casePath: string;
-  text: string;
-  logDir: string;
 }
 
 /** Runs the case on its configuration and asserts what the expectation engine says it must show. */
