@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { access } from 'node:fs/promises';
 import { QmpClient } from '../qmp/client.ts';
-import { checkTimeout, delay, remaining } from '../qmp/deadline.ts';
+import { checkTimeout, deadlineAfter, delay, remaining } from '../qmp/deadline.ts';
 import { HarnessError } from '../util/errors.ts';
 import { VmStartError } from './errors.ts';
 import { exitWithParentArgs } from './exit-with-parent.ts';
@@ -74,7 +74,7 @@ export async function launchVm(options: LaunchOptions): Promise<Vm> {
 
 /** Connects and negotiates, racing QEMU's exit and the start timeout. */
 async function openQmp(qemu: QemuProcess, endpoint: QmpEndpoint, kind: QmpTransportKind, timeoutMs: number, commandTimeoutMs: number | undefined): Promise<QmpClient> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = deadlineAfter(timeoutMs);
   const quitEarly = new AbortController();
   void qemu.exited.then((exit) => quitEarly.abort(exitedDuringStart(qemu, exit)));
   try {
