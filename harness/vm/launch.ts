@@ -30,6 +30,8 @@ export interface LaunchOptions {
   tmpRoot?: string;
   /** For 'websocket': add the monitor I/O-thread waker (IothreadWaker); default true. */
   websocketWaker?: boolean;
+  /** Told the full command line (binary first) just before QEMU is spawned: reports record it. */
+  onCommandLine?: (argv: readonly string[]) => void;
 }
 
 // Options that would take the serial port or stdio away from the harness.
@@ -55,6 +57,7 @@ export async function launchVm(options: LaunchOptions): Promise<Vm> {
     const serialFile = options.logPath ?? join(dir.path, 'serial.log');
     const serialArgs = ['-chardev', `file,id=serial0,path=${serialFile.replaceAll(',', ',,')}`, '-serial', 'chardev:serial0'];
     const argv = [...options.args, '-S', ...(await exitWithParentArgs(options.binary)), ...endpoint.args, ...serialArgs];
+    options.onCommandLine?.([options.binary, ...argv]);
     const spawned = await QemuProcess.spawn(options.binary, argv, { serialFile });
     qemu = spawned;
     unregister = registerVm({ killNow: () => spawned.killNow(), removeNow: () => dir.removeNow() });
