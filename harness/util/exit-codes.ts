@@ -1,4 +1,5 @@
-import type { Status } from '../core/vocabulary.ts';
+/** A case verdict's status (core/vocabulary.ts's Status; util/ imports nothing else in the harness). */
+type Status = 'pass' | 'fail' | 'error' | 'unsupported';
 
 /**
  * The exit statuses of every `memmap-harness` command, one meaning each

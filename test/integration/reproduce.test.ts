@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect } from 'vitest';
@@ -66,6 +66,25 @@ describe('report.json is enough to reproduce a case run', () => {
     const missing = await cli(['reproduce', join(workDir, 'lost.json'), '--results', join(workDir, 'lost')], 2 * MINUTES);
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^memmap-harness: the QEMU of seed-spm@patched-v5\.q35\.ovmf-sid\.minimal-6\.1: build 0{16}… is not in this machine's cache and .* is not here; /)]);
+  }, 25 * MINUTES);
+
+  it('a failed run keeps its scratch directory on request, and reproduces as the same failure', async ({ cli, workDir }) => {
+    // trixie's OVMF drops the soft reserved type: seed-spm fails there (README, "Verdicts").
+    const failed = join(workDir, 'failed');
+    const run = await cli(['--keep-scratch', 'run', '--case', 'seed-spm', '--firmware', 'ovmf-trixie', '--results', failed], 10 * MINUTES);
+    expect(run.exitCode, run.all).toBe(1);
+    const report = JSON.parse(await readFile(join(failed, 'report.json'), 'utf8')) as { cases: { status: string; scratchDir?: string }[] };
+    const scratch = report.cases[0]?.scratchDir as string;
+    try {
+      expect(report.cases[0]?.status).toBe('fail');
+      expect(run.stderr).toContain(`memmap-harness: kept the scratch directory of seed-spm (fail): ${scratch}`);
+      expect(await readdir(scratch)).not.toHaveLength(0);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+    const again = await cli(['reproduce', join(failed, 'report.json'), '--results', join(workDir, 'failed-again')], 10 * MINUTES);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stdout).toMatch(/^REPRODUCED seed-spm@patched-v5\.q35\.ovmf-trixie\.minimal-6\.1: fail, as the report says/m);
   }, 25 * MINUTES);
 
   it('a report from before schema 2 is a usage error in one line', async ({ cli, workDir }) => {

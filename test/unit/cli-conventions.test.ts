@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { takeGlobalOptions } from '../../harness/cli/global-options.ts';
 import { takeJsonOption } from '../../harness/cli/json-output.ts';
-import { acceleratorOf, type Verdict } from '../../harness/core/vocabulary.ts';
+import { acceleratorOf, type Finding, type Verdict } from '../../harness/core/vocabulary.ts';
 import { matrixExitStatus } from '../../harness/matrix/execute.ts';
 import { deadlineAfter, remaining } from '../../harness/qmp/deadline.ts';
 import { serialTail } from '../../harness/report/serial-tail.ts';
@@ -98,7 +98,7 @@ describe('report helpers', () => {
 });
 
 // A report.json case as a run writes it (schema 2), cut to what reproduce reads.
-function reportWith(findings: { aspect: string; check: string; ok: boolean }[], status = 'pass'): unknown {
+function reportWith(findings: Pick<Finding, 'aspect' | 'check' | 'ok'>[], status = 'pass'): unknown {
   const run = { qemu: { binary: '/q', label: 'patched-v5', firmwareDirs: [] }, transport: 'unix', profile: 'v5' };
   const caseData = { name: 'seed-spm', nodes: [], memory: '16G', expect: { e820: [{ start: { $bigint: '4294967296' } }] } };
   const entry = { name: 'seed-spm', status, machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1', qemu: 'patched-v5', findings, run, caseData };
@@ -106,7 +106,7 @@ function reportWith(findings: { aspect: string; check: string; ok: boolean }[], 
 }
 
 describe('reproduce: reading a report and comparing verdicts', () => {
-  const findings = [
+  const findings: Pick<Finding, 'aspect' | 'check' | 'ok'>[] = [
     { aspect: 'e820', check: 'rows', ok: true },
     { aspect: 'srat', check: 'rows', ok: true },
   ];
@@ -131,7 +131,7 @@ describe('reproduce: reading a report and comparing verdicts', () => {
     const run = pickRun(recordedRuns(reportWith(findings), 'r.json'), 'seed-spm@patched-v5.q35.ovmf-sid.minimal-6.1', 'r.json');
     const verdict = (status: Verdict['status'], now: typeof findings): Verdict => ({ name: 'seed-spm', status, machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1', qemu: 'patched-v5', findings: now.map((f) => ({ ...f, detail: [] })), e820: [], srat: [], durationMs: 1 });
     expect(verdictDifferences(run, verdict('pass', findings))).toEqual([]);
-    expect(verdictDifferences(run, verdict('fail', [findings[0] as (typeof findings)[0], { aspect: 'srat', check: 'rows', ok: false }]))).toEqual(['status: pass in the report, fail now', 'srat: rows: held in the report, fails now']);
+    expect(verdictDifferences(run, verdict('fail', [findings[0] as (typeof findings)[number], { aspect: 'srat', check: 'rows', ok: false }]))).toEqual(['status: pass in the report, fail now', 'srat: rows: held in the report, fails now']);
     expect(verdictDifferences(run, { ...verdict('error', []), reason: 'QEMU refused to start' })).toEqual(['status: pass in the report, error now (QEMU refused to start)']);
   });
 
@@ -141,7 +141,8 @@ describe('reproduce: reading a report and comparing verdicts', () => {
   });
 });
 
-describe('the CLI', { timeout: 60_000 }, () => {
+// Each spawns node + tsx: seconds each on a loaded two-core machine.
+describe('the CLI', { timeout: 180_000 }, () => {
   it('--version names the package version and the commit; --help lists exit statuses, overrides and --json', async () => {
     const version = await execa('node', [CLI, '--version']);
     expect(version.stdout).toMatch(/^memmap-harness 0\.1\.0 \(commit [0-9a-f]{40}(, with local changes)?\)$/);
@@ -152,10 +153,12 @@ describe('the CLI', { timeout: 60_000 }, () => {
   });
 
   it('a bad option or an unknown command exits 2 with one line', async () => {
-    for (const args of [['run', '--bogus'], ['frobnicate'], ['--timeout-factor', 'slow', 'run'], ['matrix', '--filter', 'colour=blue']]) {
-      const result = await execa('node', [CLI, ...args], { reject: false });
-      expect(result.exitCode, args.join(' ')).toBe(2);
-      expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
-    }
+    const cases = [['run', '--bogus'], ['frobnicate'], ['--timeout-factor', 'slow', 'run'], ['matrix', '--filter', 'colour=blue']];
+    const results = await Promise.all(cases.map((args) => execa('node', [CLI, ...args], { reject: false })));
+    results.forEach((result, i) => {
+      const what = cases[i]?.join(' ');
+      expect(result.exitCode, what).toBe(2);
+      expect(result.stderr.trim().split('\n'), what).toHaveLength(1);
+    });
   });
 });
