@@ -41,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
   if (!command) throw new UsageError(`unknown command '${name}'`, "run 'memmap-harness --help' for the list");
   // The dispatcher owns --help for every command.
   if (wantsHelp(rest)) {
-    console.log(`${command.usage}\n\n${EXIT_STATUS_HELP}`);
+    // A command that states its own exit statuses says them in its terms; the others get the common table.
+    console.log(/^Exit status/m.test(command.usage) ? command.usage : `${command.usage}\n\n${EXIT_STATUS_HELP}`);
     return EXIT.ok;
   }
   // Every missing program at once, as one line naming its package, before any work starts.
