@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.ts';
+import { scaledMs } from './timeouts.ts';
 
 /** Which harness made a report: the package version and, in a git clone, the commit (with `dirty` when the tree has local changes). */
 export interface HarnessVersion {
@@ -36,7 +37,7 @@ function readVersion(): HarnessVersion {
 /** A git answer about the repository, or undefined outside a clone (or without git). */
 function git(args: string[]): string | undefined {
   try {
-    return execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', timeout: scaledMs(10_000), stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return undefined;
   }

@@ -104,7 +104,7 @@ export class QemuProcess {
   async killAndWait(timeoutMs = 5000): Promise<VmExit> {
     this.killNow();
     const exit = await Promise.race([this.exited, delay(scaledMs(timeoutMs)).then(() => undefined)]);
-    if (!exit) throw new VmError(`QEMU (pid ${this.pid}) did not exit within ${timeoutMs} ms of SIGKILL`);
+    if (!exit) throw new VmError(`QEMU (pid ${this.pid}) did not exit within ${scaledMs(timeoutMs)} ms of SIGKILL`);
     return exit;
   }
 
