@@ -112,7 +112,8 @@ export class SerialConsole {
       if (this.complete(waiter)) return resolve(waiter.found as LineMatch[]);
       if (this.ended) return reject(this.ended(missing(waiter)));
       this.waiters.add(waiter);
-      const timer = setTimeout(() => this.settle(waiter, this.timeoutError(waiter, timeoutMs)), scaledMs(timeoutMs));
+      const boundMs = scaledMs(timeoutMs);
+      const timer = setTimeout(() => this.settle(waiter, this.timeoutError(waiter, boundMs)), boundMs);
       timer.unref();
       const clear = (): void => clearTimeout(timer);
       waiter.resolve = (m) => (clear(), resolve(m));
