@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HarnessError } from '../util/errors.ts';
+import { UsageError } from '../util/errors.ts';
 
 /** One `memmap-harness` sub-command: its name, a one-line summary, its --help text and its action. */
 export interface Command {
@@ -23,6 +23,6 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
   try {
     return parseArgs(config);
   } catch (error) {
-    throw new HarnessError(`${command}: ${error instanceof Error ? error.message : String(error)}`, `run 'memmap-harness ${command} --help'`);
+    throw new UsageError(`${command}: ${error instanceof Error ? error.message : String(error)}`, `run 'memmap-harness ${command} --help'`);
   }
 }

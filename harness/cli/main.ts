@@ -1,51 +1,49 @@
 import { signalNumber } from '../qemu-build/interrupt.ts';
-import { HarnessError } from '../util/errors.ts';
+import { envOverrideLines } from '../util/env-overrides.ts';
+import { HarnessError, UsageError } from '../util/errors.ts';
+import { EXIT, EXIT_STATUS_HELP } from '../util/exit-codes.ts';
+import { formatHarnessVersion } from '../util/harness-version.ts';
 import { InterruptedError } from '../util/subprocess.ts';
+import { SourceSpecError } from '../source/spec.ts';
 import { requireHostTools } from '../util/host-tools.ts';
 import type { Command } from './command.ts';
 import { commands } from './commands/index.ts';
 import { wantsHelp } from './command.ts';
+import { takeGlobalOptions } from './global-options.ts';
+import { JSON_OPTION_HELP } from './json-output.ts';
 
 /** Commands that only read files or ask a binary: they run without the build tools. */
 const NEEDS_NO_HOST_TOOLS = new Set(['parse', 'probe']);
 
-/** `memmap-harness <command> [args]`: dispatches to one command, prints one error line on failure. */
+/** `memmap-harness <command> [args]`: the command list, the global options, the environment and the exit statuses. */
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return ['usage: memmap-harness <command> [options]', '', 'commands:', ...lines, '',
-    'options of every command:',
-    '  --refresh   fetch new Debian package lists first (MEMMAP_HARNESS_REFRESH=1)',
-    '  --offline   never touch the network; what is not cached is an error (MEMMAP_HARNESS_OFFLINE=1)',
-    '', "Run 'memmap-harness <command> --help' for a command's options."].join('\n');
-}
-
-/**
- * Options every command takes, turned into the environment the stages read:
- * `--refresh` fetches new Debian package lists, `--offline` never touches the
- * network (what is not cached is an error).
- */
-function takeGlobalOptions(argv: string[]): string[] {
-  const flags: Record<string, string> = { '--refresh': 'MEMMAP_HARNESS_REFRESH', '--offline': 'MEMMAP_HARNESS_OFFLINE' };
-  for (const [flag, variable] of Object.entries(flags)) if (argv.includes(flag)) process.env[variable] = '1';
-  return argv.filter((arg) => !Object.hasOwn(flags, arg));
+  return ['usage: memmap-harness [--version] [global options] <command> [options]', '', 'commands:', ...lines, '',
+    'environment overrides, each beside its flag (a flag wins; --qemu is run\'s and probe\'s, the others are global):',
+    ...envOverrideLines(), '',
+    JSON_OPTION_HELP, '',
+    EXIT_STATUS_HELP, '',
+    "Run 'memmap-harness <command> --help' for a command's options."].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    console.log(formatHarnessVersion());
+    return EXIT.ok;
+  }
   const [name, ...rest] = takeGlobalOptions(argv);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name ? 0 : 2;
+    return name ? EXIT.ok : EXIT.usage;
   }
   const command: Command | undefined = commands.find((c) => c.name === name);
-  if (!command) {
-    console.error(`memmap-harness: unknown command '${name}'; run 'memmap-harness --help' for the list`);
-    return 2;
-  }
+  if (!command) throw new UsageError(`unknown command '${name}'`, "run 'memmap-harness --help' for the list");
   // The dispatcher owns --help for every command.
   if (wantsHelp(rest)) {
-    console.log(command.usage);
-    return 0;
+    // A command that states its own exit statuses says them in its terms; the others get the common table.
+    console.log(/^Exit status/m.test(command.usage) ? command.usage : `${command.usage}\n\n${EXIT_STATUS_HELP}`);
+    return EXIT.ok;
   }
   // Every missing program at once, as one line naming its package, before any work starts.
   if (!NEEDS_NO_HOST_TOOLS.has(command.name)) await requireHostTools();
@@ -61,7 +59,9 @@ try {
     process.exitCode = 128 + signalNumber(/SIG[A-Z]+/.exec(error.message)?.[0] ?? 'SIGINT');
   } else if (error instanceof HarnessError) {
     console.error(`memmap-harness: ${error.oneLine()}`);
-    process.exitCode = 1;
+    // A command line that cannot run is the user's to fix (2), a malformed --source included;
+    // anything else kept the harness from a result (3).
+    process.exitCode = error instanceof UsageError || error instanceof SourceSpecError ? EXIT.usage : EXIT.infrastructure;
   } else {
     throw error;
   }

@@ -119,6 +119,36 @@ export interface PinnedPackage {
   sha256?: string;
 }
 
+/** The QEMU a run used, as a report records it to find the same binary again. */
+export interface QemuIdentity {
+  binary: string;
+  /** How reports name it (v5, baseline, bin-…). */
+  label: string;
+  /** From `qemu-system-x86_64 --version`, when known. */
+  version?: string;
+  /** The build cache key (~/.cache/memmap-harness/qemu/<key> or qemu-bin/<key>) when the harness built or fetched it. */
+  buildKey?: string;
+  firmwareDirs: string[];
+  /** The project's own series the build carries (v5, v6), if any. */
+  ownSeries?: string;
+}
+
+/** How a case run was made: enough, with `inputs`, to make it again elsewhere (report.json, `memmap-harness reproduce`). */
+export interface RunProvenance {
+  qemu: QemuIdentity;
+  /** The full QEMU command line, binary first, as launched (absent when QEMU was never started). */
+  qemuArgv?: string[];
+  /** `tcg`, `kvm`…: from the command line's -accel. */
+  accelerator?: string;
+  transport: string;
+  /** The backend given to every node after node 0 (a matrix cell's axis), if any. */
+  backend?: string;
+  /** The revision profile the expectations were derived for. */
+  profile?: string;
+  /** The case as it ran (a CaseSpec; the core imports nothing, so it is opaque here). */
+  caseData: unknown;
+}
+
 /** Everything a report needs about one case run. */
 export interface Verdict {
   name: string;
@@ -139,7 +169,22 @@ export interface Verdict {
   srat: SratRow[];
   /** Path of the full raw serial log kept on disk. */
   serialLog?: string;
+  /** Where the run's scratch directory was kept (MEMMAP_HARNESS_KEEP_SCRATCH=1 on a run that did not pass). */
+  scratchDir?: string;
+  /** How the run was made (absent in verdicts made outside runCase). */
+  provenance?: RunProvenance;
   durationMs: number;
+}
+
+/** The accelerator a QEMU command line asks for (`-accel NAME[,…]` or `-machine …,accel=NAME`), if it names one. */
+export function acceleratorOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length - 1; i++) {
+    const value = argv[i + 1] as string;
+    if (argv[i] === '-accel') return value.split(',')[0];
+    const inMachine = /(?:^|,)accel=([^,:]+)/.exec(value);
+    if ((argv[i] === '-machine' || argv[i] === '-M') && inMachine) return inMachine[1];
+  }
+  return undefined;
 }
 
 /** The status that follows from findings. */

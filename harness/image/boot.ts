@@ -5,6 +5,7 @@ import { firmwareArgs, type FirmwareManifest } from './firmware.ts';
 import type { InitramfsManifest } from './initramfs.ts';
 import type { KernelManifest } from './kernel.ts';
 import { PROBE_DONE } from '../util/constants.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /** The line init prints last; a boot that reached it ran the whole probe. */
 export { PROBE_DONE };
@@ -87,7 +88,7 @@ export async function bootProbe(options: ProbeBootOptions): Promise<ProbeBootRes
     stdin: 'ignore',
     stdout: 'ignore',
     reject: false,
-    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeout: scaledMs(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     killSignal: 'SIGKILL',
     cleanup: true,
   });

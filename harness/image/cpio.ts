@@ -3,6 +3,7 @@ import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { toolPath } from '../util/host-tools.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 const CPIO_TIMEOUT_MS = 2 * 60 * 1000;
 const MAX_BUFFER = 512 * 1024 * 1024;
@@ -20,7 +21,7 @@ export async function packCpioGz(root: string, out: string): Promise<void> {
     input: paths.map((p) => `${p}\0`).join(''),
     encoding: 'buffer',
     maxBuffer: MAX_BUFFER,
-    timeout: CPIO_TIMEOUT_MS,
+    timeout: scaledMs(CPIO_TIMEOUT_MS),
   });
   await writeFile(out, gzipSync(stdout, { level: 9 }));
 }
@@ -30,7 +31,7 @@ export async function listCpioGz(file: string): Promise<string[]> {
   const { stdout } = await execa(await toolPath('cpio'), ['--list', '--quiet'], {
     input: gunzipSync(await readFile(file)),
     maxBuffer: MAX_BUFFER,
-    timeout: CPIO_TIMEOUT_MS,
+    timeout: scaledMs(CPIO_TIMEOUT_MS),
   });
   return stdout.split('\n').filter(Boolean);
 }

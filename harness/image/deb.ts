@@ -6,6 +6,7 @@ import { downloadDeb, type AptSuite, candidateVersion } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { toolPath } from '../util/host-tools.ts';
 import { sha256File } from '../util/hash.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /** A Debian binary package at an exact version, as recorded in manifests. */
 export interface PackageRef {
@@ -56,7 +57,7 @@ export async function pinAll(refs: readonly PackageRef[]): Promise<PackageRef[]>
 
 /** Unpacks a .deb's data into `dest` with dpkg-deb -x (nothing is installed). */
 export async function extractDeb(deb: string, dest: string): Promise<void> {
-  await execa(await toolPath('dpkg-deb'), ['-x', deb, dest], { timeout: DPKG_TIMEOUT_MS });
+  await execa(await toolPath('dpkg-deb'), ['-x', deb, dest], { timeout: scaledMs(DPKG_TIMEOUT_MS) });
 }
 
 /** Debian versions hold ':' (epochs) and '+'; keep cache directory names plain. */

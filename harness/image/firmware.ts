@@ -9,6 +9,7 @@ import { HarnessError } from '../util/errors.ts';
 import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
 import { sha256File } from '../util/hash.ts';
 import { resolveVersion } from './resolve.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /**
  * Guest firmware by id. Which firmware passes an E820 type like 0xEFFFFFFF
@@ -94,7 +95,7 @@ export async function firmwareArgs(firmware: FirmwareManifest, runDir: string): 
 async function installedSeabios(id: FirmwareId, pkg: string): Promise<SeabiosManifest> {
   const bios = join(INSTALLED_SEABIOS_DIR, 'bios-256k.bin');
   await requireFile(bios, 'install seabios (scripts/setup-debian.sh)');
-  const { stdout: version } = await execa('dpkg-query', ['-W', '-f=${Version}', pkg], { timeout: 30_000 });
+  const { stdout: version } = await execa('dpkg-query', ['-W', '-f=${Version}', pkg], { timeout: scaledMs(30_000) });
   // No .deb here: the installed BIOS image itself is what gets pinned.
   return { id, kind: 'seabios', package: { name: pkg, version, sha256: await sha256File(bios) }, origin: 'installed', dir: INSTALLED_SEABIOS_DIR, bios };
 }

@@ -10,6 +10,7 @@ import { toolPath } from '../util/host-tools.ts';
 import { hashJson, sha256, sha256File } from '../util/hash.ts';
 import { packCpioGz } from './cpio.ts';
 import { ensureKernel, type KernelId, type KernelModule } from './kernel.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /** The probe's /init, kept as a readable file in the repository. */
 export const PROBE_INIT = fileURLToPath(new URL('../../images/probe/init', import.meta.url));
@@ -87,6 +88,6 @@ async function layOutTree(tree: string, init: Buffer, modules: KernelModule[]): 
 async function plainModule(path: string): Promise<Uint8Array> {
   const tool = path.endsWith('.xz') ? 'xz' : path.endsWith('.zst') ? 'zstd' : undefined;
   if (!tool) return readFile(path);
-  const { stdout } = await execa(await toolPath(tool), ['-dc', path], { encoding: 'buffer', timeout: DECOMPRESS_TIMEOUT_MS });
+  const { stdout } = await execa(await toolPath(tool), ['-dc', path], { encoding: 'buffer', timeout: scaledMs(DECOMPRESS_TIMEOUT_MS) });
   return stdout;
 }

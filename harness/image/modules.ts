@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { toolPath } from '../util/host-tools.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /** What the probe needs from a kernel's modules: the dax stack and hot-plugging dax memory as RAM. */
 export const PROBE_MODULES = ['dax', 'device_dax', 'dax_hmem', 'kmem'] as const;
@@ -28,7 +29,7 @@ export function moduleName(path: string): string {
  * depmod on the unpacked tree. `base` is the directory holding lib/modules.
  */
 export async function runDepmod(base: string, release: string): Promise<string> {
-  await execa(await toolPath('depmod'), ['-b', base, release], { timeout: DEPMOD_TIMEOUT_MS });
+  await execa(await toolPath('depmod'), ['-b', base, release], { timeout: scaledMs(DEPMOD_TIMEOUT_MS) });
   return readFile(join(base, 'lib', 'modules', release, 'modules.dep'), 'utf8');
 }
 

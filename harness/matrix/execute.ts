@@ -5,6 +5,7 @@ import { loadCases } from '../case/load.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { isFirmwareId, isKernelId } from '../image/index.ts';
 import { formatVerdict } from '../report/console.ts';
+import { EXIT } from '../util/exit-codes.ts';
 import { parseSize } from '../util/size.ts';
 import type { PlannedCell, UnavailableCell } from './expand.ts';
 import { decideJobs } from './jobs.ts';
@@ -41,7 +42,7 @@ export interface ExecuteOptions {
   bootTimeoutMs?: number;
 }
 
-/** Runs the planned cells, prints what failed and where the reports are, and returns the exit status (0: every row as expected). */
+/** Runs the planned cells, prints what failed and where the reports are, and returns the exit status (util/exit-codes.ts). */
 export async function executeMatrix(options: ExecuteOptions): Promise<number> {
   const print = options.print ?? console.log;
   const cases = await casesByName(options.cells);
@@ -65,7 +66,13 @@ export async function executeMatrix(options: ExecuteOptions): Promise<number> {
   if (await writeStepSummary(paths)) print('summary appended to $GITHUB_STEP_SUMMARY');
   print(tally(rows, meta.wallMs));
   print(`results: ${options.results} (summary: ${paths.matrixSummary})`);
-  return rows.every((r) => r.outcome === 'pass') ? 0 : 1;
+  return matrixExitStatus(rows);
+}
+
+/** 1 when a row failed or changed behaviour, else 3 when one broke, else 0. */
+export function matrixExitStatus(rows: readonly Pick<MatrixRow, 'outcome'>[]): number {
+  if (rows.some((r) => r.outcome === 'fail' || r.outcome === 'changed')) return EXIT.failed;
+  return rows.some((r) => r.outcome === 'error') ? EXIT.infrastructure : EXIT.ok;
 }
 
 async function casesByName(cells: readonly PlannedCell[]): Promise<Map<string, CaseSpec>> {

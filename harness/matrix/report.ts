@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeReports, type ReportPaths } from '../report/write-all.ts';
+import { exactReplacer, exactReviver } from '../util/exact-json.ts';
 import { elapsed } from './progress.ts';
 import type { MatrixRow, Outcome } from './row.ts';
 import type { MatrixDefinition } from './types.ts';
@@ -45,15 +46,11 @@ export async function writeStepSummary(paths: MatrixReportPaths, env: NodeJS.Pro
 
 // Rows hold bigint addresses: JSON carries them as {"$bigint": "…"} and gets them back.
 export function encodeRows(rows: readonly MatrixRow[], meta: MatrixMeta): string {
-  return `${JSON.stringify({ meta, rows }, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v), 2)}\n`;
+  return `${JSON.stringify({ meta, rows }, exactReplacer, 2)}\n`;
 }
 
 export function decodeRows(text: string): { meta: MatrixMeta; rows: MatrixRow[] } {
-  return JSON.parse(text, (_k, v: unknown) => (isBigintBox(v) ? BigInt(v.$bigint) : v)) as { meta: MatrixMeta; rows: MatrixRow[] };
-}
-
-function isBigintBox(v: unknown): v is { $bigint: string } {
-  return typeof v === 'object' && v !== null && Object.keys(v).length === 1 && typeof (v as { $bigint?: unknown }).$bigint === 'string';
+  return JSON.parse(text, exactReviver) as { meta: MatrixMeta; rows: MatrixRow[] };
 }
 
 const GLYPH: Record<Outcome, string> = { pass: '✅ pass', fail: '❌ FAIL', error: '💥 ERROR', changed: '⚠️ CHANGED' };

@@ -55,7 +55,7 @@ async function prepareBuilds(options: MatrixRunOptions): Promise<Prepared<QemuUn
     try {
       const { manifest, cacheHit } = await ensureQemuFromSource({ source: options.source, patches: series === null ? null : join(REPO_ROOT, series) });
       // Built from this project's own series of the revision: its refusal wording is checked, as `run` does.
-      out.set(revision, { ok: { binary: manifest.binary, label: revision, firmwareDirs: manifest.firmwareDirs, ...(series === null ? {} : { ownSeries: revision }) } });
+      out.set(revision, { ok: { binary: manifest.binary, label: revision, firmwareDirs: manifest.firmwareDirs, version: manifest.qemuVersion, buildKey: manifest.cacheKey, ...(series === null ? {} : { ownSeries: revision }) } });
       options.progress.note(`QEMU ${revision}: ${cacheHit ? 'cached' : 'built'} ${manifest.binary}`);
     } catch (error) {
       out.set(revision, { error: `building QEMU for ${revision} failed: ${oneLine(error)}` });

@@ -12,6 +12,7 @@ import { phaseTimer } from '../util/phases.ts';
 import { withInterruptsAsAbort } from './interrupt.ts';
 import { stderrReporter, type BuildReporter } from './progress.ts';
 import { parseQemuVersion } from './steps.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /**
  * A QEMU under test taken from Debian's binary packages, for a QEMU whose source
@@ -233,7 +234,7 @@ async function downloadWithDebootstrap(ctx: EntryContext, target: string, logFil
   const mirror = await configuredMirror();
   const include = [ctx.spec.package, ...EXTRA_PACKAGES].join(',');
   ctx.reporter.step(`debootstrap --download-only --variant=minbase --include=${include} ${ctx.spec.suite} (about a minute)`);
-  const seconds = Math.round(TIMEOUTS_MS.debootstrap / 1000);
+  const seconds = Math.round(scaledMs(TIMEOUTS_MS.debootstrap) / 1000);
   const args = ['--kill-after=5s', `${seconds}s`, 'debootstrap', '--download-only', '--variant=minbase', `--arch=${ARCH}`, `--include=${include}`, ctx.spec.suite, target, mirror];
   const result = await run('timeout', args, { timeoutMs: TIMEOUTS_MS.debootstrap + 15_000, signal: ctx.signal });
   await writeFile(logFile, result.all);

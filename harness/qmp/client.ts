@@ -1,4 +1,4 @@
-import { checkTimeout, remaining, withTimeout } from './deadline.ts';
+import { checkTimeout, deadlineAfter, remaining, withTimeout } from './deadline.ts';
 import { ConnectionLostError, ExecuteError, GreetingError, NegotiationError, QmpError, QmpTimeoutError } from './errors.ts';
 import { isErrorReply, isEvent, isGreeting, isReply, type JsonObject, type JsonValue, type QemuVersionInfo, type QmpEvent, type QmpGreeting } from './messages.ts';
 import type { QmpTransport } from './transport.ts';
@@ -65,7 +65,7 @@ export class QmpClient {
   static async connect(transport: QmpTransport, options: QmpConnectOptions = {}): Promise<QmpClient> {
     const timeoutMs = checkTimeout(options.timeoutMs ?? 10_000, 'QMP connect timeoutMs');
     const client = new QmpClient(transport, checkTimeout(options.commandTimeoutMs ?? 30_000, 'QMP commandTimeoutMs'));
-    const deadline = Date.now() + timeoutMs;
+    const deadline = deadlineAfter(timeoutMs);
     const greeting = new Promise<QmpGreeting>((resolve, reject) => (client.greetingWaiter = { resolve, reject }));
     transport.attach({ message: (m) => client.handleMessage(m), closed: (r) => client.handleClosed(r) });
     try {

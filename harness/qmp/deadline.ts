@@ -1,4 +1,5 @@
 import { HarnessError } from '../util/errors.ts';
+import { scaledMs, timeoutFactor } from '../util/timeouts.ts';
 
 /*
  * Every wait in the harness is bounded; these helpers keep the timer
@@ -17,7 +18,7 @@ export function checkTimeout(ms: number, what: string): number {
 /** Settles like `promise`, or rejects with `onTimeout()` after `ms`; the timer is cleared either way. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
+    const timer = setTimeout(() => reject(onTimeout()), scaledMs(ms));
     timer.unref();
     promise.then(
       (value) => {
@@ -47,7 +48,16 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Milliseconds left until `deadline` (a Date.now() value), never negative. */
+/** The Date.now() value `ms` from now, the timeout factor applied (see util/timeouts.ts). */
+export function deadlineAfter(ms: number): number {
+  return Date.now() + scaledMs(ms);
+}
+
+/**
+ * Milliseconds left until `deadline` (from deadlineAfter), never negative, in
+ * unscaled terms: the wait it is handed to scales it back, so a chain of waits
+ * shares one budget and the factor applies once.
+ */
 export function remaining(deadline: number): number {
-  return Math.max(0, deadline - Date.now());
+  return Math.max(0, deadline - Date.now()) / timeoutFactor();
 }

@@ -1,9 +1,10 @@
 import WebSocket, { type RawData } from 'ws';
 import { ConnectError } from './errors.ts';
-import { delay, remaining } from './deadline.ts';
+import { deadlineAfter, delay, remaining } from './deadline.ts';
 import type { IothreadWaker } from './iothread-waker.ts';
 import { isReply, type JsonObject } from './messages.ts';
 import { LineTransport } from './transport.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /** How often a waker pokes QEMU while a WebSocket command is unanswered. */
 const POKE_INTERVAL_MS = 10;
@@ -26,7 +27,7 @@ export interface WebSocketConnectOptions {
  */
 export async function connectWebSocket(options: WebSocketConnectOptions): Promise<WebSocketTransport> {
   const url = `ws://127.0.0.1:${options.port}/`;
-  const deadline = Date.now() + options.timeoutMs;
+  const deadline = deadlineAfter(options.timeoutMs);
   let lastError: Error | undefined;
   for (let attempt = 0; ; attempt++) {
     if (options.signal?.aborted) throw options.signal.reason;
@@ -56,7 +57,7 @@ export interface OpenedSocket {
 function openOnce(url: string, timeoutMs: number): Promise<OpenedSocket> {
   return new Promise((resolve, reject) => {
     // QEMU does not negotiate extensions; it accepts only binary frames from us.
-    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: scaledMs(timeoutMs) });
     // QEMU writes its greeting right behind the handshake reply, often in the same
     // TCP segment: ws then emits 'message' in the same tick as 'open', before any
     // listener added after an await would exist. Collect from the start.

@@ -1,30 +1,56 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { toJsonValue, type JsonValue } from '../parse/json.ts';
-import type { Verdict } from '../core/vocabulary.ts';
+import type { RunProvenance, Verdict } from '../core/vocabulary.ts';
+import { toExactJson } from '../util/exact-json.ts';
+import { harnessVersion } from '../util/harness-version.ts';
+import { hostInfo } from './host.ts';
 
-/** The JSON report: per case name, status, parsed e820 and srat (addresses as `0x…` strings), findings, durationMs. */
+/**
+ * report.json's format version: 2 added the harness, host and per-case
+ * provenance (QEMU identity and command line, accelerator, the case as it ran).
+ */
+export const REPORT_SCHEMA_VERSION = 2;
+
+/**
+ * The JSON report: the schema version, the harness (version, commit), the host,
+ * and per case: name, status, the inputs (kernel and firmware packages with
+ * sha256), the QEMU (version, build key, binary), its full command line and
+ * accelerator, parsed e820 and srat (addresses as `0x…` strings), findings,
+ * durationMs, and the case data as it ran (bigints boxed) for `reproduce`.
+ */
 export function verdictsToJson(verdicts: Verdict[]): JsonValue {
   return {
-    cases: verdicts.map((v) =>
-      toJsonValue({
-        name: v.name,
-        status: v.status,
-        reason: v.reason,
-        machine: v.machine,
-        firmware: v.firmware,
-        kernel: v.kernel,
-        qemu: v.qemu,
-        firmwareVariant: v.firmwareVariant,
-        inputs: v.inputs,
-        durationMs: Math.round(v.durationMs),
-        e820: v.e820.map(({ start, end, type, label }) => ({ start, end, type, label })),
-        srat: v.srat.map(({ node, pxm, start, end }) => ({ node, pxm, start, end })),
-        findings: v.findings,
-        serialLog: v.serialLog,
-      }),
-    ),
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    harness: toJsonValue(harnessVersion()),
+    host: toJsonValue(hostInfo()),
+    cases: verdicts.map(caseToJson),
   };
+}
+
+function caseToJson(v: Verdict): JsonValue {
+  const { caseData, ...provenance } = v.provenance ?? ({} as Partial<RunProvenance>);
+  const plain = toJsonValue({
+    name: v.name,
+    status: v.status,
+    reason: v.reason,
+    machine: v.machine,
+    firmware: v.firmware,
+    kernel: v.kernel,
+    qemu: v.qemu,
+    firmwareVariant: v.firmwareVariant,
+    inputs: v.inputs,
+    ...(v.provenance ? { run: provenance } : {}),
+    durationMs: Math.round(v.durationMs),
+    e820: v.e820.map(({ start, end, type, label }) => ({ start, end, type, label })),
+    srat: v.srat.map(({ node, pxm, start, end }) => ({ node, pxm, start, end })),
+    findings: v.findings,
+    serialLog: v.serialLog,
+    scratchDir: v.scratchDir,
+  }) as { [key: string]: JsonValue };
+  // The case must come back exactly (bigint rows and all), so it is boxed, not 0x-formatted.
+  return caseData === undefined ? plain : { ...plain, caseData: toExactJson(caseData) as JsonValue };
 }
 
 /** Writes the JSON report to `path`. */

@@ -6,11 +6,12 @@ import { attrs, xmlText } from './xml.ts';
  * JUnit XML: one <testsuite> per matrix cell (a single run is one cell), one
  * <testcase> per case × cell with classname = the cell and name = the case.
  * fail → <failure>, error → <error>, unsupported → <skipped> whose message
- * says it is not a pass; the serial log path goes to <system-out>.
+ * says it is not a pass. <system-out> names the serial log and holds its last
+ * lines (`serialTail`), so a CI page shows the end of the boot without the artifact.
  */
-export function toJunitXml(verdicts: readonly Verdict[], name = 'memmap-harness'): string {
+export function toJunitXml(verdicts: readonly Verdict[], name = 'memmap-harness', serialTail: (v: Verdict) => string | undefined = () => undefined): string {
   const counts = countStatuses(verdicts);
-  const suites = [...groupByCell(verdicts)].map(([cell, group]) => testsuite(cell, group));
+  const suites = [...groupByCell(verdicts)].map(([cell, group]) => testsuite(cell, group, serialTail));
   const root = attrs({
     name,
     tests: verdicts.length,
@@ -22,7 +23,7 @@ export function toJunitXml(verdicts: readonly Verdict[], name = 'memmap-harness'
   return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${root}>`, ...suites, '</testsuites>', ''].join('\n');
 }
 
-function testsuite(cell: string, verdicts: readonly Verdict[]): string {
+function testsuite(cell: string, verdicts: readonly Verdict[], serialTail: (v: Verdict) => string | undefined): string {
   const counts = countStatuses(verdicts);
   const head = attrs({
     name: cell,
@@ -32,12 +33,12 @@ function testsuite(cell: string, verdicts: readonly Verdict[]): string {
     skipped: counts.unsupported,
     time: seconds(totalMs(verdicts)),
   });
-  return [`  <testsuite${head}>`, ...verdicts.map(testcase), '  </testsuite>'].join('\n');
+  return [`  <testsuite${head}>`, ...verdicts.map((v) => testcase(v, serialTail(v))), '  </testsuite>'].join('\n');
 }
 
-function testcase(v: Verdict): string {
+function testcase(v: Verdict, tail: string | undefined): string {
   const head = `    <testcase${attrs({ classname: cellOf(v), name: v.name, time: seconds(v.durationMs) })}>`;
-  const body = [outcome(v), systemOut(v)].filter((part): part is string => part !== undefined);
+  const body = [outcome(v), systemOut(v, tail)].filter((part): part is string => part !== undefined);
   return [head, ...body, '    </testcase>'].join('\n');
 }
 
@@ -70,8 +71,10 @@ function evidence(v: Verdict): string {
   return lines.join('\n');
 }
 
-function systemOut(v: Verdict): string | undefined {
-  return v.serialLog === undefined ? undefined : element('system-out', {}, `serial log: ${v.serialLog}`);
+function systemOut(v: Verdict, tail: string | undefined): string | undefined {
+  if (v.serialLog === undefined) return undefined;
+  const text = tail === undefined ? `serial log: ${v.serialLog}` : `serial log: ${v.serialLog} (last lines follow)\n${tail}`;
+  return element('system-out', {}, text);
 }
 
 function element(tag: string, attributes: Record<string, string | undefined>, text: string): string {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runStem } from './cell.ts';
 import { writeJsonReport } from './json.ts';
 import { toJunitXml } from './junit.ts';
+import { serialTail } from './serial-tail.ts';
 import type { ExpectedRows } from './map-model.ts';
 import { toMarkdown } from './markdown.ts';
 import { renderMemoryMap } from './svg.ts';
@@ -36,7 +37,8 @@ export async function writeReports(dir: string, verdicts: readonly Verdict[], op
   // The summary names each verdict's map; a verdict object listed twice gets its first one.
   const mapOf = new Map(verdicts.map((v, i) => [v, join('svg', svgNames[i] ?? '')] as const).reverse());
   await writeJsonReport(paths.json, [...verdicts]);
-  await writeFile(paths.junit, toJunitXml(verdicts));
+  const tails = new Map(await Promise.all(verdicts.map(async (v) => [v, v.serialLog === undefined ? undefined : await serialTail(v.serialLog)] as const)));
+  await writeFile(paths.junit, toJunitXml(verdicts, undefined, (v) => tails.get(v)));
   await writeFile(paths.markdown, toMarkdown(verdicts, { mapPath: (v) => mapOf.get(v) }));
   await Promise.all(verdicts.map((v, i) => writeFile(paths.svg[i] as string, renderMemoryMap(v, options.expected?.(v)))));
   return paths;

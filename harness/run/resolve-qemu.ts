@@ -4,7 +4,7 @@ import { ensureQemuFromSource } from '../qemu-build/any-source.ts';
 import { FIRMWARE_DIRS, REPO_ROOT } from '../util/paths.ts';
 import type { QemuManifest } from '../qemu-build/qemu.ts';
 import { loadProfiles } from '../model/profiles.ts';
-import { profileFromProbe, type ProfileDecision } from '../probe/interface.ts';
+import { cachedInterfaces, profileFromProbe, type ProfileDecision } from '../probe/interface.ts';
 import { loadSeries } from '../source/series.ts';
 import { HarnessError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
@@ -21,7 +21,10 @@ export interface ResolvedQemu extends QemuUnderTest {
 /** The binary for a choice, building it when it is not in the cache yet, and its revision profile. */
 export async function resolveQemu(choice: QemuChoice): Promise<ResolvedQemu> {
   const qemu = await qemuFor(choice);
-  return { ...qemu, profile: await profileFromProbe(qemu) };
+  const profile = await profileFromProbe(qemu);
+  // A binary the harness did not build: its version from the (cached) interface probe.
+  const version = qemu.version ?? (await cachedInterfaces(qemu.binary, qemu.firmwareDirs)).qemuVersion;
+  return { ...qemu, ...(version ? { version } : {}), profile };
 }
 
 async function qemuFor(choice: QemuChoice): Promise<QemuUnderTest> {
@@ -33,10 +36,11 @@ async function qemuFor(choice: QemuChoice): Promise<QemuUnderTest> {
     return { binary, label: binaryLabel(binary), firmwareDirs: FIRMWARE_DIRS };
   }
   const { manifest } = await ensureQemuFromSource(choice);
-  if ('kind' in manifest) return { binary: manifest.binary, label: safeLabel(manifest.label), firmwareDirs: manifest.firmwareDirs };
+  const built = { version: manifest.qemuVersion, buildKey: manifest.cacheKey };
+  if ('kind' in manifest) return { binary: manifest.binary, label: safeLabel(manifest.label), firmwareDirs: manifest.firmwareDirs, ...built };
   const label = manifest.patched ? `patched-${safeLabel(basename(manifest.seriesPath ?? 'series'))}` : 'baseline';
   const ownSeries = await ownSeriesOf(manifest);
-  return { binary: manifest.binary, label, firmwareDirs: manifest.firmwareDirs, ...(ownSeries ? { ownSeries } : {}) };
+  return { binary: manifest.binary, label, firmwareDirs: manifest.firmwareDirs, ...built, ...(ownSeries ? { ownSeries } : {}) };
 }
 
 /**

@@ -11,10 +11,12 @@ import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import { cont } from '../qmp/queries.ts';
 import { runStem } from '../report/cell.ts';
-import { statusOf, type Verdict } from '../core/vocabulary.ts';
+import { acceleratorOf, statusOf, type QemuIdentity, type RunProvenance, type Verdict } from '../core/vocabulary.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
 import { PROBE_DONE } from '../util/constants.ts';
+import { envFlag } from '../util/env-overrides.ts';
 import { createPrivateDir } from '../vm/private-dir.ts';
+import { disown } from '../vm/owned-dirs.ts';
 import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
 import { memmapSupport } from './probe-cache.ts';
@@ -32,6 +34,10 @@ export interface QemuUnderTest {
    * (patches/memmap-type/<id>): only then is a refusal's exact wording checked.
    */
   ownSeries?: string;
+  /** From `--version`, when known (reports record it). */
+  version?: string;
+  /** The build cache key when the harness built or fetched the binary (reports record it). */
+  buildKey?: string;
 }
 
 /** How to run one case. */
@@ -78,7 +84,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
   const expectation = expectationsFor(caseSpec, { machine: options.machine ?? caseSpec.machine, firmware, kernel, revision, backend: options.backend });
   const { spec, spec: { expect } } = expectation;
   const serialLog = join(options.logDir, `${runStem({ name: spec.name, qemu: options.qemu.label, machine: spec.machine, firmware, kernel })}.serial.log`);
-  const base: Omit<Verdict, 'status' | 'findings' | 'durationMs'> = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: expectation.variantReason, e820: [], srat: [] };
+  const provenance: RunProvenance = { qemu: qemuIdentity(options.qemu), transport: options.transport ?? 'unix', backend: options.backend, profile: revision, caseData: caseSpec };
+  const base: Omit<Verdict, 'status' | 'findings' | 'durationMs'> = { name: spec.name, firmware, kernel, machine: spec.machine, qemu: options.qemu.label, firmwareVariant: expectation.variantReason, e820: [], srat: [], provenance };
   const verdict = (rest: Partial<Verdict> & Pick<Verdict, 'status' | 'findings'>): Verdict => ({ ...base, ...rest, durationMs: performance.now() - started });
   if (expectation.kind === 'underivable') return verdict({ status: 'error', reason: expectation.problem, findings: [] });
 
@@ -95,15 +102,35 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
   const run = await createPrivateDir(undefined, 'memmap-harness-run-');
   // The run directory (OVMF vars copy, file backends) goes on Ctrl-C too, like the VM's own.
   const unregister = registerVm({ killNow: () => {}, removeNow: () => run.removeNow() });
+  const recordCommandLine = (argv: readonly string[]): void => {
+    provenance.qemuArgv = [...argv];
+    provenance.accelerator = acceleratorOf(argv);
+  };
+  let result: Verdict | undefined;
   try {
+    result = await runInScratch();
+    return result;
+  } finally {
+    if (result !== undefined && result.status !== 'pass' && envFlag('MEMMAP_HARNESS_KEEP_SCRATCH')) {
+      // Asked to keep what a failed run leaves (OVMF vars, file backends) for a post-mortem.
+      result.scratchDir = run.path;
+      await disown(run.path);
+      console.error(`memmap-harness: kept the scratch directory of ${spec.name} (${result.status}): ${run.path}`);
+    } else {
+      await run.remove();
+    }
+    unregister();
+  }
+
+  async function runInScratch(): Promise<Verdict> {
     const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs))];
     if (expect.refusal !== undefined) {
-      const launch = () => launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath: serialLog, timeoutMs: 60_000 });
+      const launch = () => launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath: serialLog, timeoutMs: 60_000, onCommandLine: recordCommandLine });
       const findings = await checkRefusal(expect.refusal, launch, { ownSeries: options.qemu.ownSeries });
       return verdict({ status: statusOf(findings), findings, serialLog });
     }
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
-    const outcome = await bootAndObserve(options, args, serialLog, waitForProbe);
+    const outcome = await bootAndObserve(options, args, serialLog, waitForProbe, recordCommandLine);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
     const observed = { e820: log.e820, srat: log.srat, serialLog };
     if ('error' in outcome) return verdict({ status: 'error', reason: outcome.error, findings: [], ...observed });
@@ -111,19 +138,22 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     // Zero checks is not a pass: a case must prove something on every run.
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
     return verdict({ status: statusOf(findings), findings, ...observed });
-  } finally {
-    await run.remove();
-    unregister();
   }
+}
+
+/** What a report records about the QEMU under test. */
+function qemuIdentity(qemu: QemuUnderTest): QemuIdentity {
+  const { binary, label, version, buildKey, ownSeries } = qemu;
+  return { binary, label, firmwareDirs: [...qemu.firmwareDirs], ...(version ? { version } : {}), ...(buildKey ? { buildKey } : {}), ...(ownSeries ? { ownSeries } : {}) };
 }
 
 type BootOutcome = { qmp: QmpFacts } | { error: string };
 
 /** Starts QEMU paused, asks QMP, lets the guest run until the evidence is in, and always stops QEMU. */
-async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, needProbe: boolean): Promise<BootOutcome> {
+async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, needProbe: boolean, onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
   let vm: Vm;
   try {
-    vm = await launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath, timeoutMs: 60_000 });
+    vm = await launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath, timeoutMs: 60_000, onCommandLine });
   } catch (error) {
     if (error instanceof VmStartError) return { error: `QEMU refused to start: ${error.qemuMessage || error.message}` };
     throw error;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { cacheArea } from './cache-dirs.ts';
 import { DEFAULT_KEYRINGS, findDebianArchive, type DebianArchive } from './apt-sources.ts';
 import { HarnessError } from './errors.ts';
+import { scaledMs } from './timeouts.ts';
 
 /**
  * Debian packages through apt with a private state directory: `apt-get update`,
@@ -157,7 +158,7 @@ async function runApt(tool: 'apt-get' | 'apt-cache', args: string[], options: Ru
   const result = await execa(tool, [...(await aptOptions()), ...args], {
     cwd: options.cwd,
     reject: false,
-    timeout: APT_TIMEOUT_MS,
+    timeout: scaledMs(APT_TIMEOUT_MS),
     env: { DEBIAN_FRONTEND: 'noninteractive' },
   });
   if (result.exitCode !== 0 && !options.allowFailure) {

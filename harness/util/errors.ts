@@ -13,3 +13,9 @@ export class HarnessError extends Error {
     return this.hint ? `${this.message}; ${this.hint}` : this.message;
   }
 }
+
+/**
+ * A command line that cannot be run as given (unknown option, missing or
+ * conflicting argument, a value out of range): the CLI exits with status 2.
+ */
+export class UsageError extends HarnessError {}

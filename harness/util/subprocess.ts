@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { HarnessError } from './errors.ts';
+import { scaledMs } from './timeouts.ts';
 
 /**
  * Every child the builder starts goes through `run`: arguments as an array (no
@@ -56,14 +57,14 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     stderr: tap ? [tap] : 'pipe',
     all: true,
     reject: false,
-    timeout: options.timeoutMs,
+    timeout: scaledMs(options.timeoutMs),
     cancelSignal: options.signal,
     forceKillAfterDelay: FORCE_KILL_AFTER_MS,
     cleanup: true,
     stripFinalNewline: true,
   });
   if (result.isCanceled) throw new InterruptedError(what, options.signal ? abortReason(options.signal) : 'cancelled');
-  if (result.timedOut) throw new SubprocessError(`${what} timed out after ${Math.round(options.timeoutMs / 1000)} s and was killed`, 'the machine may be overloaded; retry when it is idle');
+  if (result.timedOut) throw new SubprocessError(`${what} timed out after ${Math.round(scaledMs(options.timeoutMs) / 1000)} s and was killed`, 'the machine may be overloaded; retry when it is idle');
   if (result.exitCode === undefined) {
     const why = result.signal ? `killed by ${result.signal}` : firstLine(result.message ?? 'no exit code');
     throw new SubprocessError(`${what} failed to run: ${why}`, `check that '${file}' is installed (scripts/setup-debian.sh)`);

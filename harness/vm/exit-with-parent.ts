@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { scaledMs } from '../util/timeouts.ts';
 
 /**
  * QEMU dies with the harness even when the harness gets no chance to run a
@@ -21,7 +22,7 @@ export function exitWithParentArgs(binary: string): Promise<readonly string[]> {
 }
 
 async function ask(binary: string): Promise<readonly string[]> {
-  const result = await execa(binary, ['-run-with', 'help'], { reject: false, timeout: ASK_TIMEOUT_MS, stdin: 'ignore', all: true }).catch(() => undefined);
+  const result = await execa(binary, ['-run-with', 'help'], { reject: false, timeout: scaledMs(ASK_TIMEOUT_MS), stdin: 'ignore', all: true }).catch(() => undefined);
   // QEMU lists the -run-with properties and exits 1 (help is not a run): judge by the list alone.
   return /\bexit-with-parent=/.test(result?.all ?? '') ? ['-run-with', 'exit-with-parent=on'] : [];
 }

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { access } from 'node:fs/promises';
 import { QmpClient } from '../qmp/client.ts';
-import { checkTimeout, delay, remaining } from '../qmp/deadline.ts';
+import { checkTimeout, deadlineAfter, delay, remaining } from '../qmp/deadline.ts';
 import { HarnessError } from '../util/errors.ts';
 import { VmStartError } from './errors.ts';
 import { exitWithParentArgs } from './exit-with-parent.ts';
@@ -30,6 +30,8 @@ export interface LaunchOptions {
   tmpRoot?: string;
   /** For 'websocket': add the monitor I/O-thread waker (IothreadWaker); default true. */
   websocketWaker?: boolean;
+  /** Told the full command line (binary first) just before QEMU is spawned: reports record it. */
+  onCommandLine?: (argv: readonly string[]) => void;
 }
 
 // Options that would take the serial port or stdio away from the harness.
@@ -55,6 +57,7 @@ export async function launchVm(options: LaunchOptions): Promise<Vm> {
     const serialFile = options.logPath ?? join(dir.path, 'serial.log');
     const serialArgs = ['-chardev', `file,id=serial0,path=${serialFile.replaceAll(',', ',,')}`, '-serial', 'chardev:serial0'];
     const argv = [...options.args, '-S', ...(await exitWithParentArgs(options.binary)), ...endpoint.args, ...serialArgs];
+    options.onCommandLine?.([options.binary, ...argv]);
     const spawned = await QemuProcess.spawn(options.binary, argv, { serialFile });
     qemu = spawned;
     unregister = registerVm({ killNow: () => spawned.killNow(), removeNow: () => dir.removeNow() });
@@ -74,7 +77,7 @@ export async function launchVm(options: LaunchOptions): Promise<Vm> {
 
 /** Connects and negotiates, racing QEMU's exit and the start timeout. */
 async function openQmp(qemu: QemuProcess, endpoint: QmpEndpoint, kind: QmpTransportKind, timeoutMs: number, commandTimeoutMs: number | undefined): Promise<QmpClient> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = deadlineAfter(timeoutMs);
   const quitEarly = new AbortController();
   void qemu.exited.then((exit) => quitEarly.abort(exitedDuringStart(qemu, exit)));
   try {

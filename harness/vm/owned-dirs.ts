@@ -21,6 +21,11 @@ export async function markOwned(dir: string): Promise<void> {
   await writeFile(join(dir, OWNER_FILE), `${process.pid}\n`);
 }
 
+/** Gives `dir` up: without an owner file the sweeper never removes it (a scratch directory kept on purpose). */
+export async function disown(dir: string): Promise<void> {
+  await rm(join(dir, OWNER_FILE), { force: true });
+}
+
 /** Removes the harness directories in `root` whose owner process is gone; returns their paths. */
 export async function sweepOrphans(root: string = tmpdir()): Promise<string[]> {
   const removed: string[] = [];

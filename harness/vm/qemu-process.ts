@@ -5,6 +5,7 @@ import { VmError, VmExitedError } from './errors.ts';
 import { FileFollower } from './file-follower.ts';
 import { SerialConsole } from './serial-console.ts';
 import { TextTail } from './text-tail.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /** How a QEMU process ended. */
 export interface VmExit {
@@ -102,8 +103,8 @@ export class QemuProcess {
   /** SIGKILL, then waits (bounded) for the exit. */
   async killAndWait(timeoutMs = 5000): Promise<VmExit> {
     this.killNow();
-    const exit = await Promise.race([this.exited, delay(timeoutMs).then(() => undefined)]);
-    if (!exit) throw new VmError(`QEMU (pid ${this.pid}) did not exit within ${timeoutMs} ms of SIGKILL`);
+    const exit = await Promise.race([this.exited, delay(scaledMs(timeoutMs)).then(() => undefined)]);
+    if (!exit) throw new VmError(`QEMU (pid ${this.pid}) did not exit within ${scaledMs(timeoutMs)} ms of SIGKILL`);
     return exit;
   }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { IothreadWaker } from '../qmp/iothread-waker.ts';
-import { remaining } from '../qmp/deadline.ts';
+import { deadlineAfter, remaining } from '../qmp/deadline.ts';
 import type { QmpTransport } from '../qmp/transport.ts';
 import { UnixListener, UnixSocketTransport } from '../qmp/unix-transport.ts';
 import { connectWebSocket } from '../qmp/websocket-transport.ts';
@@ -54,7 +54,7 @@ async function websocketEndpoint(wakePath: string | undefined): Promise<QmpEndpo
   return {
     args,
     async connect(timeoutMs, signal) {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = deadlineAfter(timeoutMs);
       const waker = wakeListener ? new IothreadWaker(await wakeListener.accept(timeoutMs, signal)) : undefined;
       try {
         return await connectWebSocket({ port, timeoutMs: Math.max(1, remaining(deadline)), signal, ...(waker ? { waker } : {}) });

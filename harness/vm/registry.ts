@@ -1,10 +1,12 @@
 /*
- * Every live VM, so that Ctrl-C, SIGTERM or a plain process exit kills QEMU and
- * removes its temp directory even when the caller never reached its cleanup.
- * (execa's `cleanup` also kills children on exit; the directories are ours.)
- * Handlers are installed only while a VM is alive: a SIGINT listener replaces
- * Node's default exit, so we must not leave one behind.
+ * Every live VM, so that Ctrl-C, SIGTERM, SIGHUP or a plain process exit kills
+ * QEMU and removes its temp directory even when the caller never reached its
+ * cleanup. The hook is signal-exit's public onExit, the one execa's own
+ * `cleanup` uses: it runs once however the process ends and, when nobody else
+ * handles the signal, re-raises it so the default action (and the shell's
+ * 128+N status) still happens. It is installed only while a VM is alive.
  */
+import { onExit } from 'signal-exit';
 
 /** What the registry needs from a VM: synchronous, best-effort teardown. */
 export interface Killable {
@@ -15,14 +17,17 @@ export interface Killable {
 }
 
 const live = new Set<Killable>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let removeExitHook: (() => void) | undefined;
 
 /** Tracks a VM until the returned function is called. */
 export function registerVm(vm: Killable): () => void {
-  if (live.size === 0) install();
+  removeExitHook ??= onExit(() => killAllVmsNow());
   live.add(vm);
   return () => {
-    if (live.delete(vm) && live.size === 0) uninstall();
+    if (live.delete(vm) && live.size === 0) {
+      removeExitHook?.();
+      removeExitHook = undefined;
+    }
   };
 }
 
@@ -40,35 +45,4 @@ export function killAllVmsNow(): void {
       vm.removeNow();
     }
   }
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  killAllVmsNow();
-  live.clear();
-  uninstall();
-  // Our listener suppressed the default action; restore it by re-raising, unless
-  // someone else handles the signal. execa's cleanup listens through signal-exit,
-  // which re-raises only when it is alone: count its listeners as absent, as
-  // signal-exit itself does for its older versions, or neither of us would act.
-  if (process.listenerCount(signal) - signalExitListeners() <= 0) process.kill(process.pid, signal);
-}
-
-/** How many per-signal listeners signal-exit (v4, used by execa) has installed. */
-function signalExitListeners(): number {
-  const emitter = (globalThis as Record<symbol, { count?: unknown } | undefined>)[Symbol.for('signal-exit emitter')];
-  return typeof emitter?.count === 'number' ? emitter.count : 0;
-}
-
-function onExit(): void {
-  killAllVmsNow();
-}
-
-function install(): void {
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-  process.on('exit', onExit);
-}
-
-function uninstall(): void {
-  for (const signal of SIGNALS) process.removeListener(signal, onSignal);
-  process.removeListener('exit', onExit);
 }

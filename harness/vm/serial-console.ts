@@ -4,6 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import stripAnsi from 'strip-ansi';
 import { checkTimeout } from '../qmp/deadline.ts';
 import { ConsoleTimeoutError } from './errors.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /** A console line that matched, with its position for follow-up waits. */
 export interface LineMatch {
@@ -111,7 +112,8 @@ export class SerialConsole {
       if (this.complete(waiter)) return resolve(waiter.found as LineMatch[]);
       if (this.ended) return reject(this.ended(missing(waiter)));
       this.waiters.add(waiter);
-      const timer = setTimeout(() => this.settle(waiter, this.timeoutError(waiter, timeoutMs)), timeoutMs);
+      const boundMs = scaledMs(timeoutMs);
+      const timer = setTimeout(() => this.settle(waiter, this.timeoutError(waiter, boundMs)), boundMs);
       timer.unref();
       const clear = (): void => clearTimeout(timer);
       waiter.resolve = (m) => (clear(), resolve(m));

@@ -5,6 +5,7 @@ import type { PrivateDir } from './private-dir.ts';
 import type { QmpTransportKind } from './qmp-endpoint.ts';
 import type { QemuProcess, VmExit } from './qemu-process.ts';
 import type { LineMatch, LineWaitOptions, SerialConsole } from './serial-console.ts';
+import { scaledMs } from '../util/timeouts.ts';
 
 /** Options for Vm.shutdown. */
 export interface ShutdownOptions {
@@ -69,7 +70,7 @@ export class Vm implements AsyncDisposable {
     const graceMs = options.graceMs ?? 10_000;
     try {
       if (!this.process.exitInfo && this.qmp.isConnected) await quit(this.qmp, { timeoutMs: graceMs }).catch(() => {});
-      const exit = await Promise.race([this.process.exited, delay(graceMs).then(() => undefined)]);
+      const exit = await Promise.race([this.process.exited, delay(scaledMs(graceMs)).then(() => undefined)]);
       return exit ?? (await this.process.killAndWait());
     } finally {
       await this.teardown();

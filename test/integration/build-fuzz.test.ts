@@ -103,7 +103,7 @@ describe('build with a series made on master', () => {
   it('refuses, naming file and hunk, when a changed line differs on the release', async () => {
     await writeFile(join(release, 'f.c'), `${lines.map((l) => (l === 'line 50' ? 'line 50 changed in the release' : l)).join('\n')}\n`);
     const result = await build();
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(3);
     // A hunk that does not fit is named by the line its patch gives (master's 49), there being no line it went to.
     expect(result.stderr.trim().split('\n').pop()).toBe(
       `memmap-harness: patch ${PATCH} does not apply to dir:${release}: f.c: hunk #2 (line 49) does not fit even with fuzz 2; rebase the series (${join(seriesDir, PATCH)}) onto that source, or pick the matching --source`,

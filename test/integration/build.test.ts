@@ -147,14 +147,14 @@ describe('the CLI', () => {
 
   it('gives one error line for a bad source spec', async () => {
     const result = await execa('node', [cli, 'build', '--source', 'svn:qemu'], { reject: false, timeout: 60_000 });
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain("bad source spec 'svn:qemu'");
   });
 
   it('probe reports the baseline as not supported', async () => {
     const result = await execa('node', [cli, 'probe', '--qemu', baseline.manifest.binary, '--json'], { reject: false, timeout: 60_000 });
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(4);
     expect(JSON.parse(result.stdout)).toMatchObject({ supported: false, verdict: 'not-supported' });
   });
 });

@@ -38,7 +38,7 @@ describe('without a network', () => {
   it('--offline with nothing cached says so in one line and downloads nothing', async () => {
     const cache = join(work, 'empty-cache');
     const run = await withoutNetwork(['node', 'bin/memmap-harness.js', '--offline', 'run', '--case', 'seed-normal', '--results', join(work, 'cold')], { XDG_CACHE_HOME: cache });
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(3);
     // Progress lines may come first; the error is one line, the last, and nothing else looks like one.
     const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
     expect(lines.at(-1)).toMatch(/^memmap-harness: offline \(MEMMAP_HARNESS_OFFLINE=1\) and no package lists are cached; run once with the network to fill the cache$/);

@@ -96,7 +96,7 @@ describe('the CLI', () => {
 
   it('build refuses a series for a binary package in one line', async () => {
     const result = await execa('node', [cli, 'build', '--source', SID_SPEC, '--patches', 'patches/memmap-type/v5'], { reject: false, timeout: 60_000 });
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('is a binary package: the series');
   });
@@ -107,7 +107,7 @@ describe('the CLI', () => {
     expect(v6.exitCode).toBe(0);
     expect(JSON.parse(v6.stdout)).toMatchObject({ interfaces: { memmapType: 'v6-like', spMem: 'absent' }, profile: 'v6', verdict: 'supported' });
     const sidProbe = await execa('node', [cli, 'probe', '--source', SID_SPEC, '--json'], { reject: false, timeout: 120_000 });
-    expect(sidProbe.exitCode).toBe(1);
+    expect(sidProbe.exitCode).toBe(4);
     const report = JSON.parse(sidProbe.stdout) as { interfaces: unknown; evidence: { probe: string }[] };
     expect(report.interfaces).toEqual({ memmapType: 'absent', spMem: 'present' });
     expect(report.evidence.map((e) => e.probe)).toEqual(['version', 'device-help', 'sp-mem-properties', 'qmp-schema', 'memmap-type-with-memdev']);
@@ -142,7 +142,7 @@ describe('the CLI', () => {
     expect(stdout).toContain('revision profile: baseline (probed: no memmap-type + -device sp-mem → profile baseline: ');
     expect(stdout).toMatch(/^PASS +seed-normal /m);
     expect(stdout).toMatch(/^UNSUPPORTED +negative-baseline-memmap-type /m);
-    expect(exitCode).toBe(2);
+    expect(exitCode).toBe(4);
     expect(await readdir(join(results, 'sid'))).toContain(`seed-normal@${sid.label}.q35.ovmf-sid.minimal-6.1.serial.log`);
   });
 });

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { looksBinary } from '../../harness/cli/commands/parse.ts';
 
 // `memmap-harness parse` refuses what is not a serial log of a Linux boot, in
-// one line and with exit 1, and still parses every real log we keep.
+// one line and with exit 2 (bad input, like a bad argument), and still parses every real log we keep.
 const CLI = join(REPO_ROOT, 'bin', 'memmap-harness.js');
 const REAL = join(REPO_ROOT, 'test', 'fixtures', 'serial', 'bookworm-6.1-ovmf-sid-q35-two-node.log');
 let work: DirectoryResult;
@@ -24,11 +24,11 @@ describe('parse refuses what is not a serial log', { timeout: 60_000 }, () => {
     ['an empty file', '', /is not a serial log of a Linux boot \(no 'Linux version' banner, no BIOS-e820 or SRAT lines\)/],
     ['plain text without a boot', 'hello\nworld\n', /is not a serial log of a Linux boot/],
     ['random bytes', randomBytes(4096), /is binary data, not a serial log of a Linux boot/],
-  ])('%s: exit 1, one line', async (_what, content, message) => {
+  ])('%s: exit 2, one line', async (_what, content, message) => {
     const file = join(work.path, `input-${Math.random().toString(16).slice(2)}`);
     await writeFile(file, content);
     const result = await parse(file);
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
   });

@@ -3,10 +3,11 @@ import type { QemuManifest } from '../../qemu-build/qemu.ts';
 import { DEFAULT_SERIES_DIR } from '../../qemu-build/config.ts';
 import { describeAdjustment } from '../../source/apply.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
-import { HarnessError } from '../../util/errors.ts';
+import { UsageError } from '../../util/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
-const usage = `usage: memmap-harness build [--source SPEC] [--patches DIR|MBOX | --no-patches] [--json]
+const usage = `usage: memmap-harness build [--source SPEC] [--patches DIR|MBOX | --no-patches] [--json [FILE.json]]
 
 Builds qemu-system-x86_64 (x86_64 softmmu, TCG, pc/q35 only) from SPEC with a
 patch series applied, or returns the cached build, and prints the binary's path.
@@ -18,7 +19,7 @@ patch series applied, or returns the cached build, and prints the binary's path.
   --patches PATH    directory of *.patch files (name order) or an mbox file
                     (default ${DEFAULT_SERIES_DIR})
   --no-patches      build the unpatched baseline
-  --json            print the build manifest and cacheHit as JSON
+  --json [FILE]     the build manifest and cacheHit as JSON (stdout, or FILE)
   -h, --help        show this help
 
 A patch that does not apply exactly is applied with offsets and fuzz (up to 2
@@ -35,10 +36,12 @@ export const buildCommand: Command = {
   usage,
   async run(args) {
     const options = parseBuildArgs(args);
+    keepStdoutForJson(options.json);
     const { manifest, cacheHit } = await ensureQemuFromSource(options);
     // On stderr, every time (cached or not), so `$(memmap-harness build)` stays the path and nobody misses a fuzzed hunk.
     if ('applied' in manifest || 'base' in manifest) for (const line of buildNotes(manifest)) console.error(`memmap-harness: ${line}`);
-    console.log(options.json ? JSON.stringify({ ...manifest, cacheHit }, null, 2) : manifest.binary);
+    if (options.json) await emitJson(options.json, { ...manifest, cacheHit });
+    else console.log(manifest.binary);
     return 0;
   },
 };
@@ -63,13 +66,14 @@ export function buildNotes(manifest: Pick<QemuManifest, 'applied' | 'base'>): st
   return lines;
 }
 
-function parseBuildArgs(args: string[]): { source?: string; patches?: string | null; json: boolean } {
+function parseBuildArgs(argv: string[]): { source?: string; patches?: string | null; json?: JsonTarget } {
+  const { args, json } = takeJsonOption(argv);
   const { values } = parseStrict(args);
-  if (values.patches !== undefined && values['no-patches']) throw new HarnessError('--patches and --no-patches exclude each other', 'give one of them');
+  if (values.patches !== undefined && values['no-patches']) throw new UsageError('--patches and --no-patches exclude each other', 'give one of them');
   return {
     source: values.source,
     patches: values['no-patches'] ? null : values.patches,
-    json: values.json === true,
+    ...(json ? { json } : {}),
   };
 }
 
@@ -81,7 +85,6 @@ function parseStrict(args: string[]) {
       source: { type: 'string' },
       patches: { type: 'string' },
       'no-patches': { type: 'boolean' },
-      json: { type: 'boolean' },
     },
   });
 }

@@ -4,11 +4,13 @@ import { planOneCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
 import { AXES } from '../../matrix/types.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
-import { HarnessError } from '../../util/errors.ts';
+import { HarnessError, UsageError } from '../../util/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
-import { parseJobs } from './matrix.ts';
+import { keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import { asUsageError, emitReportJson, parseJobs } from './matrix.ts';
 
 const usage = `usage: memmap-harness cell NAME [--case NAME]... [--jobs N] [--source SPEC] [--results DIR]
+                           [--json [FILE.json]]
 
 Runs one matrix cell by its name, exactly as the GitHub workflow's job of that
 name does: the same QEMU revision, machine, firmware, kernel, backend and QMP
@@ -21,6 +23,7 @@ job and paste it here.
   --jobs N        guests at once (default: decided from cores and free memory)
   --source SPEC   QEMU source (the workflow uses the upstream git tag; default Debian's 10.2.2)
   --results DIR   where logs and reports go (default results/<timestamp>)
+  --json [FILE]   the run's report.json on stdout (human lines then go to stderr) or to FILE
   -h, --help      show this help`;
 
 export const cellCommand: Command = {
@@ -29,27 +32,31 @@ export const cellCommand: Command = {
   usage,
   async run(args) {
     const options = parseCellArgs(args);
+    keepStdoutForJson(options.json);
     const def = await loadMatrix();
     const all = await allCaseNames();
-    const planned = planOneCell(def, options.name, all);
+    const planned = asUsageError(() => planOneCell(def, options.name, all));
     const unknown = options.cases.filter((c) => !all.includes(c));
-    if (unknown.length > 0) throw new HarnessError(`cell: no case named ${unknown.join(', ')}`, `cases: ${all.join(', ')}`);
+    if (unknown.length > 0) throw new UsageError(`cell: no case named ${unknown.join(', ')}`, `cases: ${all.join(', ')}`);
     const cases = options.cases.length > 0 ? options.cases : planned.cases;
     if (!planned.inMatrix) console.log(`note: ${planned.name} is not a cell of cases/matrix/matrix.json; running it with the expectations the matrix derives for it`);
     const reason = AXES.map((axis) => unavailableHere(axis, planned.cell[axis])).find((r) => r !== undefined);
     if (reason) throw new HarnessError(`cell ${planned.name}: ${reason}`);
-    return executeMatrix({ def, cells: [{ ...planned, cases }], unavailable: [], jobs: options.jobs, results: options.results, source: options.source, title: `memmap-harness cell ${planned.name}` });
+    const status = await executeMatrix({ def, cells: [{ ...planned, cases }], unavailable: [], jobs: options.jobs, results: options.results, source: options.source, title: `memmap-harness cell ${planned.name}` });
+    await emitReportJson(options.json, options.results);
+    return status;
   },
 };
 
-function parseCellArgs(args: string[]): { name: string; cases: string[]; jobs?: number; source?: string; results: string } {
+function parseCellArgs(argv: string[]): { name: string; cases: string[]; jobs?: number; source?: string; results: string; json?: JsonTarget } {
+  const { args, json } = takeJsonOption(argv);
   const parsed = parseCommandArgs('cell', {
     args,
     allowPositionals: true,
     options: { case: { type: 'string', multiple: true }, jobs: { type: 'string' }, source: { type: 'string' }, results: { type: 'string' } },
   });
   const [name, ...extra] = parsed.positionals;
-  if (!name || extra.length > 0) throw new HarnessError('cell: give exactly one cell name', 'e.g. memmap-harness cell v5.q35.ovmf-sid.bookworm-6.1.memfd.unix');
+  if (!name || extra.length > 0) throw new UsageError('cell: give exactly one cell name', 'e.g. memmap-harness cell v5.q35.ovmf-sid.bookworm-6.1.memfd.unix');
   const { values } = parsed;
   return {
     name,
@@ -57,5 +64,6 @@ function parseCellArgs(args: string[]): { name: string; cases: string[]; jobs?: 
     jobs: values.jobs === undefined ? undefined : parseJobs(values.jobs),
     source: values.source,
     results: resolve(values.results ?? newResultsDir()),
+    ...(json ? { json } : {}),
   };
 }

@@ -1,10 +1,11 @@
 import { ensureFirmware, FIRMWARE_IDS, isFirmwareId, type FirmwareManifest } from '../../image/firmware.ts';
 import { ensureInitramfs, type InitramfsManifest } from '../../image/initramfs.ts';
 import { ensureKernel, isKernelId, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
-import { HarnessError } from '../../util/errors.ts';
+import { UsageError } from '../../util/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
-const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json]
+const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json [FILE.json]]
 
 Fetches (first time only) and prints the guest kernels, their probe initramfs
 and the firmware, all by exact Debian version. Without --kernel or --firmware:
@@ -12,7 +13,7 @@ all of them.
 
   --kernel ID     ${KERNEL_IDS.join(', ')}
   --firmware ID   ${FIRMWARE_IDS.join(', ')}
-  --json          print the manifests as JSON`;
+  --json [FILE]   the manifests as JSON (stdout, or FILE)`;
 
 interface KernelReport {
   kernel: KernelManifest;
@@ -25,27 +26,29 @@ export const imagesCommand: Command = {
   usage,
   async run(args) {
     const { kernels, firmwares, json } = parseOptions(args);
+    keepStdoutForJson(json);
     const kernelReports: KernelReport[] = [];
     for (const id of kernels) kernelReports.push({ kernel: await ensureKernel(id), initramfs: await ensureInitramfs(id) });
     const firmwareReports: FirmwareManifest[] = [];
     for (const id of firmwares) firmwareReports.push(await ensureFirmware(id));
-    if (json) console.log(JSON.stringify({ kernels: kernelReports, firmware: firmwareReports }, null, 2));
+    if (json) await emitJson(json, { kernels: kernelReports, firmware: firmwareReports });
     else console.log([...kernelReports.map(kernelText), ...firmwareReports.map(firmwareText)].join('\n'));
     return 0;
   },
 };
 
-function parseOptions(args: string[]): { kernels: string[]; firmwares: string[]; json: boolean } {
+function parseOptions(argv: string[]): { kernels: string[]; firmwares: string[]; json?: JsonTarget } {
+  const { args, json } = takeJsonOption(argv);
   const { values } = parseCommandArgs('images', {
     args,
-    options: { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } },
+    options: { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true } },
   });
   const kernels = values.kernel ?? [];
   const firmwares = values.firmware ?? [];
-  for (const k of kernels) if (!isKernelId(k)) throw new HarnessError(`unknown kernel '${k}'`, `use one of ${KERNEL_IDS.join(', ')}`);
-  for (const f of firmwares) if (!isFirmwareId(f)) throw new HarnessError(`unknown firmware '${f}'`, `use one of ${FIRMWARE_IDS.join(', ')}`);
+  for (const k of kernels) if (!isKernelId(k)) throw new UsageError(`unknown kernel '${k}'`, `use one of ${KERNEL_IDS.join(', ')}`);
+  for (const f of firmwares) if (!isFirmwareId(f)) throw new UsageError(`unknown firmware '${f}'`, `use one of ${FIRMWARE_IDS.join(', ')}`);
   const all = kernels.length === 0 && firmwares.length === 0;
-  return { kernels: all ? [...KERNEL_IDS] : kernels, firmwares: all ? [...FIRMWARE_IDS] : firmwares, json: values.json === true };
+  return { kernels: all ? [...KERNEL_IDS] : kernels, firmwares: all ? [...FIRMWARE_IDS] : firmwares, ...(json ? { json } : {}) };
 }
 
 function kernelText({ kernel, initramfs }: KernelReport): string {

@@ -1,13 +1,15 @@
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { allCaseNames, executeMatrix, unavailableHere } from '../../matrix/execute.ts';
 import { parseFilter, planMatrix, type PlannedCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
-import { HarnessError } from '../../util/errors.ts';
+import { HarnessError, UsageError } from '../../util/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
-const usage = `usage: memmap-harness matrix [--filter EXPR]... [--subset NAME] [--jobs N] [--list [--json]]
-                             [--source SPEC] [--results DIR]
+const usage = `usage: memmap-harness matrix [--filter EXPR]... [--subset NAME] [--jobs N] [--list]
+                             [--json [FILE.json]] [--source SPEC] [--results DIR]
 
 Runs the regression matrix of cases/matrix/matrix.json: every cell (a revision,
 machine, firmware, kernel, backend and transport) × the cases it runs. Builds
@@ -22,15 +24,16 @@ matrix-summary.md, matrix-rows.json) for the whole matrix.
   --subset NAME   only a named subset of the matrix (default, test)
   --jobs N        guests at once (default: decided from cores and free memory; printed)
   --list          print the cells and their cases instead of running them
-  --json          with --list: as JSON [{name, revision, …, cases}]
+  --json [FILE]   JSON on stdout (human lines then go to stderr) or to FILE: the run's
+                  report.json, or with --list the cells [{name, revision, …, cases}]
   --source SPEC   QEMU source for every build (default Debian's 10.2.2; see build --help)
   --results DIR   where logs and reports go (default results/<timestamp>)
   -h, --help      show this help
 
 Each cell is named revision.machine.firmware.kernel.backend.transport, e.g.
 v5.q35.ovmf-sid.bookworm-6.1.memfd.unix; 'memmap-harness cell NAME' runs one.
-Exit status: 0 every run as the matrix expects, 1 otherwise (a behaviour change
-in a firmware or kernel is reported as CHANGED).`;
+Exit status: 0 every run as the matrix expects, 1 a run failed or a firmware or
+kernel changed behaviour (CHANGED), 3 a run broke and none failed, 2 usage error.`;
 
 export const matrixCommand: Command = {
   name: 'matrix',
@@ -38,16 +41,19 @@ export const matrixCommand: Command = {
   usage,
   async run(args) {
     const options = parseMatrixArgs(args);
+    keepStdoutForJson(options.json);
     const def = await loadMatrix();
-    const filters = options.filters.map((f) => parseFilter(f, def));
+    const filters = options.filters.map((f) => asUsageError(() => parseFilter(f, def)));
     const plan = planMatrix(def, { allCases: await allCaseNames(), unavailable: unavailableHere, subset: options.subset, filters });
     if (options.list) {
-      printList(plan.cells, options.json);
+      await printList(plan.cells, options.json);
       return 0;
     }
-    if (plan.cells.length === 0) throw new HarnessError('no cell matches', "see 'memmap-harness matrix --list'");
+    if (plan.cells.length === 0) throw new UsageError('no cell matches', "see 'memmap-harness matrix --list'");
     const title = `memmap-harness matrix${options.subset ? ` (subset ${options.subset})` : ''}${options.filters.length ? ` [${options.filters.join(' ')}]` : ''}`;
-    return executeMatrix({ def, cells: plan.cells, unavailable: plan.unavailable, jobs: options.jobs, results: options.results, source: options.source, title });
+    const status = await executeMatrix({ def, cells: plan.cells, unavailable: plan.unavailable, jobs: options.jobs, results: options.results, source: options.source, title });
+    await emitReportJson(options.json, options.results);
+    return status;
   },
 };
 
@@ -56,12 +62,13 @@ interface MatrixArgs {
   subset?: string;
   jobs?: number;
   list: boolean;
-  json: boolean;
+  json?: JsonTarget;
   source?: string;
   results: string;
 }
 
-function parseMatrixArgs(args: string[]): MatrixArgs {
+function parseMatrixArgs(argv: string[]): MatrixArgs {
+  const { args, json } = takeJsonOption(argv);
   const { values } = parseCommandArgs('matrix', {
     args,
     allowPositionals: false,
@@ -70,18 +77,16 @@ function parseMatrixArgs(args: string[]): MatrixArgs {
       subset: { type: 'string' },
       jobs: { type: 'string' },
       list: { type: 'boolean' },
-      json: { type: 'boolean' },
       source: { type: 'string' },
       results: { type: 'string' },
     },
   });
-  if (values.json && !values.list) throw new HarnessError('matrix: --json goes with --list', 'the run itself always writes JSON reports');
   return {
     filters: values.filter ?? [],
     subset: values.subset,
     jobs: values.jobs === undefined ? undefined : parseJobs(values.jobs),
     list: values.list === true,
-    json: values.json === true,
+    ...(json ? { json } : {}),
     source: values.source,
     results: resolve(values.results ?? newResultsDir()),
   };
@@ -90,15 +95,30 @@ function parseMatrixArgs(args: string[]): MatrixArgs {
 /** --jobs: a positive integer. */
 export function parseJobs(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new HarnessError(`--jobs must be a positive integer, not '${text}'`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--jobs must be a positive integer, not '${text}'`);
   return n;
 }
 
-function printList(cells: readonly PlannedCell[], json: boolean): void {
+async function printList(cells: readonly PlannedCell[], json: JsonTarget | undefined): Promise<void> {
   if (json) {
-    console.log(JSON.stringify(cells.map((c) => ({ name: c.name, ...c.cell, cases: c.cases })), null, 2));
+    await emitJson(json, cells.map((c) => ({ name: c.name, ...c.cell, cases: c.cases })));
     return;
   }
   for (const c of cells) console.log(`${c.name}  ${c.cases.join(' ')}`);
   console.log(`${cells.length} cells, ${cells.reduce((n, c) => n + c.cases.length, 0)} runs`);
+}
+
+/** With --json: the report.json the run wrote, on stdout or to the file (matrix and cell). */
+export async function emitReportJson(json: JsonTarget | undefined, results: string): Promise<void> {
+  if (json) await emitJson(json, JSON.parse(await readFile(join(results, 'report.json'), 'utf8')) as unknown);
+}
+
+/** Runs `parse`, turning the HarnessError a bad command-line value gives into a usage error (exit 2). */
+export function asUsageError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof HarnessError && !(error instanceof UsageError)) throw new UsageError(error.message, error.hint);
+    throw error;
+  }
 }

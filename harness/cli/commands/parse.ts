@@ -1,17 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { parseSerialLog, toJson } from '../../parse/log.ts';
+import { parseSerialLog, toJsonValue } from '../../parse/log.ts';
 import { e820Kind } from '../../core/vocabulary.ts';
 import { hex } from '../../util/size.ts';
-import { HarnessError } from '../../util/errors.ts';
+import { UsageError } from '../../util/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
-const usage = `usage: memmap-harness parse FILE [--json]
+const usage = `usage: memmap-harness parse FILE [--json [FILE.json]]
 
 Parses a saved guest serial log: BIOS-e820 rows, SRAT memory rows and the
 probe's sections (iomem, firmware memmap, node meminfo, dax). A file that is
-binary, or has no kernel banner and no E820 or SRAT line, is refused (exit 1).
+binary, or has no kernel banner and no E820 or SRAT line, is refused (exit 2).
 
-  --json        print everything as JSON (addresses as 0x… strings)
+  --json [FILE.json]  everything as JSON (addresses as 0x… strings), on stdout or to FILE.json
   -h, --help    show this help`;
 
 export const parseCommand: Command = {
@@ -20,17 +21,18 @@ export const parseCommand: Command = {
   usage,
   async run(args) {
     const { file, json } = parseParseArgs(args);
+    keepStdoutForJson(json);
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-      throw new HarnessError(`parse: cannot read ${file}: ${error.code ?? error.message}`, 'give the path of a saved serial log');
+      throw new UsageError(`parse: cannot read ${file}: ${error.code ?? error.message}`, 'give the path of a saved serial log');
     });
-    if (looksBinary(bytes)) throw new HarnessError(`parse: ${file} is binary data, not a serial log of a Linux boot`, 'give the text log QEMU wrote for the guest\'s serial port');
+    if (looksBinary(bytes)) throw new UsageError(`parse: ${file} is binary data, not a serial log of a Linux boot`, 'give the text log QEMU wrote for the guest\'s serial port');
     const log = parseSerialLog(bytes.toString('latin1'));
     if (log.kernelVersion === undefined && log.e820.length === 0 && log.srat.length === 0) {
-      throw new HarnessError(`parse: ${file} is not a serial log of a Linux boot (no 'Linux version' banner, no BIOS-e820 or SRAT lines)`, 'give the log of a guest booted with console=ttyS0');
+      throw new UsageError(`parse: ${file} is not a serial log of a Linux boot (no 'Linux version' banner, no BIOS-e820 or SRAT lines)`, 'give the log of a guest booted with console=ttyS0');
     }
     if (json) {
       const { lines: _lines, ...rest } = log;
-      console.log(toJson(rest));
+      await emitJson(json, toJsonValue(rest));
       return 0;
     }
     console.log(`kernel: ${log.kernelVersion ?? '(no banner)'}`);
@@ -53,9 +55,10 @@ export function looksBinary(bytes: Uint8Array): boolean {
   return bytes.length > 0 && odd / bytes.length > 0.01;
 }
 
-function parseParseArgs(args: string[]): { file: string; json: boolean } {
-  const parsed = parseCommandArgs('parse', { args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+function parseParseArgs(argv: string[]): { file: string; json?: JsonTarget } {
+  const { args, json } = takeJsonOption(argv);
+  const parsed = parseCommandArgs('parse', { args, allowPositionals: true, options: {} });
   const [file, ...extra] = parsed.positionals;
-  if (!file || extra.length > 0) throw new HarnessError('parse: give exactly one FILE', "run 'memmap-harness parse --help'");
-  return { file, json: parsed.values.json === true };
+  if (!file || extra.length > 0) throw new UsageError('parse: give exactly one FILE', "run 'memmap-harness parse --help'");
+  return { file, ...(json ? { json } : {}) };
 }

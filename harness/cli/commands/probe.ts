@@ -3,10 +3,12 @@ import { memmapVerdict } from '../../qemu-build/probe.ts';
 import type { InterfaceReport } from '../../probe/classify.ts';
 import { cachedInterfaces } from '../../probe/interface.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
-import { HarnessError } from '../../util/errors.ts';
+import { UsageError } from '../../util/errors.ts';
+import { EXIT } from '../../util/exit-codes.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
-const usage = `usage: memmap-harness probe (--qemu PATH | --source SPEC [--patches DIR|MBOX | --no-patches]) [--json]
+const usage = `usage: memmap-harness probe (--qemu PATH | --source SPEC [--patches DIR|MBOX | --no-patches]) [--json [FILE.json]]
 
 Tells which memory interface a qemu-system-x86_64 implements, with the evidence:
 no memmap-type; memmap-type without the memdev requirement (v5-like); memmap-type
@@ -17,17 +19,17 @@ Only harmless probes, each with a timeout: --version, -device help,
 that quit over QMP at once (firmware from /usr/share/seabios and /usr/share/qemu,
 or the entry's own for a debian-bin: source).
 
-  --qemu PATH     the binary to probe
+  --qemu PATH     the binary to probe (default: $MEMMAP_HARNESS_QEMU when no --source is given)
   --source SPEC   build (or take from the cache) and probe: as for 'build --source',
                   including debian-bin:PACKAGE[=VERSION][@SUITE]
   --patches PATH  with --source: the series (default patches/memmap-type/v5)
   --no-patches    with --source: the unpatched baseline
-  --json          print {qemu, qemuVersion, interfaces, summary, profile, profileReason,
+  --json [FILE]   as JSON on stdout or to FILE: {qemu, qemuVersion, interfaces, summary, profile, profileReason,
                   evidence: [{probe, observed}], supported, verdict, detail}
   -h, --help      show this help
 
-Exit status (memmap-type only, as before): 0 supported, 1 not supported,
-3 undetermined (QEMU failed for another reason).`;
+Exit status (about memmap-type): 0 supported, 4 not supported (unsupported),
+3 undetermined (QEMU failed for another reason), 2 usage error.`;
 
 export const probeCommand: Command = {
   name: 'probe',
@@ -35,12 +37,13 @@ export const probeCommand: Command = {
   usage,
   async run(args) {
     const { choice, json } = parseProbeArgs(args);
+    keepStdoutForJson(json);
     const qemu = await resolveQemu(choice);
     const report = await cachedInterfaces(qemu.binary, qemu.firmwareDirs);
     const memmap = memmapVerdict(report);
-    if (json) console.log(JSON.stringify({ ...report, supported: memmap.supported, verdict: memmap.verdict, detail: memmap.detail }, null, 2));
+    if (json) await emitJson(json, { ...report, supported: memmap.supported, verdict: memmap.verdict, detail: memmap.detail });
     else console.log(formatReport(report));
-    return memmap.verdict === 'supported' ? 0 : memmap.verdict === 'not-supported' ? 1 : 3;
+    return memmap.verdict === 'supported' ? EXIT.ok : memmap.verdict === 'not-supported' ? EXIT.unsupported : EXIT.infrastructure;
   },
 };
 
@@ -56,23 +59,25 @@ export function formatReport(report: InterfaceReport): string {
   ].join('\n');
 }
 
-function parseProbeArgs(args: string[]): { choice: QemuChoice; json: boolean } {
+function parseProbeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { choice: QemuChoice; json?: JsonTarget } {
+  const { args, json: target } = takeJsonOption(argv);
+  const json = target ? { json: target } : {};
   const { values } = parseCommandArgs('probe', {
     args,
     allowPositionals: false,
-    options: { qemu: { type: 'string' }, source: { type: 'string' }, patches: { type: 'string' }, 'no-patches': { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { qemu: { type: 'string' }, source: { type: 'string' }, patches: { type: 'string' }, 'no-patches': { type: 'boolean' } },
   });
-  const json = values.json === true;
   if (values.qemu !== undefined) {
     if (values.source !== undefined || values.patches !== undefined || values['no-patches']) {
-      throw new HarnessError('probe: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');
+      throw new UsageError('probe: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');
     }
-    return { choice: { binary: values.qemu }, json };
+    return { choice: { binary: values.qemu }, ...json };
   }
   if (values.source === undefined && values.patches === undefined && !values['no-patches']) {
-    throw new HarnessError('probe: give --qemu PATH or --source SPEC', "run 'memmap-harness probe --help'");
+    if (env.MEMMAP_HARNESS_QEMU) return { choice: { binary: env.MEMMAP_HARNESS_QEMU }, ...json };
+    throw new UsageError('probe: give --qemu PATH (or set MEMMAP_HARNESS_QEMU) or --source SPEC', "run 'memmap-harness probe --help'");
   }
-  if (values.patches !== undefined && values['no-patches']) throw new HarnessError('probe: give --patches or --no-patches, not both');
+  if (values.patches !== undefined && values['no-patches']) throw new UsageError('probe: give --patches or --no-patches, not both');
   const patches = values['no-patches'] ? null : values.patches === undefined ? undefined : resolve(values.patches);
-  return { choice: { ...(values.source === undefined ? {} : { source: values.source }), ...(patches === undefined ? {} : { patches }) }, json };
+  return { choice: { ...(values.source === undefined ? {} : { source: values.source }), ...(patches === undefined ? {} : { patches }) }, ...json };
 }

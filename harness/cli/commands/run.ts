@@ -3,18 +3,21 @@ import { loadCases } from '../../case/load.ts';
 import { loadCaseSet } from '../../case/sets.ts';
 import { REPO_ROOT } from '../../util/paths.ts';
 import { formatTally } from '../../report/console.ts';
-import { writeJsonReport } from '../../report/json.ts';
+import { verdictsToJson } from '../../report/json.ts';
 import { writeReports } from '../../report/write-all.ts';
-import type { Verdict } from '../../core/vocabulary.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
 import type { ProfileDecision } from '../../probe/interface.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
-import { HarnessError } from '../../util/errors.ts';
+import { FIRMWARE_IDS, isFirmwareId, isKernelId, KERNEL_IDS } from '../../image/index.ts';
+import { allCaseNames } from '../../matrix/execute.ts';
+import { UsageError } from '../../util/errors.ts';
+import { exitForStatuses } from '../../util/exit-codes.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
 const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [--firmware ID] [--kernel ID]
-                          [--transport unix|websocket] [--json FILE] [--results DIR]
+                          [--transport unix|websocket] [--json [FILE.json]] [--results DIR]
 
 Boots each case's guest, queries QMP, parses the serial log and prints a verdict
 per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap-type).
@@ -22,7 +25,8 @@ per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap
   --case NAME        a case from cases/ (repeatable); default: the 'default' set
   --set NAME         a set from cases/sets/ (default: default)
   QEMU, one of:
-    --qemu PATH      an existing qemu-system-x86_64
+    --qemu PATH      an existing qemu-system-x86_64 (default: $MEMMAP_HARNESS_QEMU when set
+                     and none of --source/--patches/--no-patches is given)
     --source SPEC    build from debian:PKG=VER, git:URL#REF or a local tree (default Debian's 10.2.2),
                      or Debian's prebuilt QEMU: debian-bin:PKG[=VER][@SUITE] (no patches)
     --patches DIR    series to apply (directory of .patch files or an mbox; default patches/memmap-type/v5)
@@ -32,11 +36,12 @@ per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap
   --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
   --profile ID       revision the QEMU implements (v5, v6, baseline: harness/model/traits.json);
                      default: implied by a build, or probed from the binary (printed with the reason)
-  --json FILE        also write the JSON report there
+  --json [FILE]      the JSON report (as report.json) on stdout (verdicts then go to stderr) or to FILE
   --results DIR      where serial logs and reports go (default results/<timestamp>)
   -h, --help         show this help
 
-Exit status: 0 all passed, 1 a case failed or errored, 2 only unsupported cases besides passes.`;
+Exit status: 0 all passed, 1 a case failed, 3 a run broke (QEMU would not start, guest hung)
+and none failed, 4 some cases unsupported and none failed or broke; 2 usage error.`;
 
 /** The parsed options of \`run\` (also what \`start\` runs with). */
 export interface RunArgs {
@@ -47,7 +52,7 @@ export interface RunArgs {
   kernel?: string;
   transport: 'unix' | 'websocket';
   profile?: string;
-  json?: string;
+  json?: JsonTarget;
   results: string;
 }
 
@@ -56,12 +61,13 @@ export const runCommand: Command = {
   summary: 'run cases against a QEMU and print verdicts',
   usage,
   async run(args) {
-    return executeRun(parseRunArgs(args));
+    return executeRun(await checkRunNames(parseRunArgs(args)));
   },
 };
 
 /** Runs the cases a RunArgs names, writes the reports, prints the tally; returns the exit status. */
 export async function executeRun(options: RunArgs): Promise<number> {
+  keepStdoutForJson(options.json);
   const casesDir = join(REPO_ROOT, 'cases');
   const names = options.cases.length > 0 ? options.cases : await loadCaseSet(casesDir, options.set);
   const cases = await loadCases(casesDir, names);
@@ -78,11 +84,11 @@ export async function executeRun(options: RunArgs): Promise<number> {
     logDir: options.results,
   });
   const reports = await writeReports(options.results, verdicts);
-  if (options.json) await writeJsonReport(resolve(options.json), verdicts);
+  if (options.json) await emitJson(options.json, verdictsToJson(verdicts));
   console.log(formatTally(verdicts));
   console.log(`results: ${options.results}`);
   console.log(`  ${[reports.json, reports.junit, reports.markdown].map((p) => p.slice(options.results.length + 1)).join(', ')}, ${reports.svg.length} SVG memory map(s) in svg/`);
-  return exitStatus(verdicts);
+  return exitForStatuses(verdicts.map((v) => v.status));
 }
 
 /** What the run decided about the revision profile and why: --profile wins; otherwise the build's series or the probe. */
@@ -92,13 +98,9 @@ function profileLine(given: string | undefined, decided: ProfileDecision): strin
   return `${given} (--profile; note: ${decided.reason})`;
 }
 
-function exitStatus(verdicts: Verdict[]): number {
-  if (verdicts.some((v) => v.status === 'fail' || v.status === 'error')) return 1;
-  return verdicts.some((v) => v.status === 'unsupported') ? 2 : 0;
-}
-
 /** Parses \`run\`'s arguments; one HarnessError line for anything wrong. */
-export function parseRunArgs(args: string[]): RunArgs {
+export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunArgs {
+  const { args, json } = takeJsonOption(argv);
   const { values } = parseCommandArgs('run', {
     args,
     allowPositionals: false,
@@ -113,18 +115,21 @@ export function parseRunArgs(args: string[]): RunArgs {
       kernel: { type: 'string' },
       transport: { type: 'string' },
       profile: { type: 'string' },
-      json: { type: 'string' },
       results: { type: 'string' },
     },
   });
   if (values.qemu && (values.source || values.patches || values['no-patches'])) {
-    throw new HarnessError('run: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');
+    throw new UsageError('run: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');
   }
-  if (values.patches && values['no-patches']) throw new HarnessError('run: give --patches or --no-patches, not both');
+  if (values.patches && values['no-patches']) throw new UsageError('run: give --patches or --no-patches, not both');
   const transport = values.transport ?? 'unix';
-  if (transport !== 'unix' && transport !== 'websocket') throw new HarnessError(`run: --transport must be unix or websocket, not '${transport}'`);
-  const qemu: QemuChoice = values.qemu
-    ? { binary: values.qemu }
+  if (transport !== 'unix' && transport !== 'websocket') throw new UsageError(`run: --transport must be unix or websocket, not '${transport}'`);
+  if (values.firmware !== undefined && !isFirmwareId(values.firmware)) throw new UsageError(`run: unknown firmware '${values.firmware}'`, `use one of ${FIRMWARE_IDS.join(', ')}`);
+  if (values.kernel !== undefined && !isKernelId(values.kernel)) throw new UsageError(`run: unknown kernel '${values.kernel}'`, `use one of ${KERNEL_IDS.join(', ')}`);
+  // MEMMAP_HARNESS_QEMU stands for --qemu unless the command line chose a QEMU itself.
+  const chosen = values.qemu ?? (values.source || values.patches || values['no-patches'] ? undefined : env.MEMMAP_HARNESS_QEMU || undefined);
+  const qemu: QemuChoice = chosen
+    ? { binary: chosen }
     : { ...(values.source ? { source: values.source } : {}), ...(values['no-patches'] ? { patches: null } : values.patches ? { patches: resolve(values.patches) } : {}) };
   return {
     cases: values.case ?? [],
@@ -134,7 +139,15 @@ export function parseRunArgs(args: string[]): RunArgs {
     kernel: values.kernel,
     transport,
     profile: values.profile,
-    json: values.json,
+    ...(json ? { json } : {}),
     results: resolve(values.results ?? newResultsDir()),
   };
+}
+
+/** A case name that does not exist is a usage error (2), found before anything is built. */
+async function checkRunNames(options: RunArgs): Promise<RunArgs> {
+  const known = await allCaseNames();
+  const unknown = options.cases.filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new UsageError(`run: no case named ${unknown.join(', ')}`, `cases: ${known.join(', ')}`);
+  return options;
 }

@@ -1,26 +1,26 @@
-import { HarnessError } from '../../util/errors.ts';
+import { UsageError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
+import { takeJsonOption } from '../json-output.ts';
 import { executeRun, parseRunArgs } from './run.ts';
 
-const usage = `usage: memmap-harness start [--results DIR] [--json FILE]
+const usage = `usage: memmap-harness start [--results DIR] [--json [FILE.json]]
 
 The main job (\`npm start\`): builds the patched QEMU if it is not cached yet,
 fetches the guest images, runs the default case set and prints the verdicts
 and the results directory. Same as \`memmap-harness run\` with its defaults.
 
   --results DIR   where serial logs and reports go (default results/<timestamp>)
-  --json FILE     also write the JSON report there`;
-
-/** The only run options start takes: where the output goes. */
-const OUTPUT_OPTIONS = new Set(['--results', '--json']);
+  --json [FILE]   the JSON report on stdout (verdicts then go to stderr) or to FILE`;
 
 export const startCommand: Command = {
   name: 'start',
   summary: 'build what is missing, run the default cases, print the verdicts',
   usage,
   async run(args) {
-    const other = args.filter((arg, i) => !OUTPUT_OPTIONS.has(arg) && !OUTPUT_OPTIONS.has(args[i - 1] ?? ''));
-    if (other.length > 0) throw new HarnessError(`start takes only --results and --json (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
+    // Only where the output goes: --json [FILE] and --results DIR.
+    const { args: rest } = takeJsonOption(args);
+    const other = rest.filter((arg, i) => arg !== '--results' && rest[i - 1] !== '--results' && !arg.startsWith('--results='));
+    if (other.length > 0) throw new UsageError(`start takes only --results and --json (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
     return executeRun(parseRunArgs(args));
   },
 };
