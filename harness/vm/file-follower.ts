@@ -26,6 +26,7 @@ export class FileFollower {
   /** Starts following `path` (which may not exist yet). */
   static start(path: string, onData: (chunk: Buffer) => void): FileFollower {
     const follower = new FileFollower(path, onData);
+    follower.poll();
     follower.timer = setInterval(() => follower.poll(), POLL_MS);
     follower.timer.unref();
     return follower;

@@ -57,6 +57,21 @@ describe('launchVm on a real QEMU', () => {
     cleanImage('paused');
   }, 90_000);
 
+  it('a log left at logPath by an earlier run is never read as this run\'s console', async () => {
+    const log = join(tmpRoot, 'stale.log');
+    writeFileSync(log, 'stale: an earlier run\r\n'.repeat(4096) + 'probe: done\r\n');
+    {
+      await using vm = await launchVm({ ...probe('stale', { reset: true }), logPath: log });
+      await vm.qmp.execute('cont');
+      await vm.waitForLine(/^probe: second line$/, 30_000);
+      expect(vm.serial.lines.some((line) => line.startsWith('stale:'))).toBe(false);
+      expect(vm.serial.lines[0]).toBe('probe: hello from the guest');
+    }
+    expect(readFileSync(log, 'latin1')).toBe(MESSAGE);
+    removeTmpRoot(log);
+    cleanImage('stale');
+  }, 90_000);
+
   it('a console wait fails with VmExitedError when QEMU exits first, and exited reports the exit', async () => {
     const vm = await launchVm(probe('exits', { reset: true }));
     const shutdown = vm.qmp.waitForEvent('SHUTDOWN', 30_000);
