@@ -49,6 +49,8 @@ export interface PrintedE820Row extends E820Row {
 export interface SratRow extends AddressRange {
   node: number;
   pxm: number;
+  /** The entry is flagged hot-pluggable (` hotplug`: QEMU's device-memory region); absent = not. */
+  hotplug?: boolean;
 }
 
 /** A row of either table. */
@@ -67,7 +69,7 @@ export function e820Kind(type: number): string {
 
 /** What a row is, in words: its E820 kind, or its node and PXM. */
 export function rowKind(row: TableRow): string {
-  return 'type' in row ? e820Kind(row.type) : `node ${row.node} PXM ${row.pxm}`;
+  return 'type' in row ? e820Kind(row.type) : `node ${row.node} PXM ${row.pxm}${row.hotplug ? ' hotplug' : ''}`;
 }
 
 /** Same bounds and same kind. */
