@@ -25,14 +25,18 @@ export function machineArgs(spec: CaseSpec, runDir: string): string[] {
 /** `-m`'s value, and the parts the harness added that the case did not state (reports show them). */
 export function memoryOption(spec: CaseSpec): { value: string; added: string[] } {
   const size = toQemuSize(parseSize(spec.memory));
+  const limits = memoryLimits(spec);
+  if (!limits) return { value: size, added: [] };
+  const maxmem = toQemuSize(limits.maxmem);
+  const added = [...(spec.maxmem === undefined ? [`maxmem=${maxmem}`] : []), ...(spec.slots === undefined ? [`slots=${limits.slots}`] : [])];
+  return { value: `${size},maxmem=${maxmem},slots=${limits.slots}`, added };
+}
+
+/** maxmem and slots as QEMU gets them (the case's, or the harness's defaults); undefined: no maxmem at all. */
+export function memoryLimits(spec: CaseSpec): { maxmem: bigint; slots: number } | undefined {
   const devices = spec.devices ?? [];
-  if (spec.maxmem === false || (spec.maxmem === undefined && devices.length === 0)) return { value: size, added: [] };
-  const added: string[] = [];
-  const maxmem = spec.maxmem ?? defaultMaxmem(spec);
-  if (spec.maxmem === undefined) added.push(`maxmem=${maxmem}`);
-  const slots = spec.slots ?? devices.length + 1;
-  if (spec.slots === undefined) added.push(`slots=${slots}`);
-  return { value: `${size},maxmem=${maxmem},slots=${slots}`, added };
+  if (spec.maxmem === false || (spec.maxmem === undefined && devices.length === 0)) return undefined;
+  return { maxmem: spec.maxmem === undefined ? defaultMaxmem(spec) : parseSize(spec.maxmem), slots: spec.slots ?? devices.length + 1 };
 }
 
 /**
@@ -41,9 +45,9 @@ export function memoryOption(spec: CaseSpec): { value: string; added: string[] }
  * hot-plug: for the seed's layout (8G RAM, an 8G sp-mem) it is the command
  * line the sp-mem issue measured, `maxmem=24G,slots=2`.
  */
-function defaultMaxmem(spec: CaseSpec): string {
+function defaultMaxmem(spec: CaseSpec): bigint {
   const devices = (spec.devices ?? []).reduce((sum, d) => sum + parseSize(d.size), 0n);
-  return toQemuSize(parseSize(spec.memory) + 2n * devices);
+  return parseSize(spec.memory) + 2n * devices;
 }
 
 /** The memory backend id of a node: m0, m1, … */

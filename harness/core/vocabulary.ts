@@ -141,6 +141,10 @@ export interface Verdict {
   srat: SratRow[];
   /** Path of the full raw serial log kept on disk. */
   serialLog?: string;
+  /** The QEMU arguments of the run (without the binary, serial and QMP endpoints the VM runner adds). */
+  qemuArgs?: string[];
+  /** Options the harness added that the case does not state (`maxmem=24G`, `slots=2`). */
+  addedByHarness?: string[];
   durationMs: number;
 }
 
