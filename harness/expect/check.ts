@@ -47,7 +47,8 @@ function checkQmp(expect: QmpExpectation, seen: Observations): Finding[] {
     const actual = qmp.memdevs.map((m) => `${m.id} ${humanSize(m.size)}`).sort();
     findings.push(compareLists('qmp', 'query-memdev backends and sizes', wanted, actual));
   }
-  if (expect.nodes) {
+  if (expect.nodes && qmp.nodesUnknown) findings.push(fail('qmp', 'NUMA node sizes and CPUs', [`  ${qmp.nodesUnknown}`]));
+  else if (expect.nodes) {
     const wanted = expect.nodes.map((n) => `node ${n.node}: ${humanSize(parseSize(n.size))}, cpus ${n.cpus.join(',')}`).sort();
     const actual = qmp.nodes.map((n) => `node ${n.node}: ${humanSize(n.size)}, cpus ${n.cpus.join(',')}`).sort();
     findings.push(compareLists('qmp', 'NUMA node sizes and CPUs', wanted, actual));

@@ -108,10 +108,12 @@ export interface DeviceSratEntry {
 }
 
 /**
- * build_srat() after the nodes' RAM: each sp-mem device's range with its
- * node, then the rest of the device-memory region as hot-pluggable memory of
- * the last node (`nb_numa_nodes - 1`; pc-dimm memory stays inside it), one
- * entry per gap, in address order.
+ * build_srat() after the nodes' RAM, in address order across the
+ * device-memory region: each sp-mem device's range with its node, and each
+ * gap around them as hot-pluggable memory of the last node
+ * (`nb_numa_nodes - 1`; pc-dimm memory stays inside a gap). Measured on
+ * 11.1.3: `addr=0x300000000` gives hotplug 0x280000000-0x2ffffffff, node 1
+ * 0x300000000-0x4ffffffff, hotplug 0x500000000-0x6ffffffff, in that order.
  */
 export function deviceSrat(region: DeviceRegion, placed: readonly PlacedDevice[], lastNode: number): DeviceSratEntry[] {
   const spMem = placed.filter((d) => d.kind === 'sp-mem').sort((a, b) => (a.start < b.start ? -1 : 1));
@@ -123,7 +125,27 @@ export function deviceSrat(region: DeviceRegion, placed: readonly PlacedDevice[]
     from = d.end > from ? d.end : from;
   }
   if (region.end > from) gaps.push({ pxm: lastNode, start: from, end: region.end, hotplug: true });
-  return [...own, ...gaps];
+  return [...own, ...gaps].sort((a, b) => (a.start < b.start ? -1 : 1));
+}
+
+/** What query-memory-devices calls each kind (MemoryDeviceInfoKind: pc-dimm is `dimm`). */
+export const QMP_DEVICE_TYPE: Record<MemoryDeviceKind, string> = { 'sp-mem': 'sp-mem', 'pc-dimm': 'dimm' };
+
+/**
+ * sp-mem ranges as the guest kernel sees them: touching ranges become one
+ * (e820__update_table() merges them before /proc/iomem and dax_hmem see
+ * them), owned by the node of the first. Measured on 11.1.3 with Linux 6.1:
+ * two devices back to back (node 1 4 GiB, node 2 2 GiB) give one Soft Reserved
+ * range and one 6 GiB dax device targeting node 1.
+ */
+export function guestSpMemRuns(placed: readonly PlacedDevice[]): { node: number; start: bigint; end: bigint }[] {
+  const runs: { node: number; start: bigint; end: bigint }[] = [];
+  for (const d of placed.filter((p) => p.kind === 'sp-mem').sort((a, b) => (a.start < b.start ? -1 : 1))) {
+    const last = runs[runs.length - 1];
+    if (last && last.end === d.start) last.end = d.end;
+    else runs.push({ node: d.node, start: d.start, end: d.end });
+  }
+  return runs;
 }
 
 function alignUp(value: bigint, align: bigint): bigint {

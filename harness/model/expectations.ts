@@ -21,7 +21,7 @@ import { FOUR_GIB } from '../util/constants.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize, toQemuSize } from '../util/size.ts';
 import { deviceMemoryInput, layoutInputFromCase } from './from-case.ts';
-import { deviceRegion, placeDevices } from './devices.ts';
+import { deviceRegion, guestSpMemRuns, placeDevices, QMP_DEVICE_TYPE } from './devices.ts';
 import { predictLayout } from './layout.ts';
 import { getProfile, loadProfiles, type RevisionProfile } from './profiles.ts';
 import { belowFourGSize, guestRanges, nodeExtents } from './qemu.ts';
@@ -116,7 +116,7 @@ export function usesSpMem(spec: CaseSpec): boolean {
   return (spec.devices ?? []).some((d) => d.kind === 'sp-mem');
 }
 
-/** Each spm/reserved node and each sp-mem device (spm memory of its node), with the guest-physical ranges it gets on `machine`. */
+/** Each spm/reserved node and each run of sp-mem devices as the guest merges them (spm memory of the first one's node), with the guest-physical ranges it gets on `machine`. */
 export function typedNodes(spec: CaseSpec, machine: MachineType): TypedNode[] {
   const below = belowFourGSize(machine, parseSize(spec.memory));
   const sized = spec.nodes.map((n) => ({ id: n.id, size: parseSize(n.size), memdev: n.memdev !== false, cpus: [], memmapType: n.memmapType }));
@@ -136,7 +136,7 @@ function spMemDevices(spec: CaseSpec, below: bigint): TypedNode[] {
   const region = deviceRegion(parseSize(spec.memory), below, memory.maxmem, memory.slots);
   const placement = region && placeDevices(region, memory.devices);
   if (!placement || !('placed' in placement)) return [];
-  return placement.placed.filter((d) => d.kind === 'sp-mem').map((d) => ({ id: d.node, type: 'spm', ranges: [{ start: d.start, end: d.end - 1n }], size: d.size }));
+  return guestSpMemRuns(placement.placed).map((r) => ({ id: r.node, type: 'spm', ranges: [{ start: r.start, end: r.end - 1n }], size: r.end - r.start }));
 }
 
 function baseExpectation(spec: CaseSpec, config: Configuration, expect: Expectations, variantReason: string | undefined): CaseExpectation {
@@ -187,7 +187,7 @@ function fromModel(spec: CaseSpec, config: Configuration, profile: RevisionProfi
 /** QMP's view of the predicted memory devices, for a case with devices that does not state it. */
 function deviceQmp(stated: Expectations, prediction: LayoutPrediction): Pick<Expectations, 'qmp'> {
   if (prediction.memoryDevices.length === 0) return stated.qmp ? { qmp: stated.qmp } : {};
-  const memoryDevices = prediction.memoryDevices.map((d) => ({ type: d.kind, node: d.node, addr: `0x${d.start.toString(16)}`, size: toQemuSize(d.size) }));
+  const memoryDevices = prediction.memoryDevices.map((d) => ({ type: QMP_DEVICE_TYPE[d.kind], node: d.node, addr: `0x${d.start.toString(16)}`, size: toQemuSize(d.size) }));
   const plugged = prediction.memoryDevices.reduce((sum, d) => sum + d.size, 0n);
   return { qmp: { memoryDevices, pluggedMemory: toQemuSize(plugged), ...stated.qmp } };
 }
