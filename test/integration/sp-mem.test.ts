@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +45,10 @@ describe('sp-mem on QEMU 11.1.3', () => {
   it('a planted wrong expectation (the device on node 0) fails with a row-level diff', async () => {
     const srat = (seed.expect.srat ?? []).map((r) => (r.start === 0x280000000n ? { ...r, node: 0, pxm: 0 } : r));
     const planted: CaseSpec = { ...seed, expect: { srat, e820: seed.expect.e820 }, onFirmware: undefined };
-    const verdict = await runCase(planted, { qemu: sid, logDir: work });
+    // A log directory of its own: the same case name and QEMU would reuse the first test's serial log path.
+    const logDir = join(work, 'planted');
+    await mkdir(logDir);
+    const verdict = await runCase(planted, { qemu: sid, logDir });
     expect(verdict.status).toBe('fail');
     const finding = verdict.findings.find((f) => f.aspect === 'srat');
     expect(finding?.ok).toBe(false);
