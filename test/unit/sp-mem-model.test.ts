@@ -8,6 +8,7 @@ import type { CaseSpec } from '../../harness/case/types.ts';
 import { deviceRegion, deviceSrat, guestSpMemRuns, placeDevices, type DeviceLayout } from '../../harness/model/devices.ts';
 import { expectationsFor, getProfile, predictCase, type Prediction } from '../../harness/model/index.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
+import { caseInInterface } from '../../harness/matrix/interface.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 
 // The device rules against rows we did not write: the sp-mem issue's
@@ -132,5 +133,21 @@ describe('case validation of devices', () => {
     // The right expectation passes against the same capture.
     const right = expectationsFor(seed, { machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1', revision: 'baseline' }).spec.expect;
     expect(checkExpectations({ srat: right.srat, e820: right.e820 }, { log: capture('sp-mem-seed') }).every((f) => f.ok)).toBe(true);
+  });
+});
+
+describe('the matrix interface axis: a memmap-type case in its sp-mem form', () => {
+  it('seed-spm as sp-mem is the sp-mem-seed command line, with the rows the issue measured', async () => {
+    const asSpMem = caseInInterface(await caseFile('seed-spm'), 'sp-mem');
+    const seed = await caseFile('sp-mem-seed');
+    expect(machineArgs(asSpMem, '/tmp')).toEqual(machineArgs(seed, '/tmp'));
+    const expected = expectationsFor(asSpMem, { machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1', revision: 'upstream-11.1' });
+    expect(expected.spec.expect.srat).toEqual(seed.expect.srat);
+    expect(expected.spec.expect.e820).toEqual(seed.expect.e820);
+    expect(expected.spec.expect.guest?.softReserved).toEqual(['0x280000000-0x47fffffff']);
+  });
+
+  it('has no sp-mem form for reserved or normal-only cases', async () => {
+    expect(() => caseInInterface(validateCase(JSON.parse(readFileSync(join(REPO_ROOT, 'cases', 'seed-reserved.json'), 'utf8')), 'seed-reserved'), 'sp-mem')).toThrow(/no sp-mem form/);
   });
 });
