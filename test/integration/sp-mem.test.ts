@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCase } from '../../harness/case/load.ts';
+import { loadCase, loadCases } from '../../harness/case/load.ts';
+import { loadCaseSet } from '../../harness/case/sets.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { ensureDebianBinQemu } from '../../harness/qemu-build/debian-bin.ts';
 import { silentReporter } from '../../harness/qemu-build/progress.ts';
@@ -31,21 +32,28 @@ afterAll(async () => {
 });
 
 describe('sp-mem on QEMU 11.1.3', () => {
-  it('sp-mem-seed passes: rows, query-memory-devices, plugged memory, Soft Reserved and the dax device', async () => {
-    const verdict = await runCase(seed, { qemu: sid, logDir: work });
-    expect(verdict.status, JSON.stringify(verdict.findings.filter((f) => !f.ok))).toBe('pass');
-    const checks = verdict.findings.map((f) => f.check);
-    for (const check of ['SRAT memory affinity rows', 'query-memory-devices kinds, nodes, addresses and sizes', 'query-memory-size-summary plugged-memory', '/proc/iomem Soft Reserved ranges', 'DAX devices']) {
-      expect(checks).toContain(check);
+  it('the sp-mem set passes; sp-mem-seed with rows, query-memory-devices, plugged memory, Soft Reserved and the dax device', async () => {
+    const casesDir = join(REPO_ROOT, 'cases');
+    const specs = await loadCases(casesDir, await loadCaseSet(casesDir, 'sp-mem'));
+    for (const spec of specs) {
+      const logDir = join(work, spec.name);
+      await mkdir(logDir);
+      const verdict = await runCase(spec, { qemu: sid, logDir });
+      expect(verdict.status, `${spec.name}: ${verdict.reason ?? ''} ${JSON.stringify(verdict.findings.filter((f) => !f.ok))}`).toBe('pass');
+      if (spec.name !== 'sp-mem-seed') continue;
+      const checks = verdict.findings.map((f) => f.check);
+      for (const check of ['SRAT memory affinity rows', 'query-memory-devices kinds, nodes, addresses and sizes', 'query-memory-size-summary plugged-memory', '/proc/iomem Soft Reserved ranges', 'DAX devices']) {
+        expect(checks).toContain(check);
+      }
+      expect(verdict.addedByHarness).toEqual(['maxmem=24G', 'slots=2']);
+      expect(verdict.qemuArgs).toContain('8G,maxmem=24G,slots=2');
     }
-    expect(verdict.addedByHarness).toEqual(['maxmem=24G', 'slots=2']);
-    expect(verdict.qemuArgs).toContain('8G,maxmem=24G,slots=2');
-  }, 300_000);
+  }, 900_000);
 
   it('a planted wrong expectation (the device on node 0) fails with a row-level diff', async () => {
     const srat = (seed.expect.srat ?? []).map((r) => (r.start === 0x280000000n ? { ...r, node: 0, pxm: 0 } : r));
     const planted: CaseSpec = { ...seed, expect: { srat, e820: seed.expect.e820 }, onFirmware: undefined };
-    // A log directory of its own: the same case name and QEMU would reuse the first test's serial log path.
+    // A log directory of its own: the same case name and QEMU would reuse the set's serial log path.
     const logDir = join(work, 'planted');
     await mkdir(logDir);
     const verdict = await runCase(planted, { qemu: sid, logDir });
