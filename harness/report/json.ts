@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { toJsonValue, type JsonValue } from '../parse/json.ts';
 import type { Verdict } from '../core/vocabulary.ts';
 
-/** The JSON report: per case name, status, parsed e820 and srat (addresses as `0x…` strings), findings, durationMs. */
+/** The JSON report: per case name, status, parsed e820 and srat (addresses as `0x…` strings), findings, durationMs, the QEMU arguments and what the harness added to them. */
 export function verdictsToJson(verdicts: Verdict[]): JsonValue {
   return {
     cases: verdicts.map((v) =>
@@ -19,9 +19,11 @@ export function verdictsToJson(verdicts: Verdict[]): JsonValue {
         inputs: v.inputs,
         durationMs: Math.round(v.durationMs),
         e820: v.e820.map(({ start, end, type, label }) => ({ start, end, type, label })),
-        srat: v.srat.map(({ node, pxm, start, end }) => ({ node, pxm, start, end })),
+        srat: v.srat.map(({ node, pxm, start, end, hotplug }) => ({ node, pxm, start, end, ...(hotplug ? { hotplug } : {}) })),
         findings: v.findings,
         serialLog: v.serialLog,
+        qemuArgs: v.qemuArgs,
+        addedByHarness: v.addedByHarness,
       }),
     ),
   };
