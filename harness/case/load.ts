@@ -5,7 +5,7 @@ import { parseSize } from '../util/size.ts';
 import { loadProfiles } from '../model/profiles.ts';
 import { parseSerialLog } from '../parse/log.ts';
 import type { E820Row, SratRow } from '../core/vocabulary.ts';
-import type { CaseFile, CaseNode, CaseSpec, Expectations, ExpectationsFile } from './types.ts';
+import type { CaseFile, CaseMemoryDevice, CaseNode, CaseSpec, Expectations, ExpectationsFile } from './types.ts';
 
 /** A case file that is not valid JSON or not a valid case: names the file and the field. */
 export class CaseFileError extends HarnessError {}
@@ -13,6 +13,9 @@ export class CaseFileError extends HarnessError {}
 const MEMMAP_TYPES = ['normal', 'spm', 'reserved'];
 const BACKENDS = ['ram', 'memfd', 'file'];
 const MACHINES = ['q35', 'pc'];
+const DEVICE_KINDS = ['sp-mem', 'pc-dimm'];
+const DEVICE_KEYS = ['kind', 'node', 'backend', 'size', 'addr', 'memdev'];
+const PAGE = 4096n;
 
 /** Reads and validates one case file; throws CaseFileError naming the file and field. */
 export async function loadCase(path: string): Promise<CaseSpec> {
@@ -67,6 +70,7 @@ export function validateCase(data: unknown, where: string): CaseSpec {
   });
   if ((c.nodes ?? []).length > 0 && total !== parseSize(c.memory as string)) fail('nodes', `sizes add up to ${total} bytes, not memory ${c.memory}`);
   if (typeof c.expect !== 'object' || c.expect === null) fail('expect', 'must be an object');
+  checkDevices(c, c.expect?.refusal !== undefined, fail);
   checkModelAndRefusal(c.expect as Expectations, fail);
   // A case that states nothing to check would pass whatever QEMU does.
   if (Object.keys(c.expect as object).length === 0) fail('expect', 'states nothing to check: give rows, qmp, guest, refusal, or model: true');
@@ -98,7 +102,7 @@ function e820Rows(lines: unknown, at: string, fail: (f: string, w: string) => ne
 }
 
 function sratRows(lines: unknown, at: string, fail: (f: string, w: string) => never): SratRow[] {
-  return linesAs(lines, at, fail, (log) => log.srat.map(({ node, pxm, start, end }) => ({ node, pxm, start, end })), 'ACPI: SRAT: Node N PXM P [mem 0x…-0x…]');
+  return linesAs(lines, at, fail, (log) => log.srat.map(({ node, pxm, start, end, hotplug }): SratRow => ({ node, pxm, start, end, ...(hotplug ? { hotplug: true } : {}) })), 'ACPI: SRAT: Node N PXM P [mem 0x…-0x…]');
 }
 
 /** Each line must be one row of the kind `pick` reads, exactly as the kernel prints it. */
@@ -128,6 +132,71 @@ function checkNodeExtras(node: CaseNode, at: string, refusalCase: boolean, fail:
     if (key === undefined) fail(`${at}.rawNumaOptions`, `'${String(option)}' must be key=value of letters, digits and dashes`);
     if (HARNESS_NUMA_KEYS.includes(key as string) || (key === 'memmap-type' && node.memmapType !== undefined)) fail(`${at}.rawNumaOptions`, `must not repeat ${key}, which the case states already`);
   }
+}
+
+/**
+ * `devices`, `maxmem` and `slots`. Outside negative cases a device's node is
+ * one of the case's nodes, explicit addresses do not overlap and maxmem leaves
+ * room for the devices; `memdev` (reusing a backend) and `maxmem: false` are
+ * for negative cases only.
+ */
+function checkDevices(c: Partial<CaseFile>, refusalCase: boolean, fail: (f: string, w: string) => never): void {
+  if (c.devices !== undefined && !Array.isArray(c.devices)) fail('devices', 'must be a list of memory devices');
+  const devices = c.devices ?? [];
+  const nodeIds = (c.nodes ?? []).map((n) => n.id);
+  const backends = [...(c.nodes ?? []).filter((n) => n.memdev !== false).map((n) => `m${n.id}`), ...devices.map((_, i) => `d${i}`)];
+  let total = 0n;
+  const placed: { at: string; start: bigint; end: bigint }[] = [];
+  devices.forEach((device, i) => {
+    const at = `devices[${i}]`;
+    if (typeof device !== 'object' || device === null) fail(at, 'must be an object');
+    const unknownKey = Object.keys(device).find((k) => !DEVICE_KEYS.includes(k));
+    if (unknownKey !== undefined) fail(`${at}.${unknownKey}`, `is not a field (${DEVICE_KEYS.join(', ')})`);
+    if (!DEVICE_KINDS.includes(device.kind)) fail(`${at}.kind`, `must be one of ${DEVICE_KINDS.join(', ')}`);
+    if (!Number.isInteger(device.node) || device.node < 0) fail(`${at}.node`, 'must be a node id');
+    if (!refusalCase && !nodeIds.includes(device.node)) fail(`${at}.node`, `must be one of the case's nodes (${nodeIds.join(', ')})`);
+    if (!BACKENDS.includes(device.backend)) fail(`${at}.backend`, `must be one of ${BACKENDS.join(', ')}`);
+    const size = checkSize(device.size, `${at}.size`, fail);
+    if (size === 0n || size % PAGE !== 0n) fail(`${at}.size`, 'must be a non-zero multiple of 4 KiB');
+    total += size;
+    if (device.addr !== undefined) placed.push({ at, ...checkDeviceAddr(device, size, at, refusalCase, fail) });
+    checkDeviceMemdev(device, backends, at, refusalCase, fail);
+  });
+  if (!refusalCase) checkNoOverlap(placed, fail);
+  checkMaxmem(c, total, refusalCase, fail);
+}
+
+function checkDeviceAddr(device: CaseMemoryDevice, size: bigint, at: string, refusalCase: boolean, fail: (f: string, w: string) => never): { start: bigint; end: bigint } {
+  if (typeof device.addr !== 'string' || !/^0x[0-9a-f]+$/i.test(device.addr)) fail(`${at}.addr`, 'must be a 0x… address');
+  const start = BigInt(device.addr as string);
+  if (!refusalCase && start % PAGE !== 0n) fail(`${at}.addr`, 'must be 4 KiB aligned');
+  return { start, end: start + size };
+}
+
+function checkDeviceMemdev(device: CaseMemoryDevice, backends: readonly string[], at: string, refusalCase: boolean, fail: (f: string, w: string) => never): void {
+  if (device.memdev === undefined) return;
+  if (!refusalCase) fail(`${at}.memdev`, 'is only for negative cases (expect.refusal): each device gets its own backend');
+  if (!backends.includes(device.memdev)) fail(`${at}.memdev`, `must name a backend the case declares (${backends.join(', ')})`);
+}
+
+function checkNoOverlap(placed: readonly { at: string; start: bigint; end: bigint }[], fail: (f: string, w: string) => never): void {
+  for (const [i, a] of placed.entries()) {
+    const b = placed.slice(i + 1).find((o) => o.start < a.end && a.start < o.end);
+    if (b) fail(`${b.at}.addr`, `overlaps ${a.at} (only a negative case may state that)`);
+  }
+}
+
+function checkMaxmem(c: Partial<CaseFile>, devices: bigint, refusalCase: boolean, fail: (f: string, w: string) => never): void {
+  if (c.slots !== undefined && (!Number.isInteger(c.slots) || c.slots < 1 || c.slots > 256)) fail('slots', 'must be an integer from 1 to 256');
+  if (c.maxmem === false) {
+    if (!refusalCase) fail('maxmem', 'can be false only in a negative case (memory devices need maxmem)');
+    if (c.slots !== undefined) fail('slots', 'needs maxmem');
+    return;
+  }
+  if (c.maxmem === undefined) return;
+  const maxmem = checkSize(c.maxmem, 'maxmem', fail);
+  const needed = parseSize(c.memory as string) + devices;
+  if (!refusalCase && maxmem < needed) fail('maxmem', `must be at least memory + the devices' sizes (${needed} bytes)`);
 }
 
 /** `expect.model` is a flag; `expect.refusal` says which rule is broken, what QEMU's error must mention, and optional wording. */

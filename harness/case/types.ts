@@ -37,6 +37,26 @@ export interface CaseNode {
   rawNumaOptions?: string[];
 }
 
+/** Memory devices a case can plug at startup (QEMU >= 11.1 for sp-mem; pc-dimm on any). */
+export type MemoryDeviceKind = 'sp-mem' | 'pc-dimm';
+
+/**
+ * One `-device sp-mem|pc-dimm` with its own `-object memory-backend-*`:
+ * memory outside the nodes' boot RAM, placed by QEMU in the device-memory
+ * region above the RAM (harness/model/devices.ts).
+ */
+export interface CaseMemoryDevice {
+  kind: MemoryDeviceKind;
+  /** The NUMA node the device's memory belongs to (`node=`). */
+  node: number;
+  backend: BackendKind;
+  size: string;
+  /** Guest-physical address (`0x…`, `addr=`); absent: QEMU puts it in the first free place. */
+  addr?: string;
+  /** Negative cases only: a backend id the case already declares (`m0`, `d1`) used instead of the device's own. */
+  memdev?: string;
+}
+
 /** The guest's own view, read by the probe in the initramfs. */
 export interface GuestExpectation {
   /** Ranges (`0x…-0x…`) that /proc/iomem and /sys/firmware/memmap must show as Soft Reserved; [] = none at all. */
@@ -53,6 +73,10 @@ export interface QmpExpectation {
   memdevs?: { id: string; size: string }[];
   /** Per node: memory size and vCPU indexes (`query-cpus-fast`, `x-query-numa`). */
   nodes?: { node: number; size: string; cpus: number[] }[];
+  /** `query-memory-devices`: every memory device with its kind, node, address and size, in any order; [] = none. */
+  memoryDevices?: { type: string; node: number; addr: string; size: string }[];
+  /** `query-memory-size-summary`'s plugged-memory (absent there = 0). */
+  pluggedMemory?: string;
 }
 
 /**
@@ -121,6 +145,15 @@ export interface CaseSpec {
   /** Kernel id (see harness/image/kernel.ts). */
   kernel: string;
   nodes: CaseNode[];
+  /** Memory devices after the nodes, in command-line order (QEMU places them in that order). */
+  devices?: CaseMemoryDevice[];
+  /**
+   * `-m …,maxmem=`: absent = the harness adds one when there are devices
+   * (harness/case/qemu-args.ts); false = none at all (negative cases only).
+   */
+  maxmem?: string | false;
+  /** `-m …,slots=`; absent = the harness's default when it adds maxmem. */
+  slots?: number;
   expect: Expectations;
   /** Per firmware id: expectations that replace `expect`'s parts of the same name. */
   onFirmware?: Record<string, FirmwareVariant>;

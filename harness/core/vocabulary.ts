@@ -49,6 +49,8 @@ export interface PrintedE820Row extends E820Row {
 export interface SratRow extends AddressRange {
   node: number;
   pxm: number;
+  /** The entry is flagged hot-pluggable (` hotplug`: QEMU's device-memory region); absent = not. */
+  hotplug?: boolean;
 }
 
 /** A row of either table. */
@@ -67,7 +69,7 @@ export function e820Kind(type: number): string {
 
 /** What a row is, in words: its E820 kind, or its node and PXM. */
 export function rowKind(row: TableRow): string {
-  return 'type' in row ? e820Kind(row.type) : `node ${row.node} PXM ${row.pxm}`;
+  return 'type' in row ? e820Kind(row.type) : `node ${row.node} PXM ${row.pxm}${row.hotplug ? ' hotplug' : ''}`;
 }
 
 /** Same bounds and same kind. */
@@ -173,6 +175,10 @@ export interface Verdict {
   scratchDir?: string;
   /** How the run was made (absent in verdicts made outside runCase). */
   provenance?: RunProvenance;
+  /** The QEMU arguments of the run (without the binary, serial and QMP endpoints the VM runner adds). */
+  qemuArgs?: string[];
+  /** Options the harness added that the case does not state (`maxmem=24G`, `slots=2`). */
+  addedByHarness?: string[];
   durationMs: number;
 }
 

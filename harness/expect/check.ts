@@ -34,7 +34,7 @@ function checkE820(expect: E820Expectation, seen: Observations): Finding {
 }
 
 function checkSrat(wanted: readonly SratRow[], seen: Observations): Finding {
-  const toRow = ({ node, pxm, start, end }: SratRow): SratRow => ({ node, pxm, start, end });
+  const toRow = ({ node, pxm, start, end, hotplug }: SratRow): SratRow => ({ node, pxm, start, end, ...(hotplug ? { hotplug: true } : {}) });
   return rowFinding('srat', 'SRAT memory affinity rows', diffRows(wanted, seen.log.srat.map(toRow)));
 }
 
@@ -47,12 +47,26 @@ function checkQmp(expect: QmpExpectation, seen: Observations): Finding[] {
     const actual = qmp.memdevs.map((m) => `${m.id} ${humanSize(m.size)}`).sort();
     findings.push(compareLists('qmp', 'query-memdev backends and sizes', wanted, actual));
   }
-  if (expect.nodes) {
+  if (expect.nodes && qmp.nodesUnknown) findings.push(fail('qmp', 'NUMA node sizes and CPUs', [`  ${qmp.nodesUnknown}`]));
+  else if (expect.nodes) {
     const wanted = expect.nodes.map((n) => `node ${n.node}: ${humanSize(parseSize(n.size))}, cpus ${n.cpus.join(',')}`).sort();
     const actual = qmp.nodes.map((n) => `node ${n.node}: ${humanSize(n.size)}, cpus ${n.cpus.join(',')}`).sort();
     findings.push(compareLists('qmp', 'NUMA node sizes and CPUs', wanted, actual));
   }
+  if (expect.memoryDevices) {
+    const wanted = expect.memoryDevices.map((d) => deviceText(d.type, d.node, BigInt(d.addr), parseSize(d.size))).sort();
+    const actual = qmp.memoryDevices.map((d) => deviceText(d.type, d.node, d.addr, d.size)).sort();
+    findings.push(compareLists('qmp', 'query-memory-devices kinds, nodes, addresses and sizes', wanted, actual));
+  }
+  if (expect.pluggedMemory !== undefined) {
+    const wanted = humanSize(parseSize(expect.pluggedMemory));
+    findings.push(compareLists('qmp', 'query-memory-size-summary plugged-memory', [wanted], [humanSize(qmp.pluggedMemory)]));
+  }
   return findings;
+}
+
+function deviceText(type: string, node: number | undefined, addr: bigint | undefined, size: bigint | undefined): string {
+  return `${type} on node ${node ?? '-'} at ${addr === undefined ? '-' : hex(addr)}, ${size === undefined ? '-' : humanSize(size)}`;
 }
 
 function checkGuest(expect: GuestExpectation, seen: Observations): Finding[] {

@@ -4,7 +4,7 @@ import { REPO_ROOT } from '../util/paths.ts';
 import { loadTraits, TRAITS_FILE } from '../model/traits.ts';
 import { HarnessError } from '../util/errors.ts';
 import { ambiguousValues, parseCellName, VALUE_PATTERN } from './name.ts';
-import { AXES, type Axis, type AxisSelection, type MatrixDefinition } from './types.ts';
+import { AXES, INTERFACES, type Axis, type AxisSelection, type MatrixDefinition } from './types.ts';
 
 /** Where the matrix definition lives. */
 export const MATRIX_FILE = join(REPO_ROOT, 'cases', 'matrix', 'matrix.json');
@@ -16,6 +16,7 @@ const FIXED_VALUES: Partial<Record<Axis, readonly string[]>> = {
   machine: ['q35', 'pc'],
   backend: ['ram', 'memfd', 'file'],
   transport: ['unix', 'websocket'],
+  interface: INTERFACES,
 };
 
 const TRAIT_SECTIONS = ['revisions', 'machines', 'firmware', 'kernels'] as const;

@@ -1,14 +1,15 @@
 import { HarnessError } from '../util/errors.ts';
-import { AXES, type Axis, type Cell } from './types.ts';
+import { AXES, DEFAULT_INTERFACE, type Axis, type Cell } from './types.ts';
 
 /**
  * A cell's name: its axis values joined by dots in AXES order, e.g.
- * `v5.q35.ovmf-sid.bookworm-6.1.memfd.unix`. Values may hold dots themselves
+ * `v5.q35.ovmf-sid.bookworm-6.1.memfd.unix`, the interface only when it is not
+ * the default (`….unix.sp-mem`). Values may hold dots themselves
  * (`bookworm-6.1`), so a name is parsed against the known values, not split.
  * Only [a-z0-9.-] appear: safe in file names and GitHub artifact names.
  */
 export function cellName(cell: Cell): string {
-  return AXES.map((axis) => cell[axis]).join('.');
+  return AXES.filter((axis) => axis !== 'interface' || cell.interface !== DEFAULT_INTERFACE).map((axis) => cell[axis]).join('.');
 }
 
 /** The characters an axis value may use (also what GitHub artifact names accept). */
@@ -22,6 +23,10 @@ export function parseCellName(name: string, axes: Readonly<Record<Axis, readonly
   let rest = name.trim();
   AXES.forEach((axis, i) => {
     const last = i === AXES.length - 1;
+    if (axis === 'interface' && rest === '') {
+      cell.interface = DEFAULT_INTERFACE;
+      return;
+    }
     const value = axes[axis].find((v) => rest === v || (!last && rest.startsWith(`${v}.`)));
     if (value === undefined) {
       const shown = rest.length > 0 ? `'${rest}'` : 'nothing';

@@ -8,6 +8,7 @@ import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import type { Verdict } from '../core/vocabulary.ts';
 import { runCase, type QemuUnderTest } from '../run/run-case.ts';
 import { detectChanges } from './behaviour.ts';
+import { caseInInterface } from './interface.ts';
 import { cellConfiguration, expectationFor, type CellExpectation } from './expect.ts';
 import type { PlannedCell } from './expand.ts';
 import { runPool } from './pool.ts';
@@ -52,8 +53,10 @@ async function prepareBuilds(options: MatrixRunOptions): Promise<Prepared<QemuUn
   const out: Prepared<QemuUnderTest> = new Map();
   for (const revision of unique(options.cells.map((c) => c.cell.revision))) {
     const series = options.def.revisions[revision]?.series ?? null;
+    // A revision with its own source (upstream 11.1 as a Debian binary) ignores --source.
+    const source = options.def.revisions[revision]?.source ?? options.source;
     try {
-      const { manifest, cacheHit } = await ensureQemuFromSource({ source: options.source, patches: series === null ? null : join(REPO_ROOT, series) });
+      const { manifest, cacheHit } = await ensureQemuFromSource({ source, patches: series === null ? null : join(REPO_ROOT, series) });
       // Built from this project's own series of the revision: its refusal wording is checked, as `run` does.
       out.set(revision, { ok: { binary: manifest.binary, label: revision, firmwareDirs: manifest.firmwareDirs, version: manifest.qemuVersion, buildKey: manifest.cacheKey, ...(series === null ? {} : { ownSeries: revision }) } });
       options.progress.note(`QEMU ${revision}: ${cacheHit ? 'cached' : 'built'} ${manifest.binary}`);
@@ -85,8 +88,14 @@ async function prepareImages(options: MatrixRunOptions): Promise<Prepared<true>>
 
 async function runRow(options: MatrixRunOptions, planned: PlannedCell, caseName: string, qemus: Prepared<QemuUnderTest>, images: Prepared<true>): Promise<MatrixRow> {
   const { cell } = planned;
-  const spec = options.cases.get(caseName);
-  if (!spec) return errorRow(planned, caseName, `no case named '${caseName}' in cases/`);
+  const written = options.cases.get(caseName);
+  if (!written) return errorRow(planned, caseName, `no case named '${caseName}' in cases/`);
+  let spec: CaseSpec;
+  try {
+    spec = caseInInterface(written, cell.interface);
+  } catch (error) {
+    return errorRow(planned, caseName, oneLine(error));
+  }
   const expectation = expectationFor(cell, spec);
   const missing = [qemus.get(cell.revision), images.get(`kernel:${cell.kernel}`), images.get(`firmware:${cell.firmware}`)].find((p) => p !== undefined && 'error' in p);
   const qemu = qemus.get(cell.revision);

@@ -4,8 +4,14 @@
  */
 import type { Traits } from '../model/traits.ts';
 
-/** The axes, in the order a cell's name lists them. */
-export const AXES = ['revision', 'machine', 'firmware', 'kernel', 'backend', 'transport'] as const;
+/** The axes, in the order a cell's name lists them (the interface only when it is not the default). */
+export const AXES = ['revision', 'machine', 'firmware', 'kernel', 'backend', 'transport', 'interface'] as const;
+
+/** The memory interfaces a cell can express a case in: the series' `-numa node,memmap-type`, or upstream's `-device sp-mem`. */
+export const INTERFACES = ['memmap-type', 'sp-mem'] as const;
+
+/** The interface a cell name leaves out: names from before the axis existed keep their meaning. */
+export const DEFAULT_INTERFACE = 'memmap-type';
 export type Axis = (typeof AXES)[number];
 
 /** One point of the matrix: a value per axis. */

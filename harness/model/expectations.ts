@@ -20,7 +20,8 @@ import { diffRows, formatRowChanges } from '../expect/rows.ts';
 import { FOUR_GIB } from '../util/constants.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize, toQemuSize } from '../util/size.ts';
-import { layoutInputFromCase } from './from-case.ts';
+import { deviceMemoryInput, layoutInputFromCase } from './from-case.ts';
+import { deviceRegion, guestSpMemRuns, placeDevices, QMP_DEVICE_TYPE } from './devices.ts';
 import { predictLayout } from './layout.ts';
 import { getProfile, loadProfiles, type RevisionProfile } from './profiles.ts';
 import { belowFourGSize, guestRanges, nodeExtents } from './qemu.ts';
@@ -110,16 +111,32 @@ export function describeView(view: SpmView): string {
   return `${view.daxDevice ? 'dax device' : 'no dax device'}, ${view.onlined ? 'onlined by kmem' : 'left offline'}, ${where}`;
 }
 
-/** Each spm/reserved node and the guest-physical ranges its RAM gets on `machine`. */
+/** Whether the case plugs an sp-mem device (QEMU >= 11.1: older ones say "unsupported"). */
+export function usesSpMem(spec: CaseSpec): boolean {
+  return (spec.devices ?? []).some((d) => d.kind === 'sp-mem');
+}
+
+/** Each spm/reserved node and each run of sp-mem devices as the guest merges them (spm memory of the first one's node), with the guest-physical ranges it gets on `machine`. */
 export function typedNodes(spec: CaseSpec, machine: MachineType): TypedNode[] {
   const below = belowFourGSize(machine, parseSize(spec.memory));
   const sized = spec.nodes.map((n) => ({ id: n.id, size: parseSize(n.size), memdev: n.memdev !== false, cpus: [], memmapType: n.memmapType }));
-  return nodeExtents(sized).flatMap(({ node, offset, end }): TypedNode[] => {
+  const nodes = nodeExtents(sized).flatMap(({ node, offset, end }): TypedNode[] => {
     const type = node.memmapType;
     if (type !== 'spm' && type !== 'reserved') return [];
     const ranges = guestRanges(offset, end, below).map((r) => ({ start: r.start, end: r.end - 1n }));
     return [{ id: node.id, type, ranges, size: node.size }];
   });
+  return [...nodes, ...spMemDevices(spec, below)];
+}
+
+/** sp-mem devices where QEMU puts them, as typed spm memory of their node; none when they cannot be placed (a refusal). */
+function spMemDevices(spec: CaseSpec, below: bigint): TypedNode[] {
+  if (!usesSpMem(spec) || spec.devices?.some((d) => d.memdev !== undefined)) return [];
+  const memory = deviceMemoryInput(spec);
+  const region = deviceRegion(parseSize(spec.memory), below, memory.maxmem, memory.slots);
+  const placement = region && placeDevices(region, memory.devices);
+  if (!placement || !('placed' in placement)) return [];
+  return guestSpMemRuns(placement.placed).map((r) => ({ id: r.node, type: 'spm', ranges: [{ start: r.start, end: r.end - 1n }], size: r.end - r.start }));
 }
 
 function baseExpectation(spec: CaseSpec, config: Configuration, expect: Expectations, variantReason: string | undefined): CaseExpectation {
@@ -160,9 +177,32 @@ function fromModel(spec: CaseSpec, config: Configuration, profile: RevisionProfi
       return out;
     case 'refusal':
       return withExpect({ ...out, reasons: [prediction.reason] }, { model: true, refusal: stated.refusal ?? prediction.expectation });
-    case 'layout':
-      return withExpect({ ...out, reasons: [...prediction.notes] }, { ...stated, e820: stated.e820 ?? prediction.e820, srat: stated.srat ?? prediction.srat });
+    case 'layout': {
+      const derived = withExpect({ ...out, reasons: [...prediction.notes] }, { ...stated, e820: stated.e820 ?? prediction.e820, srat: stated.srat ?? prediction.srat, ...deviceQmp(stated, prediction) });
+      return stated.guest ? modelGuest(spec, derived) : derived;
+    }
   }
+}
+
+/** QMP's view of the predicted memory devices, for a case with devices that does not state it. */
+function deviceQmp(stated: Expectations, prediction: LayoutPrediction): Pick<Expectations, 'qmp'> {
+  if (prediction.memoryDevices.length === 0) return stated.qmp ? { qmp: stated.qmp } : {};
+  const memoryDevices = prediction.memoryDevices.map((d) => ({ type: QMP_DEVICE_TYPE[d.kind], node: d.node, addr: `0x${d.start.toString(16)}`, size: toQemuSize(d.size) }));
+  const plugged = prediction.memoryDevices.reduce((sum, d) => sum + d.size, 0n);
+  return { qmp: { memoryDevices, pluggedMemory: toQemuSize(plugged), ...stated.qmp } };
+}
+
+/** A model case's stated guest view (written for its own machine, firmware and kernel) carried to the configuration by the traits. */
+function modelGuest(spec: CaseSpec, out: CaseExpectation): CaseExpectation {
+  const stated = out.spec.expect.guest;
+  if (!stated) return out;
+  const ownGuest = statedExpectations(spec, spec.firmware).expect.guest ?? stated;
+  const ownTyped = typedNodes(spec, spec.machine);
+  // Where the case states the view (its firmware or an onFirmware one, its kernel and machine) it stands as written.
+  const own = ownConfiguration(spec);
+  if (own.firmwares.includes(out.spec.firmware) && out.spec.kernel === own.kernel && out.spec.machine === own.machine) return out;
+  const derived = deriveGuest(ownGuest, ownTyped, out.typed, out.firmwarePasses.spm, out.kernelView);
+  return withExpect({ ...out, softReservedChecks: derived.checks }, { ...out.spec.expect, guest: derived.guest });
 }
 
 function predict(spec: CaseSpec, machine: MachineType, firmware: string, profile: RevisionProfile): Prediction {

@@ -2,7 +2,9 @@
  * The bridge between case files and the layout model: a case's machine and
  * nodes as model input (the expectations themselves: expectations.ts).
  */
+import { deviceId, memoryLimits } from '../case/qemu-args.ts';
 import type { CaseSpec } from '../case/types.ts';
+import type { DeviceMemoryInput } from './devices.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
 import { firmwareTraits } from './firmware.ts';
@@ -23,9 +25,19 @@ export function layoutInputFromCase(spec: CaseSpec, firmwareId: string, profile:
       memmapType: n.memmapType ?? rawMemmapType(n.rawNumaOptions ?? [], spec.name),
       cpus: cpuList(n.cpus),
     })),
+    ...(spec.devices?.length ? { deviceMemory: deviceMemoryInput(spec) } : {}),
     firmware: firmwareTraits(firmwareId),
     profile,
   };
+}
+
+/** A case's memory devices with the maxmem and slots QEMU gets (maxmem 0: none, so no device-memory region). */
+export function deviceMemoryInput(spec: CaseSpec): DeviceMemoryInput {
+  const reused = spec.devices?.find((d) => d.memdev !== undefined);
+  if (reused) throw new HarnessError(`${spec.name}: the layout model cannot predict a device that reuses backend '${reused.memdev}'`, 'state the expectation explicitly (expect.refusal) and drop expect.model');
+  const limits = memoryLimits(spec);
+  const devices = (spec.devices ?? []).map((d, i) => ({ kind: d.kind, id: deviceId(d, i), node: d.node, size: parseSize(d.size), ...(d.addr === undefined ? {} : { addr: BigInt(d.addr) }) }));
+  return { devices, maxmem: limits?.maxmem ?? 0n, slots: limits?.slots ?? 0 };
 }
 
 /** What the model predicts for `spec` on that firmware and profile (throws as layoutInputFromCase does). */

@@ -5,7 +5,7 @@
  * the model of QEMU, firmware and kernel it rests on; traits.json the per-axis
  * facts both read.
  */
-export { expectationsFor, describeView, typedNodes, usesMemmapType, DEFAULT_CASE_REVISION, type CaseExpectation, type Configuration, type SoftReservedCheck, type TypedNode } from './expectations.ts';
+export { expectationsFor, describeView, typedNodes, usesMemmapType, usesSpMem, DEFAULT_CASE_REVISION, type CaseExpectation, type Configuration, type SoftReservedCheck, type TypedNode } from './expectations.ts';
 export { predictLayout } from './layout.ts';
 export { caseAppliesTo, layoutInputFromCase, predictCase } from './from-case.ts';
 export { firmwareTraits, type FirmwareTraits } from './firmware.ts';

@@ -4,6 +4,7 @@
  * refusal QEMU answers with. Pure: no I/O.
  */
 import { byStart } from '../core/vocabulary.ts';
+import { deviceE820, deviceRegion, deviceSrat, placeDevices, type PlacedDevice } from './devices.ts';
 import { belowFourGSize, E820, FOUR_GIB, qemuE820 } from './qemu.ts';
 import { mergeAdjacent, type Span } from './ranges.ts';
 import { predictRefusal } from './refusals.ts';
@@ -18,7 +19,8 @@ export function predictLayout(input: LayoutInput): Prediction {
 
 function predictTables(input: LayoutInput): LayoutPrediction {
   const below = belowFourGSize(input.machine, input.ramSize);
-  const qemu = qemuE820(input.nodes, input.ramSize, below);
+  const devices = placedDevices(input, below);
+  const qemu = [...qemuE820(input.nodes, input.ramSize, below), ...deviceE820(devices.placed)];
   const notes = [`${input.machine} with ${input.ramSize >> 20n} MiB RAM: 0x${below.toString(16)} bytes below 4 GiB, the rest from 4 GiB`];
   const firmwareMap: FirmwareMap = input.firmware.kind === 'seabios' ? seabiosE820(qemu, input.machine) : ovmfAbove4g(qemu, input.firmware);
   if (!input.firmware.passesSoftReserved && qemu.some((e) => e.type === E820.SOFT_RESERVED)) {
@@ -33,12 +35,26 @@ function predictTables(input: LayoutInput): LayoutPrediction {
   return {
     kind: 'layout',
     e820: { scope: input.firmware.kind === 'seabios' ? 'all' : 'above-4g', rows: printsE820 ? rows : [] },
-    srat: printsSrat ? sratRows(input.nodes, input.smp, below, input.profile) : [],
+    srat: printsSrat ? sratRows(input.nodes, input.smp, below, input.profile, devices.srat) : [],
     printsE820,
     printsSrat,
     belowFourG: below,
-    notes,
+    memoryDevices: devices.placed,
+    notes: [...notes, ...devices.notes],
   };
+}
+
+/** The devices where QEMU puts them and their SRAT entries (predictRefusal has ruled out devices that do not fit). */
+function placedDevices(input: LayoutInput, below: bigint): { placed: PlacedDevice[]; srat: ReturnType<typeof deviceSrat>; notes: string[] } {
+  const memory = input.deviceMemory;
+  const region = memory && deviceRegion(input.ramSize, below, memory.maxmem, memory.slots);
+  if (!memory || !region) return { placed: [], srat: [], notes: [] };
+  const placement = placeDevices(region, memory.devices);
+  const placed = 'placed' in placement ? placement.placed : [];
+  const lastNode = Math.max(0, ...input.nodes.map((n) => n.id));
+  const where = placed.map((d) => `${d.id} (${d.kind}, node ${d.node}) at 0x${d.start.toString(16)}`).join(', ');
+  const notes = [`device-memory region 0x${region.start.toString(16)}-0x${(region.end - 1n).toString(16)} (after the RAM above 4 GiB, 1 GiB aligned; maxmem - RAM + 1 GiB per slot)${where ? `: ${where}` : ''}`];
+  return { placed, srat: deviceSrat(region, placed, lastNode), notes };
 }
 
 /**

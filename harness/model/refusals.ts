@@ -3,12 +3,34 @@
  * finds out: each -numa option as it is parsed (command-line order), then the
  * node set as a whole, then machine init.
  */
+import { deviceRegion, placeDevices } from './devices.ts';
 import { belowFourGSize, e820TypeOf, E820, MEMMAP_TYPES, nodeExtents } from './qemu.ts';
 import type { LayoutInput, NodeLayout, RefusalPrediction, UnsupportedPrediction } from './types.ts';
 
 /** QEMU's refusal (or the harness's "unsupported") for `input`, or undefined when QEMU starts. */
 export function predictRefusal(input: LayoutInput): RefusalPrediction | UnsupportedPrediction | undefined {
-  return unsupported(input) ?? optionRefusal(input) ?? nodeSetRefusal(input) ?? straddleRefusal(input);
+  return unsupported(input) ?? optionRefusal(input) ?? nodeSetRefusal(input) ?? straddleRefusal(input) ?? deviceRefusal(input);
+}
+
+/**
+ * -device, in command-line order (after machine init): a node QEMU does not
+ * have, no device-memory region without maxmem, an address outside the
+ * region or on another device. Mentions are behaviour-level (any wording).
+ */
+function deviceRefusal(input: LayoutInput): RefusalPrediction | undefined {
+  const memory = input.deviceMemory;
+  if (!memory || memory.devices.length === 0) return undefined;
+  const stray = memory.devices.find((d) => d.node >= input.nodes.length);
+  if (stray) {
+    return refusal(input, { rule: 'a memory device belongs to a NUMA node the machine has', mentions: ['\\bnode\\b', 'numa'], message: `'node' property value ${stray.node} exceeds the number of numa nodes ${input.nodes.length}` }, `${stray.id} names node ${stray.node}; the machine has ${input.nodes.length}`);
+  }
+  const region = deviceRegion(input.ramSize, belowFourGSize(input.machine, input.ramSize), memory.maxmem, memory.slots);
+  if (!region) {
+    return refusal(input, { rule: 'memory devices need a device-memory region (maxmem above the RAM)', mentions: ['maxmem', 'memory devices', 'hotplug'], message: 'the configuration is not prepared for memory devices (e.g., for memory hotplug), consider specifying the maxmem option' }, 'no maxmem: QEMU makes no device-memory region');
+  }
+  const placement = placeDevices(region, memory.devices);
+  if ('placed' in placement) return undefined;
+  return refusal(input, { rule: `a memory device's address must be free and inside the device-memory region`, mentions: ['conflict', 'overlap', 'address', 'addr'], message: `${placement.device.id}: ${placement.problem}` }, `${placement.device.id}: ${placement.problem}`);
 }
 
 function unsupported(input: LayoutInput): UnsupportedPrediction | undefined {

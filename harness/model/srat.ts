@@ -3,6 +3,7 @@
  * writes them and Linux prints them (drivers/acpi/numa/srat.c).
  */
 import { FOUR_GIB, nodeExtents } from './qemu.ts';
+import type { DeviceSratEntry } from './devices.ts';
 import type { RevisionProfile } from './profiles.ts';
 import type { NodeLayout, SratRow } from './types.ts';
 
@@ -14,6 +15,7 @@ interface SratEntry {
   pxm: number;
   start: bigint;
   end: bigint;
+  hotplug?: boolean;
 }
 
 /**
@@ -72,8 +74,8 @@ export function linuxNodeNumbers(nodes: readonly NodeLayout[], smp: number, entr
 }
 
 /** The SRAT lines the guest prints, in table order. */
-export function sratRows(nodes: readonly NodeLayout[], smp: number, below: bigint, profile: RevisionProfile): SratRow[] {
-  const entries = qemuSratEntries(nodes, below, profile);
+export function sratRows(nodes: readonly NodeLayout[], smp: number, below: bigint, profile: RevisionProfile, devices: readonly DeviceSratEntry[] = []): SratRow[] {
+  const entries: SratEntry[] = [...qemuSratEntries(nodes, below, profile), ...devices];
   const numbers = linuxNodeNumbers(nodes, smp, entries);
-  return entries.map((e) => ({ node: numbers.get(e.pxm) ?? e.pxm, pxm: e.pxm, start: e.start, end: e.end - 1n }));
+  return entries.map((e) => ({ node: numbers.get(e.pxm) ?? e.pxm, pxm: e.pxm, start: e.start, end: e.end - 1n, ...(e.hotplug ? { hotplug: true } : {}) }));
 }

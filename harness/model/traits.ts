@@ -29,6 +29,10 @@ export interface RevisionTraits {
   memmapNeedsMemdev: boolean;
   /** A reserved node gets no SRAT memory affinity rows (the address layout of later nodes is unchanged). */
   reservedLeavesSrat: boolean;
+  /** The revision's QEMU has -device sp-mem (the matrix's sp-mem interface cells); absent = not known, the probe decides. */
+  spMemSupported?: boolean;
+  /** A QEMU source spec that gives this revision (a debian-bin: binary) instead of the matrix's --source. */
+  source?: string;
   reason: string;
 }
 
@@ -119,6 +123,8 @@ function checkTraits(data: unknown, where: string): Traits {
     if (typeof r.label !== 'string' || typeof r.description !== 'string' || typeof r.reason !== 'string') fail(`revisions.${id}`, 'must give label, description and reason');
     if (r.series !== null && typeof r.series !== 'string') fail(`revisions.${id}.series`, 'must be a directory or null');
     for (const flag of REVISION_FLAGS) if (typeof r[flag] !== 'boolean') fail(`revisions.${id}.${flag}`, 'must be true or false');
+    if (r.spMemSupported !== undefined && typeof r.spMemSupported !== 'boolean') fail(`revisions.${id}.spMemSupported`, 'must be true or false');
+    if (r.source !== undefined && (typeof r.source !== 'string' || r.series !== null)) fail(`revisions.${id}.source`, 'must be a QEMU source spec, and only for a revision without a series');
   }
   for (const [id, m] of Object.entries(t.machines)) {
     if (typeof m.reason !== 'string') fail(`machines.${id}`, 'must give splitAt, lowMemory and a reason');

@@ -6,6 +6,7 @@
  */
 import type { MachineType, RefusalExpectation } from '../case/types.ts';
 import type { E820Row, SratRow } from '../core/vocabulary.ts';
+import type { DeviceMemoryInput, PlacedDevice } from './devices.ts';
 import type { FirmwareTraits } from './firmware.ts';
 import type { RevisionProfile } from './profiles.ts';
 
@@ -29,6 +30,8 @@ export interface LayoutInput {
   smp: number;
   /** In command-line order (QEMU reports option errors in that order). */
   nodes: NodeLayout[];
+  /** Memory devices with maxmem and slots; absent: no `-device`, no maxmem. */
+  deviceMemory?: DeviceMemoryInput;
   firmware: FirmwareTraits;
   profile: RevisionProfile;
 }
@@ -50,6 +53,8 @@ export interface LayoutPrediction {
   printsSrat: boolean;
   /** The RAM split: bytes of guest RAM below 4 GiB. */
   belowFourG: bigint;
+  /** Memory devices where QEMU puts them (query-memory-devices), in command-line order. */
+  memoryDevices: PlacedDevice[];
   /** Why the prediction looks as it does, for people reading a report. */
   notes: string[];
 }

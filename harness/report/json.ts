@@ -44,10 +44,11 @@ function caseToJson(v: Verdict): JsonValue {
     ...(v.provenance ? { run: provenance } : {}),
     durationMs: Math.round(v.durationMs),
     e820: v.e820.map(({ start, end, type, label }) => ({ start, end, type, label })),
-    srat: v.srat.map(({ node, pxm, start, end }) => ({ node, pxm, start, end })),
+    srat: v.srat.map(({ node, pxm, start, end, hotplug }) => ({ node, pxm, start, end, ...(hotplug ? { hotplug } : {}) })),
     findings: v.findings,
     serialLog: v.serialLog,
     scratchDir: v.scratchDir,
+    addedByHarness: v.addedByHarness,
   }) as { [key: string]: JsonValue };
   // The case must come back exactly (bigint rows and all), so it is boxed, not 0x-formatted.
   return caseData === undefined ? plain : { ...plain, caseData: toExactJson(caseData) as JsonValue };

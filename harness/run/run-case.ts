@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { machineArgs } from '../case/qemu-args.ts';
+import { machineArgs, memoryOption } from '../case/qemu-args.ts';
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
 import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
 import { checkRefusal } from '../expect/refusal.ts';
 import { softReservedFindings } from '../expect/soft-reserved.ts';
-import { expectationsFor, profileForQemuLabel, usesMemmapType } from '../model/index.ts';
+import { expectationsFor, profileForQemuLabel, usesMemmapType, usesSpMem } from '../model/index.ts';
+import { cachedInterfaces } from '../probe/interface.ts';
 import type { QmpFacts } from '../expect/observations.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
@@ -94,6 +95,10 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     if (support.verdict === 'not-supported') return verdict({ status: 'unsupported', reason: support.detail, findings: [] });
     if (support.verdict === 'undetermined') return verdict({ status: 'error', reason: `cannot tell whether QEMU supports memmap-type: ${support.detail}`, findings: [] });
   }
+  if (usesSpMem(spec)) {
+    const unsupported = await spMemUnsupported(options.qemu);
+    if (unsupported !== undefined) return verdict(unsupported);
+  }
 
   const image: GuestImage = { kernel: await ensureKernel(kernel), initrd: await ensureInitramfs(kernel), firmware: await ensureFirmware(firmware) };
   base.inputs = { kernel: image.kernel.packages, firmware: image.firmware.package };
@@ -124,6 +129,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
 
   async function runInScratch(): Promise<Verdict> {
     const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs))];
+    const added = memoryOption(spec).added;
+    Object.assign(base, { qemuArgs: args, ...(added.length > 0 ? { addedByHarness: added } : {}) });
     if (expect.refusal !== undefined) {
       const launch = () => launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath: serialLog, timeoutMs: 60_000, onCommandLine: recordCommandLine });
       const findings = await checkRefusal(expect.refusal, launch, { ownSeries: options.qemu.ownSeries });
@@ -145,6 +152,16 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
 function qemuIdentity(qemu: QemuUnderTest): QemuIdentity {
   const { binary, label, version, buildKey, ownSeries } = qemu;
   return { binary, label, firmwareDirs: [...qemu.firmwareDirs], ...(version ? { version } : {}), ...(buildKey ? { buildKey } : {}), ...(ownSeries ? { ownSeries } : {}) };
+}
+
+/** `unsupported` (or `error` when the probe cannot tell) for a QEMU without -device sp-mem; undefined when it has it. */
+async function spMemUnsupported(qemu: QemuUnderTest): Promise<Pick<Verdict, 'status' | 'reason' | 'findings'> | undefined> {
+  const report = await cachedInterfaces(qemu.binary, qemu.firmwareDirs);
+  const found = report.interfaces.spMem;
+  if (found === 'present') return undefined;
+  const version = report.qemuVersion ?? 'unknown version';
+  if (found === 'absent') return { status: 'unsupported', reason: `QEMU ${version} has no -device sp-mem (QEMU >= 11.1): its -device help does not list it`, findings: [] };
+  return { status: 'error', reason: `cannot tell whether QEMU ${version} has -device sp-mem: ${report.summary}`, findings: [] };
 }
 
 type BootOutcome = { qmp: QmpFacts } | { error: string };

@@ -64,7 +64,7 @@ describe('memmap-harness matrix --subset test', () => {
     expect(seen('firmware')).toEqual(new Set(def.axes.firmware));
     expect(seen('machine')).toEqual(new Set(['q35', 'pc']));
     expect(seen('transport')).toEqual(new Set(['unix', 'websocket']));
-    expect(seen('revision')).toEqual(new Set(['v5', 'v6', 'baseline']));
+    expect(seen('revision')).toEqual(new Set(['v5', 'v6', 'baseline', 'upstream-11.1']));
     // The baseline's spm row is the expected "unsupported", not a boot.
     expect(rows.find((r) => r.axes.revision === 'baseline' && r.case === 'seed-spm')?.verdict.status).toBe('unsupported');
   });

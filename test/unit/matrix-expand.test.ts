@@ -14,7 +14,7 @@ function toy(overrides: Partial<MatrixDefinition>): MatrixDefinition {
   return validateMatrix({ ...structuredClone(real), ...overrides }, 'toy');
 }
 
-const ONE: Record<(typeof AXES)[number], string[]> = { revision: ['v5'], machine: ['q35'], firmware: ['ovmf-sid'], kernel: ['bookworm-6.1'], backend: ['memfd'], transport: ['unix'] };
+const ONE: Record<(typeof AXES)[number], string[]> = { revision: ['v5'], machine: ['q35'], firmware: ['ovmf-sid'], kernel: ['bookworm-6.1'], backend: ['memfd'], transport: ['unix'], interface: ['memmap-type'] };
 
 describe('the real matrix (cases/matrix/matrix.json)', () => {
   const cells = expandCells(real);
@@ -24,8 +24,8 @@ describe('the real matrix (cases/matrix/matrix.json)', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names[0]).toBe('v5.q35.seabios-bookworm.bookworm-6.1.memfd.unix');
     for (const cell of cells) for (const axis of AXES) expect(real.axes[axis]).toContain(cell[axis]);
-    // 24 core + 12 kernel × firmware + 3 kernels on pc + 4 backend + 3 transport.
-    expect(cells).toHaveLength(46);
+    // 24 core + 12 kernel × firmware + 3 kernels on pc + 4 backend + 3 transport + 6 interface (v6 × memmap-type on the two firmwares is a kernel cell already).
+    expect(cells).toHaveLength(52);
   });
 
   it('covers every value of every axis somewhere', () => {
@@ -98,7 +98,7 @@ describe('expansion rules', () => {
   it('leaves out cells whose axis value is unavailable here, and says why', () => {
     const plan = planMatrix(real, { allCases: ALL_CASES, unavailable: (axis, v) => (axis === 'kernel' && v === 'minimal-6.1' ? 'not built here' : undefined) });
     expect(plan.cells.some((c) => c.cell.kernel === 'minimal-6.1')).toBe(false);
-    expect(plan.unavailable.length).toBe(5);
+    expect(plan.unavailable.length).toBe(11);
     expect(plan.unavailable.every((u) => u.reason === 'not built here' && u.name.includes('.minimal-6.1.'))).toBe(true);
   });
 
@@ -145,7 +145,7 @@ describe('filters', () => {
       }
       return 'no error';
     };
-    expect(message('arch=x86')).toMatch(/'arch' is not an axis; use one of revision, machine, firmware, kernel, backend, transport, case/);
+    expect(message('arch=x86')).toMatch(/'arch' is not an axis; use one of revision, machine, firmware, kernel, backend, transport, interface, case/);
     expect(message('firmware=uboot')).toMatch(/uboot not a value of firmware; values: seabios-bookworm/);
     expect(message('firmware')).toMatch(/write AXIS=VALUE/);
   });
@@ -163,8 +163,18 @@ describe('cell names', () => {
 
   it('says which part is wrong', () => {
     expect(() => parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd', real.axes)).toThrow(/expected a transport .* at nothing/);
-    expect(() => parseCellName('v7.q35.ovmf-sid.bookworm-6.1.memfd.unix', real.axes)).toThrow(/expected a revision \(v5, v6, baseline\) at 'v7\.q35/);
-    expect(() => parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix.extra', real.axes)).toThrow(/expected a transport/);
+    expect(() => parseCellName('v7.q35.ovmf-sid.bookworm-6.1.memfd.unix', real.axes)).toThrow(/expected a revision \(v5, v6, baseline, upstream-11\.1\) at 'v7\.q35/);
+    expect(() => parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix.extra', real.axes)).toThrow(/expected a interface \(memmap-type, sp-mem\) at 'extra'/);
+    expect(() => parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd', real.axes)).toThrow(/expected a transport/);
+  });
+
+  it('leaves the default interface out of names, and reads it back', () => {
+    const spMem = 'upstream-11.1.q35.ovmf-sid.minimal-6.1.memfd.unix.sp-mem';
+    expect(parseCellName(spMem, real.axes)).toMatchObject({ revision: 'upstream-11.1', transport: 'unix', interface: 'sp-mem' });
+    expect(cellName(parseCellName(spMem, real.axes))).toBe(spMem);
+    expect(parseCellName('v5.q35.ovmf-sid.minimal-6.1.memfd.unix', real.axes).interface).toBe('memmap-type');
+    expect(expandCells(real).map(cellName)).toContain('v6.q35.seabios-sid.minimal-6.1.memfd.unix.sp-mem');
+    expect(planMatrix(real, { allCases: ALL_CASES }).cells.find((c) => c.name === spMem)?.cases).toEqual(['seed-spm']);
   });
 
   it('finds values that would make names ambiguous, and the loader refuses them', () => {
@@ -177,7 +187,7 @@ describe('cell names', () => {
     expect(inside).toMatchObject({ inMatrix: true, cases: ['seed-spm', 'seed-reserved', 'seed-normal'] });
     const outside = planOneCell(real, 'v5.pc.seabios-sid.sid-7.2.file.websocket', ALL_CASES);
     expect(outside.inMatrix).toBe(false);
-    expect(outside.cell).toEqual({ revision: 'v5', machine: 'pc', firmware: 'seabios-sid', kernel: 'sid-7.2', backend: 'file', transport: 'websocket' });
+    expect(outside.cell).toEqual({ revision: 'v5', machine: 'pc', firmware: 'seabios-sid', kernel: 'sid-7.2', backend: 'file', transport: 'websocket', interface: 'memmap-type' });
   });
 });
 

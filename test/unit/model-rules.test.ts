@@ -188,9 +188,9 @@ describe('expectations for a case', () => {
 });
 
 describe('revision profiles', () => {
-  it('are data: baseline, v5, v6+', () => {
-    expect(loadProfiles().map((p) => [p.id, p.memmapTypeSupported, p.memmapNeedsMemdev, p.reservedLeavesSrat])).toEqual([
-      ['baseline', false, false, false], ['v5', true, false, false], ['v6', true, true, true],
+  it('are data: baseline, v5, v6+, upstream 11.1 (sp-mem)', () => {
+    expect(loadProfiles().map((p) => [p.id, p.memmapTypeSupported, p.memmapNeedsMemdev, p.reservedLeavesSrat, p.spMemSupported])).toEqual([
+      ['baseline', false, false, false, false], ['v5', true, false, false, false], ['v6', true, true, true, false], ['upstream-11.1', false, false, false, true],
     ]);
     expect(v6.label).toBe('v6+');
   });

@@ -185,7 +185,7 @@ describe('the matrix workflow', () => {
       };
       const full = await run({ MATRIX_SUBSET: 'full', MATRIX_FILTER: '', MATRIX_KVM: 'false' });
       expect(full.cells).toEqual(planned.cells.map((c) => ({ name: c.name, revision: c.cell.revision, kvm: false })));
-      expect(full.revisions).toEqual(['v5', 'v6', 'baseline']);
+      expect(full.revisions).toEqual(['v5', 'v6', 'baseline', 'upstream-11.1']);
       expect(await readFile(summary, 'utf8')).toContain(`Subset **full**: ${planned.cells.length} cells`);
       // What a pull request gets: the default subset, exactly as matrix.json lists it.
       const pr = await run({ MATRIX_SUBSET: 'default', MATRIX_FILTER: '' });
@@ -196,6 +196,7 @@ describe('the matrix workflow', () => {
         { name: 'v5.q35.ovmf-sid.sid-7.2.memfd.unix', revision: 'v5', kvm: true },
         { name: 'v5.q35.seabios-sid.trixie-6.12.memfd.unix', revision: 'v5', kvm: true },
         { name: 'v6.q35.ovmf-sid.minimal-6.1.memfd.unix', revision: 'v6', kvm: true },
+        { name: 'upstream-11.1.q35.ovmf-sid.minimal-6.1.memfd.unix.sp-mem', revision: 'upstream-11.1', kvm: true },
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ name does: the same QEMU revision, machine, firmware, kernel, backend and QMP
 transport, the same cases and the same expectations. Copy the name of a red
 job and paste it here.
 
-  NAME            revision.machine.firmware.kernel.backend.transport,
+  NAME            revision.machine.firmware.kernel.backend.transport[.interface],
                   e.g. v5.q35.ovmf-sid.bookworm-6.1.memfd.unix
   --case NAME     only this case (repeatable); default the cases the matrix gives the cell
   --jobs N        guests at once (default: decided from cores and free memory)

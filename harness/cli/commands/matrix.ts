@@ -12,26 +12,29 @@ const usage = `usage: memmap-harness matrix [--filter EXPR]... [--subset NAME] [
                              [--json [FILE.json]] [--source SPEC] [--results DIR]
 
 Runs the regression matrix of cases/matrix/matrix.json: every cell (a revision,
-machine, firmware, kernel, backend and transport) × the cases it runs. Builds
+machine, firmware, kernel, backend, transport and interface) × the cases it runs. Builds
 each QEMU revision once, fetches the images, then boots the runs in parallel
 and writes the reports (report.json, junit.xml, summary.md, svg/,
 matrix-summary.md, matrix-rows.json) for the whole matrix.
 
   --filter EXPR   keep cells where AXIS has one of the values: AXIS=VALUE[,VALUE…]
                   AXIS: revision, machine, firmware, kernel, backend, transport,
-                  or case (keeps those cases). Repeatable; filters AND together.
+                  interface (memmap-type, sp-mem), or case (keeps those cases). Repeatable; filters AND together.
                   e.g. --filter firmware=ovmf-sid,ovmf-trixie --filter revision=v6
   --subset NAME   only a named subset of the matrix (default, test)
   --jobs N        guests at once (default: decided from cores and free memory; printed)
   --list          print the cells and their cases instead of running them
   --json [FILE]   JSON on stdout (human lines then go to stderr) or to FILE: the run's
                   report.json, or with --list the cells [{name, revision, …, cases}]
-  --source SPEC   QEMU source for every build (default Debian's 10.2.2; see build --help)
+  --source SPEC   QEMU source for every build (default Debian's 10.2.2; see build --help);
+                  a revision with its own source (upstream-11.1: Debian's 11.1.3 binary) keeps it
   --results DIR   where logs and reports go (default results/<timestamp>)
   -h, --help      show this help
 
-Each cell is named revision.machine.firmware.kernel.backend.transport, e.g.
-v5.q35.ovmf-sid.bookworm-6.1.memfd.unix; 'memmap-harness cell NAME' runs one.
+Each cell is named revision.machine.firmware.kernel.backend.transport[.interface],
+e.g. v5.q35.ovmf-sid.bookworm-6.1.memfd.unix (memmap-type, the default, is left
+out) or upstream-11.1.q35.ovmf-sid.minimal-6.1.memfd.unix.sp-mem, where a case
+runs in its -device sp-mem form; 'memmap-harness cell NAME' runs one.
 Exit status: 0 every run as the matrix expects, 1 a run failed or a firmware or
 kernel changed behaviour (CHANGED), 3 a run broke and none failed, 2 usage error.`;
 
