@@ -46,11 +46,14 @@ read -r mirror keyring < <(find_debian_archive /etc/apt; echo)
 
 root=$(mktemp -d /var/tmp/memmap-fresh-XXXXXX) || die "cannot create a temporary directory in /var/tmp"
 mounts=()
+child=
 
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
-  # Anything still running inside the root (a QEMU, a build) goes first.
+  # The running step (debootstrap writes into the root from outside it) and
+  # anything still running inside the root (a QEMU, a build) go first.
+  [ -n "$child" ] && kill -9 $(tree "$child") 2>/dev/null
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -9 "${p#/proc/}" 2>/dev/null
   done
@@ -64,13 +67,21 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Long steps run in the background and are waited for: bash runs a trap only
+# once the foreground child ends, so a TERM sent to this script alone (not to
+# its process group, as Ctrl-C is) would otherwise wait out a whole build.
+waited() { local status=0; "$@" & child=$!; wait "$child" || status=$?; child=; return $status; }
+
+# A process and all its descendants (listed before any is killed, so none is reparented away).
+tree() { local c; echo "$1"; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree "$c"; done; }
+
 bind() { mkdir -p "$root$2" && mount --bind "$1" "$root$2" && mounts+=("$root$2"); }
 seconds() { date +%s; }
 elapsed() { echo $(( $(seconds) - $1 )); }
 
 t0=$(seconds)
 say "debootstrap bookworm minbase into $root (mirror $mirror)"
-debootstrap --variant=minbase bookworm "$root" "$mirror" > "$root.debootstrap.log" 2>&1 \
+waited debootstrap --variant=minbase bookworm "$root" "$mirror" > "$root.debootstrap.log" 2>&1 \
   || { tail -3 "$root.debootstrap.log" >&2; rm -f "$root.debootstrap.log"; die "debootstrap failed (see above)"; }
 rm -f "$root.debootstrap.log"
 t_root=$(elapsed "$t0")
@@ -121,13 +132,13 @@ in_root() {
 
 t1=$(seconds)
 say "npm start (in the root; output follows)"
-in_root 'npm start'; start_status=$?
+waited in_root 'npm start'; start_status=$?
 t_start=$(elapsed "$t1")
 test_status=skipped t_test=0
 if [ $start_status -eq 0 ] && [ $start_only -eq 0 ]; then
   t2=$(seconds)
   say "npm test (in the root; output follows)"
-  in_root 'npm test'; test_status=$?
+  waited in_root 'npm test'; test_status=$?
   t_test=$(elapsed "$t2")
 fi
 
