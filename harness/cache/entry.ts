@@ -26,10 +26,18 @@ export async function readEntry<T>(dir: string): Promise<T | undefined> {
 }
 
 /**
- * Returns the entry at `dir`, producing it first when missing. `produce` fills
- * the staging directory it is given and returns the manifest to record.
+ * Fills `staging` (published as the entry) and returns the manifest to record.
+ * `scratch` is an empty directory for intermediate files (an unpacked package,
+ * a tree to pack), removed afterwards; like staging it sits in the cache area
+ * and carries this process's pid, so a producer killed with SIGKILL leaves
+ * nothing in the temp directory and its scratch is swept like its staging.
  */
-export async function ensureEntry<T>(dir: string, produce: (staging: string) => Promise<T>, lockOptions: LockWaitOptions = {}): Promise<T> {
+export type Producer<T> = (staging: string, scratch: string) => Promise<T>;
+
+/**
+ * Returns the entry at `dir`, producing it first when missing (see Producer).
+ */
+export async function ensureEntry<T>(dir: string, produce: Producer<T>, lockOptions: LockWaitOptions = {}): Promise<T> {
   const existing = await readEntry<T>(dir);
   if (existing !== undefined) return existing;
   await mkdir(dirname(dir), { recursive: true });
@@ -46,11 +54,14 @@ export async function ensureEntry<T>(dir: string, produce: (staging: string) => 
   }
 }
 
-async function produceAndPublish<T>(dir: string, produce: (staging: string) => Promise<T>): Promise<T> {
-  const staging = join(dirname(dir), `.staging-${basename(dir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+async function produceAndPublish<T>(dir: string, produce: Producer<T>): Promise<T> {
+  const suffix = `${basename(dir)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const staging = join(dirname(dir), `.staging-${suffix}`);
+  const scratch = join(dirname(dir), `.scratch-${suffix}`);
   await mkdir(staging, { recursive: true });
+  await mkdir(scratch, { recursive: true });
   try {
-    const manifest = await produce(staging);
+    const manifest = await produce(staging, scratch).finally(() => rm(scratch, { recursive: true, force: true }));
     // entry.json last, inside staging: the rename publishes a directory that is already complete.
     await writeFile(join(staging, ENTRY_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     try {
@@ -68,8 +79,8 @@ async function produceAndPublish<T>(dir: string, produce: (staging: string) => P
   }
 }
 
-// `.staging-<key>-<pid>-<hex>`, and lock.ts's `.lock-draft-<pid>-<hex>` and `.lock-broken-<pid>-<hex>`.
-const LEFTOVER = /^\.(?:staging-.+|lock-draft|lock-broken)-(\d+)-[0-9a-f]{8}$/;
+// `.staging-<key>-<pid>-<hex>`, `.scratch-<key>-<pid>-<hex>`, and lock.ts's `.lock-draft-<pid>-<hex>` and `.lock-broken-<pid>-<hex>`.
+const LEFTOVER = /^\.(?:staging-.+|scratch-.+|lock-draft|lock-broken)-(\d+)-[0-9a-f]{8}$/;
 
 /** Removes what producers that died without cleaning up left in `area`; returns the names removed. */
 export async function sweepDeadStaging(area: string): Promise<string[]> {

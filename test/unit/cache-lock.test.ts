@@ -82,11 +82,12 @@ describe('leftovers of producers that died', () => {
     const names = {
       deadStaging: `.staging-linux-image-6.1.0-50-amd64_6.1.176-1-${dead}-0a1b2c3d`,
       deadDraft: `.lock-draft-${dead}-0a1b2c3d`,
+      deadScratch: `.scratch-minimal-6.1_6.1.176-1-96cabdf5746f6b7d-${dead}-0a1b2c3d`,
       liveStaging: `.staging-abc-${process.pid}-0a1b2c3d`,
       entry: 'abc',
     };
     for (const name of Object.values(names)) await mkdir(join(area, name));
-    expect((await sweepDeadStaging(area)).sort()).toEqual([names.deadDraft, names.deadStaging].sort());
+    expect((await sweepDeadStaging(area)).sort()).toEqual([names.deadDraft, names.deadScratch, names.deadStaging].sort());
     expect((await readdir(area)).sort()).toEqual([names.entry, names.liveStaging].sort());
   });
 
@@ -95,7 +96,9 @@ describe('leftovers of producers that died', () => {
     const dir = join(area, 'key');
     await mkdir(join(area, `.staging-key-${dead}-0a1b2c3d`, 'half'), { recursive: true });
     expect(await readEntry(dir)).toBeUndefined();
-    expect(await ensureEntry(dir, async () => ({ fresh: true }))).toEqual({ fresh: true });
+    let scratchSeen = '';
+    expect(await ensureEntry(dir, async (_staging, scratch) => ((scratchSeen = scratch), { fresh: true }))).toEqual({ fresh: true });
+    expect(scratchSeen.startsWith(join(area, '.scratch-key-'))).toBe(true);
     expect(await readdir(area)).toEqual(['key']);
   });
 });
