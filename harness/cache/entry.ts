@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { acquireEntryLock, isAlive, type LockWaitOptions } from './lock.ts';
+import { acquireEntryLock, isAlive, removeIfOwnerDead, type LockWaitOptions } from './lock.ts';
 
 /**
  * Content-addressed cache entries. An entry is a directory that is complete if
@@ -82,14 +82,17 @@ async function produceAndPublish<T>(dir: string, produce: Producer<T>): Promise<
 // `.staging-<key>-<pid>-<hex>`, `.scratch-<key>-<pid>-<hex>`, and lock.ts's `.lock-draft-<pid>-<hex>` and `.lock-broken-<pid>-<hex>`.
 const LEFTOVER = /^\.(?:staging-.+|scratch-.+|lock-draft|lock-broken)-(\d+)-[0-9a-f]{8}$/;
 
-/** Removes what producers that died without cleaning up left in `area`; returns the names removed. */
+/** Removes what producers that died without cleaning up left in `area` (staging, scratch, locks); returns the names removed. */
 export async function sweepDeadStaging(area: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(area).catch(() => [] as string[])) {
     const pid = Number(LEFTOVER.exec(name)?.[1] ?? 0);
-    if (pid === 0 || isAlive(pid)) continue;
-    await rm(join(area, name), { recursive: true, force: true });
-    removed.push(name);
+    if (pid > 0 && !isAlive(pid)) {
+      await rm(join(area, name), { recursive: true, force: true });
+      removed.push(name);
+    } else if (pid === 0 && name.startsWith('.lock-') && (await removeIfOwnerDead(join(area, name)))) {
+      removed.push(name);
+    }
   }
   return removed;
 }

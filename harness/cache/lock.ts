@@ -97,6 +97,14 @@ async function ownerOf(path: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 ? pid : 0;
 }
 
+/** Removes the lock at `path` when its owner is dead (the sweep's job for keys nobody asks for again); true when removed. */
+export async function removeIfOwnerDead(path: string): Promise<boolean> {
+  const owner = await ownerOf(path);
+  if (owner === undefined || isAlive(owner)) return false;
+  await breakStale(path, owner);
+  return true;
+}
+
 /**
  * Moves the dead owner's lock aside and checks that what was moved is still
  * that owner's: two waiters may break the same lock, and the slower one must

@@ -42,6 +42,9 @@ export const alive = (pid: number): Promise<boolean> => readFile(`/proc/${pid}/s
 /** The harness's own temp entries in `dir` (memmap-vm-*, memmap-harness-run-*, …). */
 export const harnessDirs = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((n) => n.startsWith('memmap-'));
 
+// The cache areas made of harness/cache/entry.ts entries (ccache, apt lists and kept logs are not entries).
+const ENTRY_AREAS = ['qemu', 'qemu-bin', 'kernels', 'initramfs', 'firmware', 'debs', 'downloads', 'sources'];
+
 /**
  * Half-written cache entries under a cache root: staging dirs and lock files of
  * dead processes, and entry directories without entry.json. What live processes
@@ -49,8 +52,7 @@ export const harnessDirs = async (dir: string): Promise<string[]> => (await read
  */
 export async function halfWrittenEntries(root: string = cacheRoot()): Promise<string[]> {
   const found: string[] = [];
-  for (const area of await readdir(root).catch(() => [] as string[])) {
-    if (area === 'ccache' || area === 'apt' || area === 'logs') continue; // not entries: ccache's own store, apt's lists, kept failure logs
+  for (const area of ENTRY_AREAS) {
     for (const name of await readdir(join(root, area)).catch(() => [] as string[])) {
       const path = join(root, area, name);
       if (name.startsWith('.')) {
