@@ -52,7 +52,8 @@ const nothingLeft = async (probe: () => Promise<number[]>, what: string) => wait
 const stagingOf = async (area: string, pid: number) => (await readdir(area).catch(() => [] as string[])).find((n) => n.startsWith('.staging-') && n.includes(`-${pid}-`));
 
 describe('SIGKILL while filling the cache', () => {
-  it('during a QEMU build: no entry, its children die, and the next build sweeps the leftovers and starts afresh', async () => {
+  // Copying the tree and configuring before ninja starts takes minutes when the two cores are shared.
+  it('during a QEMU build: no entry, its children die, and the next build sweeps the leftovers and starts afresh', { timeout: 1_200_000 }, async () => {
     // A series of our own (v5 with a changed subject line) is a cold cache key; the source tree is cached.
     const series = join(work, `v5-fault-${process.pid}-${Date.now()}`);
     await cp(join(REPO_ROOT, 'patches', 'memmap-type', 'v5'), series, { recursive: true });
@@ -65,7 +66,7 @@ describe('SIGKILL while filling the cache', () => {
     const first = harness(['build', '--patches', series], { TMPDIR: tmp });
     const firstPid = first.pid ?? 0;
     const firstStaging = join(area, await waitFor('the first build to start staging', () => stagingOf(area, firstPid), 120_000));
-    await waitFor('the first build to run ninja', async () => ((await processesIn(firstStaging, 'ninja')).length > 0 ? true : undefined), 300_000);
+    await waitFor('the first build to run ninja', async () => ((await processesIn(firstStaging, 'ninja')).length > 0 ? true : undefined), 900_000);
     first.kill('SIGKILL');
     await first;
     await nothingLeft(() => processesIn(firstStaging), 'the build children to die with the harness');
@@ -91,7 +92,7 @@ describe('SIGKILL while filling the cache', () => {
     expect(await halfWrittenEntries()).toEqual([]);
   });
 
-  it('during an image download: no entry, apt dies with the harness, and the next run downloads again and publishes', async () => {
+  it('during an image download: no entry, apt dies with the harness, and the next run downloads again and publishes', { timeout: 600_000 }, async () => {
     // A private cache whose package lists and version records come from the shared one: the kernel is cold.
     const root = await privateCache(['apt', 'resolved']);
     const tmp = await mkdtemp(join(work, 'tmp-'));
@@ -118,7 +119,7 @@ describe('SIGKILL while filling the cache', () => {
 });
 
 describe('two harness processes on one cold cache entry', () => {
-  it('one makes it, the other says it waits and then reuses it: one entry, both runs pass', async () => {
+  it('one makes it, the other says it waits and then reuses it: one entry, both runs pass', { timeout: 600_000 }, async () => {
     // Cold kernel and initramfs entries (unpacking Debian's 6.1 takes seconds); the .deb and lists are shared.
     const root = await privateCache(['apt', 'resolved', 'debs', 'firmware']);
     const env = { XDG_CACHE_HOME: root, TMPDIR: await mkdtemp(join(work, 'tmp-')) };

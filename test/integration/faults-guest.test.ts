@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { loadCase } from '../../harness/case/load.ts';
 import type { Verdict } from '../../harness/core/vocabulary.ts';
 import { runCase, type CaseRunOptions, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { runStem } from '../../harness/report/cell.ts';
 import { fillFileSystem, halfWrittenEntries, harnessDirs, keepLogsOnFailure, qemuChildren, waitFor, waitForQemu } from './faults-helpers.ts';
 import { testbed } from './testbed.ts';
 
@@ -27,15 +28,15 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 /** Runs seed-spm in this process with TMPDIR pointed at a fresh dir; `during` gets QEMU's pid and the log dir once QEMU runs. */
-async function runWithFault(options: Partial<CaseRunOptions>, during?: (qemuPid: number, logDir: string) => Promise<void>): Promise<{ verdict: Verdict; tmp: string }> {
+async function runWithFault(options: Partial<CaseRunOptions>, during?: (qemuPid: number, logDir: string) => Promise<void>, logDir?: string): Promise<{ verdict: Verdict; tmp: string }> {
   const tmp = await mkdtemp(join(work, 'tmp-'));
-  const logDir = await mkdtemp(join(work, 'logs-'));
+  logDir ??= await mkdtemp(join(work, 'logs-'));
   keepLogsOnFailure(logDir);
   const saved = process.env.TMPDIR;
   process.env.TMPDIR = tmp;
   try {
     const running = runCase(await loadCase(join(REPO_ROOT, 'cases', 'seed-spm.json')), { qemu, logDir, ...options });
-    if (during) await during(await waitForQemu(process.pid), logDir);
+    if (during) await during(await waitForQemu(process.pid), logDir as string);
     return { verdict: await running, tmp };
   } finally {
     if (saved === undefined) delete process.env.TMPDIR;
@@ -66,6 +67,18 @@ describe('guest and QEMU faults', () => {
     expect(verdict.reason).toMatch(/^guest kernel panic: Kernel panic - not syncing: \S/);
     expect(verdict.reason?.split('\n')).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(120_000); // the boot timeout is 180 s
+    await expectNothingLeft(tmp);
+  });
+
+  it('a serial log left at the path by an earlier run is not read as this run\'s console', async () => {
+    // A complete real log (probe done and all) where this run's log goes; this run's guest then panics.
+    const logDir = await mkdtemp(join(work, 'logs-'));
+    const stale = join(logDir, `${runStem({ name: 'seed-spm', qemu: 'v5', machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1' })}.serial.log`);
+    await copyFile(join(REPO_ROOT, 'test', 'fixtures', 'serial', 'bookworm-6.1-ovmf-sid-q35-two-node.log'), stale);
+    const { verdict, tmp } = await runWithFault({ kernelArgs: ['rdinit=/no-such-init'] }, undefined, logDir);
+    expect(verdict.serialLog).toBe(stale);
+    expect(verdict.status).toBe('error');
+    expect(verdict.reason).toMatch(/^guest kernel panic: /);
     await expectNothingLeft(tmp);
   });
 

@@ -63,11 +63,14 @@ const layoutArb: fc.Arbitrary<DrawnLayout> = fc.record({
     .filter((nodes) => nodes.reduce((sum, n) => sum + n.units, 0) <= 32 && nodes.some((n) => n.type !== undefined)),
 });
 
-/** A drawn layout as a case file (node i has vCPU i). */
+let drawn = 0;
+
+/** A drawn layout as a case file (node i has vCPU i); each draw its own name, so each keeps its own serial log. */
 function toCase(layout: DrawnLayout, revision: string): CaseSpec {
+  drawn += 1;
   const total = layout.nodes.reduce((sum, n) => sum + BigInt(n.units) * UNIT, 0n);
   return {
-    name: `layout-random-${SEED}-${revision}`,
+    name: `layout-random-${SEED}-${revision}-${drawn}`,
     description: `fast-check seed ${SEED}, ${revision}: ${describeLayout(layout)}`,
     machine: layout.machine,
     memory: `${total >> 20n}M`,
