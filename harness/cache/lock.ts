@@ -2,6 +2,7 @@ import { link, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { HarnessError } from '../util/errors.ts';
+import { InterruptedError } from '../util/subprocess.ts';
 
 /**
  * One producer per cache entry across processes: a lock file next to the
@@ -20,6 +21,8 @@ export interface LockWaitOptions {
   pollMs?: number;
   /** How often to say it is still waiting; default 60 s. */
   progressEveryMs?: number;
+  /** Aborting it (Ctrl-C under withInterruptsAsAbort) ends the wait at once. */
+  signal?: AbortSignal;
 }
 
 /** A held lock: release it once the entry is published (or production failed). */
@@ -62,6 +65,7 @@ export async function acquireEntryLock(entryDir: string, options: LockWaitOption
       log(`memmap-harness: broke the lock of dead process ${owner} on ${entryDir}`);
       continue;
     }
+    if (options.signal?.aborted) throw new InterruptedError(`waiting for process ${owner} to finish making ${entryDir}`, String(options.signal.reason ?? 'aborted'));
     const waited = Date.now() - started;
     if (waited >= timeoutMs) {
       throw new HarnessError(`waited ${Math.round(waited / 1000)} s for process ${owner} to finish making ${entryDir}`, `if process ${owner} is stuck, end it (its lock ${path} is then broken) or raise MEMMAP_HARNESS_LOCK_TIMEOUT_MS`);

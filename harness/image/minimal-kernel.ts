@@ -120,7 +120,7 @@ export async function ensureMinimalKernel(id: string = 'minimal-6.1', options: E
   reporter.step(`building kernel ${id} from ${source.name} ${source.version} + ${spec.fragment} → ${dir}`);
   const ctx = { id, suite: spec.suite, source, fragment, fragmentPath, cacheKey, dir, reporter, options };
   const stored = await withInterruptsAsAbort(options.signal, (signal) =>
-    ensureEntry<StoredMinimalKernel>(dir, (staging, tmp) => buildInto(staging, tmp, { ...ctx, signal })),
+    ensureEntry<StoredMinimalKernel>(dir, (staging, tmp) => buildInto(staging, tmp, { ...ctx, signal }), { signal }),
   );
   return { manifest: absolutize(stored, dir), cacheHit: false };
 }

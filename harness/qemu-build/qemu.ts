@@ -113,7 +113,7 @@ export async function ensureQemu(options: EnsureQemuOptions = {}): Promise<QemuB
       reporter.step(`building QEMU for ${label} → ${entryDir}`);
       if (base) reporter.step(base.summary);
       return buildInto(staging, { entryDir, cacheKey, source, series, base, deviceConfig, signal, reporter, options });
-    }),
+    }, { signal }),
   );
   // A racing process may have published first: its record of the patches stands, the base check is ours.
   return { manifest: { ...manifest, base }, cacheHit: false };

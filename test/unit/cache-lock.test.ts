@@ -108,3 +108,18 @@ describe('children run through setpriv (they die with the harness)', () => {
     await expect(run('memmap-harness-no-such-program', [], { timeoutMs: 5_000 })).rejects.toThrow(/failed to run/);
   });
 });
+
+describe('waiting, interrupted', () => {
+  it('an aborted signal ends the wait with an interruption, not a timeout', async () => {
+    const dir = join(area, 'key');
+    const held = await acquireEntryLock(dir);
+    try {
+      const controller = new AbortController();
+      const waiting = acquireEntryLock(dir, { pollMs: 20, log: () => {}, signal: controller.signal });
+      setTimeout(() => controller.abort('SIGINT'), 100);
+      await expect(waiting).rejects.toThrow(/waiting for process \d+ to finish making .* interrupted \(SIGINT\)/);
+    } finally {
+      await held.release();
+    }
+  });
+});
