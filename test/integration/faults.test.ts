@@ -7,7 +7,7 @@ import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCase } from '../../harness/case/load.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import { testbed } from './testbed.ts';
-import { alive, halfWrittenEntries, harnessDirs, qemuChildren, waitFor, waitForQemu } from './faults-helpers.ts';
+import { alive, halfWrittenEntries, harnessDirs, keepLogsOnFailure, qemuChildren, waitFor, waitForQemu } from './faults-helpers.ts';
 
 // Faults survived, on real QEMU and a real guest: each leaves no QEMU and no
 // temp directory, and ends in a verdict of `error` with one clear reason.
@@ -45,6 +45,7 @@ describe('faults', () => {
     const tmp = await mkdtemp(join(work, 'tmp-'));
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = tmp;
+    keepLogsOnFailure(work);
     try {
       const verdict = runCase(await seedSpm(), { qemu, logDir: work });
       process.kill(await waitForQemu(process.pid), 'SIGKILL');
@@ -64,6 +65,7 @@ describe('faults', () => {
     const tmp = await mkdtemp(join(work, 'tmp-'));
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = tmp;
+    keepLogsOnFailure(work);
     try {
       const v = await runCase(await seedSpm(), { qemu, logDir: work, bootTimeoutMs: 300 });
       expect(v.status).toBe('error');
