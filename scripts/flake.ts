@@ -3,9 +3,12 @@
 // failures and errors grouped by reason, and the spread of each case's
 // duration. The machine is shared; the figures say how the harness behaves on
 // it, not how fast it can be.
+// Serial logs of runs that did not all pass are kept (and named) so a flake
+// can be diagnosed: everything under --results DIR, or, without it, the
+// failing runs' directories under results/flake-kept-<time>/.
 // Usage: npx tsx scripts/flake.ts [--runs N] [--set NAME] [--results DIR]
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +31,15 @@ interface CaseRecord {
 }
 
 const results = values.results ?? (await mkdtemp(join(tmpdir(), 'memmap-flake-')));
+const keptRoot = join(REPO, 'results', `flake-kept-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+
+/** Where a run's logs stay: in --results as they are, else copied out of the temp dir (removed at the end). */
+async function keep(dir: string, run: number): Promise<string> {
+  if (values.results) return dir;
+  const kept = join(keptRoot, `run-${run}`);
+  await cp(dir, kept, { recursive: true }).catch(() => {});
+  return kept;
+}
 const records: CaseRecord[] = [];
 const started = Date.now();
 try {
@@ -41,7 +53,8 @@ try {
       records.push(...report.cases);
     }
     const passed = report?.cases.filter((c) => c.status === 'pass').length ?? 0;
-    console.log(`run ${i}/${runs}: ${passed}/${report?.cases.length ?? '?'} passed`);
+    const allPassed = report !== undefined && passed === report.cases.length;
+    console.log(`run ${i}/${runs}: ${passed}/${report?.cases.length ?? '?'} passed${allPassed ? '' : `; serial logs: ${await keep(dir, i)}`}`);
   }
 } finally {
   if (!values.results) await rm(results, { recursive: true, force: true });

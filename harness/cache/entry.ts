@@ -1,14 +1,18 @@
-import { mkdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { acquireEntryLock, isAlive, removeIfOwnerDead, type LockWaitOptions } from './lock.ts';
 
 /**
  * Content-addressed cache entries. An entry is a directory that is complete if
  * and only if it holds `entry.json`. It is produced in a staging directory next
  * to it and published with one rename, so a crashed or interrupted producer
- * never leaves a directory that looks complete, and two producers racing for
- * one key cannot mix their files: the first rename wins, the loser's copy is
- * discarded.
+ * never leaves a directory that looks complete. One process at a time produces
+ * a key (a lock file with its pid, see lock.ts): a second one waits and reuses
+ * the entry. Should two ever produce at once (a lock broken in a race), they
+ * still cannot mix their files: the first rename wins, the loser's copy is
+ * discarded. Staging directories carry their producer's pid, so those of a
+ * producer killed without cleanup (SIGKILL) are swept by the next producer.
  */
 export const ENTRY_MANIFEST = 'entry.json';
 
@@ -22,18 +26,43 @@ export async function readEntry<T>(dir: string): Promise<T | undefined> {
 }
 
 /**
- * Returns the entry at `dir`, producing it first when missing. `produce` fills
- * the staging directory it is given and returns the manifest to record.
+ * Fills `staging` (published as the entry) and returns the manifest to record.
+ * `scratch` is an empty directory for intermediate files (an unpacked package,
+ * a tree to pack), removed afterwards; like staging it sits in the cache area
+ * and carries this process's pid, so a producer killed with SIGKILL leaves
+ * nothing in the temp directory and its scratch is swept like its staging.
  */
-export async function ensureEntry<T>(dir: string, produce: (staging: string) => Promise<T>): Promise<T> {
+export type Producer<T> = (staging: string, scratch: string) => Promise<T>;
+
+/**
+ * Returns the entry at `dir`, producing it first when missing (see Producer).
+ */
+export async function ensureEntry<T>(dir: string, produce: Producer<T>, lockOptions: LockWaitOptions = {}): Promise<T> {
   const existing = await readEntry<T>(dir);
   if (existing !== undefined) return existing;
   await mkdir(dirname(dir), { recursive: true });
-  await removeStaleIncomplete(dir);
-  const staging = join(dirname(dir), `.staging-${basename(dir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(staging, { recursive: true });
+  const lock = await acquireEntryLock(dir, lockOptions);
   try {
-    const manifest = await produce(staging);
+    // The process we waited for may have published it.
+    const published = await readEntry<T>(dir);
+    if (published !== undefined) return published;
+    await sweepDeadStaging(dirname(dir));
+    await removeStaleIncomplete(dir);
+    return await produceAndPublish(dir, produce);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function produceAndPublish<T>(dir: string, produce: Producer<T>): Promise<T> {
+  const suffix = `${basename(dir)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const staging = join(dirname(dir), `.staging-${suffix}`);
+  const scratch = join(dirname(dir), `.scratch-${suffix}`);
+  await mkdir(staging, { recursive: true });
+  await mkdir(scratch, { recursive: true });
+  try {
+    const manifest = await produce(staging, scratch).finally(() => rm(scratch, { recursive: true, force: true }));
+    // entry.json last, inside staging: the rename publishes a directory that is already complete.
     await writeFile(join(staging, ENTRY_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     try {
       await rename(staging, dir);
@@ -48,6 +77,24 @@ export async function ensureEntry<T>(dir: string, produce: (staging: string) => 
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+// `.staging-<key>-<pid>-<hex>`, `.scratch-<key>-<pid>-<hex>`, and lock.ts's `.lock-draft-<pid>-<hex>` and `.lock-broken-<pid>-<hex>`.
+const LEFTOVER = /^\.(?:staging-.+|scratch-.+|lock-draft|lock-broken)-(\d+)-[0-9a-f]{8}$/;
+
+/** Removes what producers that died without cleaning up left in `area` (staging, scratch, locks); returns the names removed. */
+export async function sweepDeadStaging(area: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(area).catch(() => [] as string[])) {
+    const pid = Number(LEFTOVER.exec(name)?.[1] ?? 0);
+    if (pid > 0 && !isAlive(pid)) {
+      await rm(join(area, name), { recursive: true, force: true });
+      removed.push(name);
+    } else if (pid === 0 && name.startsWith('.lock-') && (await removeIfOwnerDead(join(area, name)))) {
+      removed.push(name);
+    }
+  }
+  return removed;
 }
 
 /** A directory at the entry's path without a manifest is a leftover from an older layout: clear it. */

@@ -1,7 +1,6 @@
 import { execa } from 'execa';
 import { access, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withDir } from 'tmp-promise';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
@@ -66,7 +65,7 @@ export async function ensureFirmware(id: string): Promise<FirmwareManifest> {
   const ref = { name: spec.package, version };
   const dir = join(cacheArea('firmware'), safeName(`${spec.package}_${version}`));
   const files = spec.kind === 'ovmf' ? { code: OVMF_CODE, vars: OVMF_VARS } : { bios: SEABIOS_BIOS };
-  const stored = await ensureEntry(dir, (staging) => withDir(({ path: tmp }) => extractFiles(ref, Object.values(files), tmp, staging), { unsafeCleanup: true }));
+  const stored = await ensureEntry(dir, (staging, tmp) => extractFiles(ref, Object.values(files), tmp, staging));
   const [pinnedPackage = stored.package] = await pinAll([stored.package]);
   const common = { id, package: pinnedPackage, origin: 'cache' as const, dir };
   return spec.kind === 'ovmf'

@@ -2,7 +2,6 @@ import { execa } from 'execa';
 import { access, chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withDir } from 'tmp-promise';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import { HarnessError } from '../util/errors.ts';
@@ -53,21 +52,19 @@ export async function ensureInitramfs(kernelId: string): Promise<InitramfsManife
   };
   const key = hashJson(inputs);
   const dir = join(cacheArea('initramfs'), key);
-  const stored = await ensureEntry<StoredInitramfs>(dir, (staging) =>
-    withDir(async ({ path: tree }) => {
-      await layOutTree(tree, init, kernel.modules);
-      await packCpioGz(tree, join(staging, 'initrd.cpio.gz'));
-      return {
-        kernelId: kernel.id,
-        release: kernel.release,
-        file: 'initrd.cpio.gz',
-        key,
-        modules: kernel.modules.map((m) => m.name),
-        busybox: { path: BUSYBOX, sha256: inputs.busybox },
-        init: { path: PROBE_INIT, sha256: inputs.init },
-      };
-    }, { unsafeCleanup: true }),
-  );
+  const stored = await ensureEntry<StoredInitramfs>(dir, async (staging, tree) => {
+    await layOutTree(tree, init, kernel.modules);
+    await packCpioGz(tree, join(staging, 'initrd.cpio.gz'));
+    return {
+      kernelId: kernel.id,
+      release: kernel.release,
+      file: 'initrd.cpio.gz',
+      key,
+      modules: kernel.modules.map((m) => m.name),
+      busybox: { path: BUSYBOX, sha256: inputs.busybox },
+      init: { path: PROBE_INIT, sha256: inputs.init },
+    };
+  });
   const { file, ...rest } = stored;
   return { ...rest, path: join(dir, file), dir };
 }

@@ -1,6 +1,5 @@
 import { access, copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { withDir } from 'tmp-promise';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
@@ -62,9 +61,7 @@ async function ensureDebianKernel(id: DebianKernelId): Promise<KernelManifest> {
   // The module list is part of the key: changing what the probe needs re-extracts.
   const key = safeName(`${resolved.image.name}_${resolved.image.version}-${hashJson(PROBE_MODULES).slice(0, 8)}`);
   const dir = join(cacheArea('kernels'), key);
-  const stored = await ensureEntry<StoredKernel>(dir, (staging) =>
-    withDir(({ path: tmp }) => unpackKernel(id, suite, resolved.release, resolved.image, resolved.parts, tmp, staging), { unsafeCleanup: true }),
-  );
+  const stored = await ensureEntry<StoredKernel>(dir, (staging, tmp) => unpackKernel(id, suite, resolved.release, resolved.image, resolved.parts, tmp, staging));
   return absolutize({ ...stored, packages: await pinAll(stored.packages) }, dir);
 }
 

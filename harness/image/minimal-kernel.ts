@@ -3,7 +3,6 @@ import { createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withDir } from 'tmp-promise';
 import { withInterruptsAsAbort } from '../qemu-build/interrupt.ts';
 import { stderrReporter, type BuildReporter } from '../qemu-build/progress.ts';
 import { compilerEnv } from '../qemu-build/steps.ts';
@@ -121,7 +120,7 @@ export async function ensureMinimalKernel(id: string = 'minimal-6.1', options: E
   reporter.step(`building kernel ${id} from ${source.name} ${source.version} + ${spec.fragment} → ${dir}`);
   const ctx = { id, suite: spec.suite, source, fragment, fragmentPath, cacheKey, dir, reporter, options };
   const stored = await withInterruptsAsAbort(options.signal, (signal) =>
-    ensureEntry<StoredMinimalKernel>(dir, (staging) => withDir(({ path: tmp }) => buildInto(staging, tmp, { ...ctx, signal }), { unsafeCleanup: true })),
+    ensureEntry<StoredMinimalKernel>(dir, (staging, tmp) => buildInto(staging, tmp, { ...ctx, signal }), { signal }),
   );
   return { manifest: absolutize(stored, dir), cacheHit: false };
 }

@@ -96,7 +96,7 @@ export async function ensureDebianBinQemu(specText: string, options: DebianBinOp
   await requireSuiteHas(spec, version);
   reporter.step(`unpacking Debian's ${spec.package}=${version} (${spec.suite}) with its libraries → ${entryDir}`);
   const manifest = await withInterruptsAsAbort(options.signal, (signal) =>
-    ensureEntry<DebianBinManifest>(entryDir, (staging) => makeEntry(staging, { spec, version, cacheKey, entryDir, signal, reporter })),
+    ensureEntry<DebianBinManifest>(entryDir, (staging) => makeEntry(staging, { spec, version, cacheKey, entryDir, signal, reporter }), { signal }),
   );
   return { manifest, cacheHit: false };
 }

@@ -88,8 +88,8 @@ export function buildKey(source: Awaited<ReturnType<typeof resolveSource>>, seri
 
 /**
  * The QEMU binary for (source, series): from the cache when built before (costs a
- * manifest read), else built and published atomically. Two processes racing for
- * one key both build; the first to publish wins and both return its manifest.
+ * manifest read), else built and published atomically. Two processes wanting
+ * one key at once: one builds, the other waits for its lock and returns its manifest.
  */
 export async function ensureQemu(options: EnsureQemuOptions = {}): Promise<QemuBuild> {
   const reporter = options.reporter ?? stderrReporter();
@@ -107,12 +107,13 @@ export async function ensureQemu(options: EnsureQemuOptions = {}): Promise<QemuB
   if (cached) return { manifest: { ...cached, base }, cacheHit: true };
 
   const label = series ? `${source.identity.spec} + ${series.patches.length} patch(es) from ${series.path}` : `${source.identity.spec} (baseline, no patches)`;
-  reporter.step(`building QEMU for ${label} → ${entryDir}`);
-  if (base) reporter.step(base.summary);
+  // Said by the producer only: a second harness that waits for this key's lock and reuses the entry builds nothing.
   const manifest = await withInterruptsAsAbort(options.signal, (signal) =>
-    ensureEntry<QemuManifest>(entryDir, (staging) =>
-      buildInto(staging, { entryDir, cacheKey, source, series, base, deviceConfig, signal, reporter, options }),
-    ),
+    ensureEntry<QemuManifest>(entryDir, (staging) => {
+      reporter.step(`building QEMU for ${label} → ${entryDir}`);
+      if (base) reporter.step(base.summary);
+      return buildInto(staging, { entryDir, cacheKey, source, series, base, deviceConfig, signal, reporter, options });
+    }, { signal }),
   );
   // A racing process may have published first: its record of the patches stands, the base check is ours.
   return { manifest: { ...manifest, base }, cacheHit: false };

@@ -18,8 +18,10 @@ import { PROBE_DONE } from '../util/constants.ts';
 import { envFlag } from '../util/env-overrides.ts';
 import { createPrivateDir } from '../vm/private-dir.ts';
 import { disown } from '../vm/owned-dirs.ts';
+import { HarnessError } from '../util/errors.ts';
 import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
+import { withFullDiskNote } from './results-dir.ts';
 import { memmapSupport } from './probe-cache.ts';
 import { collectQmpFacts } from './qmp-facts.ts';
 
@@ -63,11 +65,15 @@ export interface CaseRunOptions {
   earlyVerdict?: boolean;
   /** Revision (harness/model/traits.json id) the QEMU implements; default from the QEMU's label. */
   profile?: string;
+  /** Words added to the guest kernel's command line (fault tests: `rdinit=/missing` makes the guest panic). */
+  kernelArgs?: readonly string[];
 }
 
 const PROBE_DONE_LINE = new RegExp(`^${PROBE_DONE}$`);
 // mem_init() prints this after every BIOS-e820 and SRAT line: the firmware-table facts are all in.
 const FIRMWARE_TABLES_DONE = /^(\[[ \d.]+\] )?Memory: \d+K\/\d+K available/;
+// Whatever the run waits for, a panic ends it at once (with panic=-1 QEMU exits right after it anyway).
+const KERNEL_PANIC = /Kernel panic - not syncing:.*/;
 
 /**
  * Runs one case on one configuration and returns its verdict; never throws
@@ -128,7 +134,7 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
   }
 
   async function runInScratch(): Promise<Verdict> {
-    const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs))];
+    const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs, options.kernelArgs))];
     const added = memoryOption(spec).added;
     Object.assign(base, { qemuArgs: args, ...(added.length > 0 ? { addedByHarness: added } : {}) });
     if (expect.refusal !== undefined) {
@@ -140,7 +146,7 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const outcome = await bootAndObserve(options, args, serialLog, waitForProbe, recordCommandLine);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
     const observed = { e820: log.e820, srat: log.srat, serialLog };
-    if ('error' in outcome) return verdict({ status: 'error', reason: outcome.error, findings: [], ...observed });
+    if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
     const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
     // Zero checks is not a pass: a case must prove something on every run.
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
@@ -172,7 +178,11 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
   try {
     vm = await launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath, timeoutMs: 60_000, onCommandLine });
   } catch (error) {
-    if (error instanceof VmStartError) return { error: `QEMU refused to start: ${error.qemuMessage || error.message}` };
+    if (error instanceof VmStartError) {
+      // Told to quit (a signal) is not a refusal of the case's options.
+      const told = /terminating on signal/.test(error.qemuMessage);
+      return { error: `${told ? 'QEMU quit while starting' : 'QEMU refused to start'}: ${error.qemuMessage || error.message}` };
+    }
     throw error;
   }
   try {
@@ -180,13 +190,23 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     await cont(vm.qmp);
     const timeoutMs = options.bootTimeoutMs ?? 180_000;
     const until = needProbe ? [PROBE_DONE_LINE] : [FIRMWARE_TABLES_DONE];
-    await vm.waitForAll(until, timeoutMs);
+    const panicked = vm.waitForLine(KERNEL_PANIC, timeoutMs + 1_000).then((m) => Promise.reject(new Error(panicReason(m.line))));
+    panicked.catch(() => {}); // settled by shutdown when the guest does not panic
+    await Promise.race([vm.waitForAll(until, timeoutMs), panicked]);
     return { qmp };
   } catch (error) {
-    return { error: `guest did not finish: ${(error as Error).message}` };
+    const panic = vm.serial.lines.find((line) => KERNEL_PANIC.test(line));
+    if (panic !== undefined) return { error: panicReason(panic) };
+    // QEMU's own last words (e.g. "terminating on signal 15") say why the guest went away.
+    const why = error instanceof HarnessError ? error.oneLine() : (error as Error).message;
+    return { error: `guest did not finish: ${why}` };
   } finally {
     await vm.shutdown({ graceMs: 5_000 });
   }
+}
+
+function panicReason(line: string): string {
+  return `guest kernel panic: ${KERNEL_PANIC.exec(line)?.[0] ?? line}`;
 }
 
 /** A log with damaged E820/SRAT lines cannot prove that a row is absent: say so as a failed check. */

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { dyingWithParent } from './subprocess.ts';
 import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheArea } from './cache-dirs.ts';
@@ -155,7 +156,9 @@ interface RunAptOptions {
 }
 
 async function runApt(tool: 'apt-get' | 'apt-cache', args: string[], options: RunAptOptions = {}) {
-  const result = await execa(tool, [...(await aptOptions()), ...args], {
+  // A harness killed mid-download must not leave apt-get writing into a staging directory nobody will publish.
+  const [program, argv] = dyingWithParent(tool, [...(await aptOptions()), ...args]);
+  const result = await execa(program, argv, {
     cwd: options.cwd,
     reject: false,
     timeout: scaledMs(APT_TIMEOUT_MS),

@@ -1,11 +1,29 @@
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { HarnessError } from './errors.ts';
 import { scaledMs } from './timeouts.ts';
+
+const SETPRIV = '/usr/bin/setpriv';
+const HAS_SETPRIV = existsSync(SETPRIV);
+
+/**
+ * `file args` run so that the child gets SIGKILL when this process dies, even
+ * by SIGKILL (no handler runs then: execa's `cleanup` cannot help). util-linux's
+ * setpriv sets the parent-death signal and execs the program in place (same
+ * pid). Without setpriv the command is unchanged.
+ */
+export function dyingWithParent(file: string, args: readonly string[]): [string, string[]] {
+  return HAS_SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, [...args]];
+}
+
+// setpriv's words when it cannot exec the program (exit 127): the same as a missing program.
+const SETPRIV_EXEC_FAILED = /^setpriv: failed to execute .*$/m;
 
 /**
  * Every child the builder starts goes through `run`: arguments as an array (no
  * shell), a timeout, cancellation through an AbortSignal, SIGKILL when SIGTERM
- * is ignored, and execa's `cleanup` so a child never outlives this process.
+ * is ignored, and execa's `cleanup` plus a parent-death signal (dyingWithParent)
+ * so a child never outlives this process, even one killed with SIGKILL.
  */
 export interface RunOptions {
   cwd?: string;
@@ -49,7 +67,8 @@ export async function run(file: string, args: readonly string[], options: RunOpt
         yield line;
       }
     : undefined;
-  const result = await execa(file, [...args], {
+  const [program, argv] = dyingWithParent(file, args);
+  const result = await execa(program, argv, {
     cwd: options.cwd,
     env: options.env,
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
@@ -65,8 +84,9 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   });
   if (result.isCanceled) throw new InterruptedError(what, options.signal ? abortReason(options.signal) : 'cancelled');
   if (result.timedOut) throw new SubprocessError(`${what} timed out after ${Math.round(scaledMs(options.timeoutMs) / 1000)} s and was killed`, 'the machine may be overloaded; retry when it is idle');
-  if (result.exitCode === undefined) {
-    const why = result.signal ? `killed by ${result.signal}` : firstLine(result.message ?? 'no exit code');
+  const execFailed = result.exitCode === 127 ? SETPRIV_EXEC_FAILED.exec(String(result.stderr ?? ''))?.[0] : undefined;
+  if (result.exitCode === undefined || execFailed) {
+    const why = execFailed ?? (result.signal ? `killed by ${result.signal}` : firstLine(result.message ?? 'no exit code'));
     throw new SubprocessError(`${what} failed to run: ${why}`, `check that '${file}' is installed (scripts/setup-debian.sh)`);
   }
   return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), all: String(result.all ?? '') };

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { join } from 'node:path';
-import { access, rm } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { QmpClient } from '../qmp/client.ts';
 import { checkTimeout, deadlineAfter, delay, remaining } from '../qmp/deadline.ts';
 import { HarnessError } from '../util/errors.ts';
@@ -55,10 +55,6 @@ export async function launchVm(options: LaunchOptions): Promise<Vm> {
   try {
     endpoint = await prepareQmpEndpoint(kind, { dir: dir.path, websocketWaker: options.websocketWaker ?? true });
     const serialFile = options.logPath ?? join(dir.path, 'serial.log');
-    // A log left by an earlier run at the same path would be followed from its
-    // first byte before QEMU truncates it: stale lines (even "probe done") and
-    // a read offset past the new run's start. QEMU creates it afresh.
-    await rm(serialFile, { force: true });
     const serialArgs = ['-chardev', `file,id=serial0,path=${serialFile.replaceAll(',', ',,')}`, '-serial', 'chardev:serial0'];
     const argv = [...options.args, '-S', ...(await exitWithParentArgs(options.binary)), ...endpoint.args, ...serialArgs];
     options.onCommandLine?.([options.binary, ...argv]);

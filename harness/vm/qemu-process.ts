@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { delay } from '../qmp/deadline.ts';
@@ -70,6 +71,9 @@ export class QemuProcess {
     const stderr = new TextTail();
     // QEMU writes the raw log itself; the console only reads it.
     const serial = await SerialConsole.create(undefined, () => stderr.lastLines(5));
+    // A log left at this path by an earlier run (a case run twice into one results dir) would be
+    // followed before QEMU truncates it: its old lines, `Memory:` included, would end the wait early.
+    await rm(options.serialFile, { force: true });
     const follower = FileFollower.start(options.serialFile, (chunk) => serial.push(chunk));
     const child = execa(binary, argv, {
       // Unused pipes, not 'ignore': with both ignored, a SIGTERM to the harness

@@ -175,12 +175,14 @@ async function toyTree(name: string, command: string): Promise<string> {
 }
 
 describe('builder machinery (toy source tree)', () => {
-  it('lets two racing builders publish once; both get the winner', async () => {
+  it('two builders at once on one key: one builds (the other waits on its lock), both get its manifest', async () => {
     const tree = await toyTree('toy-race', 'sleep 2');
     const cacheEnv = { XDG_CACHE_HOME: join(scratch, 'cache-race') };
-    const options = { source: `dir:${tree}`, patches: null, cacheEnv, ccacheDir: null, reporter: silentReporter };
+    const steps: string[] = [];
+    const options = { source: `dir:${tree}`, patches: null, cacheEnv, ccacheDir: null, reporter: { ...silentReporter, step: (m: string) => steps.push(m) } };
     const [a, b] = await Promise.all([ensureQemu(options), ensureQemu(options)]);
-    expect([a.cacheHit, b.cacheHit]).toEqual([false, false]); // both built
+    expect([a.cacheHit, b.cacheHit]).toEqual([false, false]); // neither found it published when it asked
+    expect(steps.filter((m) => m.startsWith('building QEMU'))).toHaveLength(1);
     expect(a.manifest).toEqual(b.manifest);
     expect(a.manifest.qemuVersion).toBe('0.0.1-toy');
     expect(a.manifest.source).toMatchObject({ kind: 'dir', version: 'unversioned' });

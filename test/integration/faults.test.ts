@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCase } from '../../harness/case/load.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import { testbed } from './testbed.ts';
+import { alive, halfWrittenEntries, harnessDirs, keepLogsOnFailure, qemuChildren, waitFor, waitForQemu } from './faults-helpers.ts';
 
 // Faults survived, on real QEMU and a real guest: each leaves no QEMU and no
 // temp directory, and ends in a verdict of `error` with one clear reason.
@@ -22,64 +23,38 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
-/** QEMU processes whose parent is `ppid` and that run a guest (the VM runner's serial chardev; not a capability probe), from /proc. */
-async function qemuChildren(ppid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const close = stat.lastIndexOf(')');
-    if (close < 0 || !stat.slice(stat.indexOf('(') + 1, close).startsWith('qemu-system')) continue;
-    if (Number(stat.slice(close + 2).split(' ')[1]) !== ppid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes('file,id=serial0')) found.push(Number(entry));
-  }
-  return found;
-}
-
-const alive = (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8').then((s) => !/^\d+ \(.*\) Z/.test(s), () => false);
-const harnessDirs = async (dir: string) => (await readdir(dir)).filter((n) => n.startsWith('memmap-'));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('faults', () => {
   it('the harness killed with SIGKILL mid-boot: QEMU dies with it, and the next run sweeps what it left', async () => {
     const tmp = await mkdtemp(join(work, 'tmp-'));
     const env = { TMPDIR: tmp };
     const harness = execa('node', [CLI, 'run', '--case', 'seed-spm', '--results', join(work, 'killed')], { cwd: REPO_ROOT, env, reject: false });
     const pid = harness.pid ?? 0;
-    const [qemuPid] = await waitFor('QEMU to start', async () => ((await qemuChildren(pid)).length > 0 ? qemuChildren(pid) : undefined), 120_000);
+    const qemuPid = await waitForQemu(pid);
     harness.kill('SIGKILL');
     await harness;
     // No handler ran: QEMU's exit-with-parent is what ends it.
-    await waitFor('QEMU to exit', async () => ((await alive(qemuPid!)) ? undefined : true), 15_000);
+    await waitFor('QEMU to exit', async () => ((await alive(qemuPid)) ? undefined : true), 15_000);
     expect(await harnessDirs(tmp)).not.toEqual([]);
     const next = await execa('node', [CLI, 'run', '--case', 'negative-memmap-type-bogus', '--results', join(work, 'next')], { cwd: REPO_ROOT, env, reject: false, all: true });
     expect(next.all).toMatch(/^PASS\s+negative-memmap-type-bogus/m);
     expect(await harnessDirs(tmp)).toEqual([]);
+    expect(await halfWrittenEntries()).toEqual([]);
   });
 
   it('QEMU killed mid-boot: an error verdict naming the signal, nothing left', async () => {
     const tmp = await mkdtemp(join(work, 'tmp-'));
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = tmp;
+    keepLogsOnFailure(work);
     try {
       const verdict = runCase(await seedSpm(), { qemu, logDir: work });
-      const [qemuPid] = await waitFor('QEMU to start', async () => ((await qemuChildren(process.pid)).length > 0 ? qemuChildren(process.pid) : undefined), 120_000);
-      process.kill(qemuPid!, 'SIGKILL');
+      process.kill(await waitForQemu(process.pid), 'SIGKILL');
       const v = await verdict;
       expect(v.status).toBe('error');
       expect(v.reason).toMatch(/SIGKILL/);
       expect(await qemuChildren(process.pid)).toEqual([]);
       expect(await harnessDirs(tmp)).toEqual([]);
+      expect(await halfWrittenEntries()).toEqual([]);
     } finally {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
@@ -90,12 +65,14 @@ describe('faults', () => {
     const tmp = await mkdtemp(join(work, 'tmp-'));
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = tmp;
+    keepLogsOnFailure(work);
     try {
       const v = await runCase(await seedSpm(), { qemu, logDir: work, bootTimeoutMs: 300 });
       expect(v.status).toBe('error');
       expect(v.reason).toMatch(/^guest did not finish: .*(300 ms|timed out|within)/i);
       expect(await qemuChildren(process.pid)).toEqual([]);
       expect(await harnessDirs(tmp)).toEqual([]);
+      expect(await halfWrittenEntries()).toEqual([]);
     } finally {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;

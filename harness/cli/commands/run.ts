@@ -5,7 +5,8 @@ import { REPO_ROOT } from '../../util/paths.ts';
 import { formatTally } from '../../report/console.ts';
 import { verdictsToJson } from '../../report/json.ts';
 import { writeReports } from '../../report/write-all.ts';
-import { newResultsDir } from '../../run/results-dir.ts';
+import type { Verdict } from '../../core/vocabulary.ts';
+import { newResultsDir, checkResultsSpace, removePartialReports, resultsWriteError } from '../../run/results-dir.ts';
 import type { ProfileDecision } from '../../probe/interface.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
@@ -71,6 +72,7 @@ export async function executeRun(options: RunArgs): Promise<number> {
   const casesDir = join(REPO_ROOT, 'cases');
   const names = options.cases.length > 0 ? options.cases : await loadCaseSet(casesDir, options.set);
   const cases = await loadCases(casesDir, names);
+  await checkResultsSpace(options.results);
   const qemu = await resolveQemu(options.qemu);
   console.log(`QEMU under test: ${qemu.label} (${qemu.binary})`);
   const profile = options.profile ?? qemu.profile.id;
@@ -83,9 +85,12 @@ export async function executeRun(options: RunArgs): Promise<number> {
     profile,
     logDir: options.results,
   });
-  const reports = await writeReports(options.results, verdicts);
-  if (options.json) await emitJson(options.json, verdictsToJson(verdicts));
   console.log(formatTally(verdicts));
+  const reports = await writeReports(options.results, verdicts).catch(async (error: unknown) => {
+    await removePartialReports(options.results);
+    throw resultsWriteError(options.results, error);
+  });
+  if (options.json) await emitJson(options.json, verdictsToJson(verdicts));
   console.log(`results: ${options.results}`);
   console.log(`  ${[reports.json, reports.junit, reports.markdown].map((p) => p.slice(options.results.length + 1)).join(', ')}, ${reports.svg.length} SVG memory map(s) in svg/`);
   return exitForStatuses(verdicts.map((v) => v.status));
