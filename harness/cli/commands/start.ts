@@ -2,17 +2,18 @@ import { HarnessError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
 import { executeRun, parseRunArgs } from './run.ts';
 
-const usage = `usage: memmap-harness start [--results DIR] [--json FILE]
+const usage = `usage: memmap-harness start [--results DIR] [--json FILE] [--jobs N]
 
 The main job (\`npm start\`): builds the patched QEMU if it is not cached yet,
 fetches the guest images, runs the default case set and prints the verdicts
 and the results directory. Same as \`memmap-harness run\` with its defaults.
 
   --results DIR   where serial logs and reports go (default results/<timestamp>)
-  --json FILE     also write the JSON report there`;
+  --json FILE     also write the JSON report there
+  --jobs N        guests at once (default: one per core, as many as free memory holds)`;
 
-/** The only run options start takes: where the output goes. */
-const OUTPUT_OPTIONS = new Set(['--results', '--json']);
+/** The only run options start takes: where the output goes, and how many guests at once. */
+const OUTPUT_OPTIONS = new Set(['--results', '--json', '--jobs']);
 
 export const startCommand: Command = {
   name: 'start',
@@ -20,7 +21,7 @@ export const startCommand: Command = {
   usage,
   async run(args) {
     const other = args.filter((arg, i) => !OUTPUT_OPTIONS.has(arg) && !OUTPUT_OPTIONS.has(args[i - 1] ?? ''));
-    if (other.length > 0) throw new HarnessError(`start takes only --results and --json (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
+    if (other.length > 0) throw new HarnessError(`start takes only --results, --json and --jobs (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
     return executeRun(parseRunArgs(args));
   },
 };
