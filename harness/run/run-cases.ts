@@ -48,7 +48,7 @@ async function prepareImages(cases: readonly CaseSpec[], options: CaseRunOptions
 }
 
 /** Prints blocks of lines in index order: block i goes out once blocks 0…i-1 have. */
-function orderedPrinter(count: number, print: (line: string) => void): { ready(index: number, lines: string[]): void } {
+export function orderedPrinter(count: number, print: (line: string) => void): { ready(index: number, lines: string[]): void } {
   const waiting = new Map<number, string[]>();
   let next = 0;
   return {
