@@ -7,7 +7,7 @@
  * content-addressed result cache (cacheArea('qemu')) is filled from it as
  * before; this tree only makes filling it cheaper.
  */
-import { chmod, copyFile, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readFile, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { hashJson } from '../util/hash.ts';
@@ -54,8 +54,9 @@ export async function withBuildTree<T>(
   options: { cacheEnv?: NodeJS.ProcessEnv; signal?: AbortSignal; log: (line: string) => void },
   work: (tree: LockedTree) => Promise<T>,
 ): Promise<T> {
-  const dir = join(cacheArea('qemu-tree', options.cacheEnv), key);
-  await mkdir(dir, { recursive: true });
+  await mkdir(join(cacheArea('qemu-tree', options.cacheEnv), key), { recursive: true });
+  // One spelling of the path for good: meson records it, and ccache's CCACHE_BASEDIR must match it for hits.
+  const dir = await realpath(join(cacheArea('qemu-tree', options.cacheEnv), key));
   const release = await acquireLock(join(dir, 'lock'), { timeoutMs: LOCK_TIMEOUT_MS, signal: options.signal, onWait: () => options.log(`waiting for another build in ${dir}`) });
   try {
     const src = join(dir, 'src');
