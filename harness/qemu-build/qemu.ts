@@ -3,8 +3,8 @@ import { basename, join } from 'node:path';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
 import { applySeries, type AppliedPatch } from '../source/apply.ts';
-import { copyTree, ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';
-import { treeKey, withBuildTree, type LockedTree } from './tree.ts';
+import { ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';
+import { copySome, seriesPaths, treeKey, withBuildTree, type LockedTree } from './tree.ts';
 import { checkBaseCommit, type BaseCheck } from '../source/git.ts';
 import { loadSeries, type Series } from '../source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../source/spec.ts';
@@ -156,33 +156,33 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManife
   await mkdir(logs, { recursive: true });
 
   const pristine = await timed('fetch', () => ensurePristineTree(ctx.source, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }));
-  reporter.step(`copying source tree ${pristine.dir}`);
-  await timed('copy', () => copyTree(pristine, wanted, signal));
-  // cp -a kept the source's mtimes: whatever the series and the steps below write is newer (2 s of slack for coarse timestamps).
-  const changedSince = Date.now() - 2_000;
+  // The series goes onto a sparse copy of just the files it names; the persistent tree takes them from there.
+  const paths = ctx.series ? seriesPaths(ctx.series.patches) : [];
+  await timed('copy', () => copySome(pristine.dir, wanted, paths));
   let applied: AppliedPatch[] = [];
   if (ctx.series) {
     const series = ctx.series;
     const sourceLabel = `${ctx.source.identity.spec}${pristine.upstreamVersion ? ` (${pristine.upstreamVersion})` : ''}`;
     applied = await timed('apply', () => applySeries(series, wanted, { sourceLabel, signal, log: (l) => reporter.step(l) }));
   }
-  const placeholders = await writeMissingEdk2Placeholders(wanted);
-  await writeDeviceConfig(wanted, ctx.deviceConfig);
 
   const ccacheDir = ctx.options.ccacheDir === undefined ? cacheArea('ccache', ctx.options.cacheEnv) : ctx.options.ccacheDir;
   const logFiles = { configure: join(logs, 'configure.log'), build: join(logs, 'build.log') };
   const key = treeKey({ source: identityKey(ctx.source.identity), configureArgs: CONFIGURE_ARGS, deviceConfig: ctx.deviceConfig, builderVersion: BUILDER_VERSION });
   const binary = join(staging, 'bin', NINJA_TARGET);
   const syncStarted = Date.now();
+  let placeholders: string[] = [];
   try {
-    await withBuildTree(key, { dir: wanted, changedSince }, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }, async (tree) => {
+    await withBuildTree(key, { pristine, patched: wanted, seriesPaths: paths }, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }, async (tree) => {
       phases.sync = (Date.now() - syncStarted) / 1000;
       const env = await compilerEnv(tree.src, ccacheDir);
       const stepOptions = { tree: tree.src, env, signal, reporter };
       if (tree.configured) {
         await writeFile(logFiles.configure, reusedTreeNote(tree));
-        reporter.step(`build tree ${tree.src}: ${tree.rewritten === 'all' ? 'new' : `${tree.rewritten.length} file(s) rewritten`}`);
+        reporter.step(`build tree ${tree.src}: ${tree.rewritten.length} file(s) rewritten`);
       } else {
+        placeholders = await writeMissingEdk2Placeholders(tree.src);
+        await writeDeviceConfig(tree.src, ctx.deviceConfig);
         reporter.step(`configuring (${env.CCACHE_DIR ? `ccache ${env.CCACHE_DIR}` : 'no ccache'})`);
         await timed('configure', () => configure(CONFIGURE_ARGS, { ...stepOptions, logFile: logFiles.configure }));
         await tree.markConfigured();
@@ -225,7 +225,7 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManife
 
 /** configure.log of a build that reused a configured tree: where, and which files the series change rewrote. */
 function reusedTreeNote(tree: LockedTree): string {
-  const files = tree.rewritten === 'all' ? ['(all)'] : tree.rewritten;
+  const files = tree.rewritten === 'all' ? ['(all: a new tree)'] : tree.rewritten;
   return `configure not run: reused the configured build tree ${tree.src}\nfiles rewritten for this series (${files.length}):\n${files.map((f) => `  ${f}`).join('\n')}\n`;
 }
 

@@ -7,8 +7,9 @@
  * content-addressed result cache (cacheArea('qemu')) is filled from it as
  * before; this tree only makes filling it cheaper.
  */
-import { chmod, copyFile, lstat, mkdir, readFile, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { chmod, copyFile, lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { copyTree, type PristineTree } from '../source/fetch.ts';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { hashJson } from '../util/hash.ts';
 import { acquireLock } from './tree-lock.ts';
@@ -35,22 +36,28 @@ export interface LockedTree {
   /** The source tree (configure and ninja run in src/build). */
   src: string;
   configured: boolean;
-  /** Files rewritten or removed to get here (relative to src/); all of them when the tree was made afresh. */
+  /** Files rewritten or removed to get here (relative to src/); 'all' when the tree was made afresh. */
   rewritten: string[] | 'all';
   /** Record that configure succeeded. */
   markConfigured(): Promise<void>;
 }
 
+/** What the tree must hold: the pristine source, with the series' files taken from `patched` (a sparse tree of just those). */
+export interface WantedTree {
+  pristine: PristineTree;
+  patched: string;
+  /** Every path the series mentions (relative); a path absent from `patched` was deleted by the series. */
+  seriesPaths: readonly string[];
+}
+
 /**
- * Locks the tree for `key`, brings its src/ to the content of `wanted` (a
- * full source tree in which only files with an mtime at or after
- * `changedSince` can differ from the pristine source), runs `work` and
- * unlocks. A tree that was never configured is made afresh: `wanted` is
- * moved there (so it must be a copy on the cache's file system).
+ * Locks the tree for `key`, brings its src/ to `wanted`, runs `work` and
+ * unlocks. A tree that was never configured is made afresh from the
+ * pristine source first.
  */
 export async function withBuildTree<T>(
   key: string,
-  wanted: { dir: string; changedSince: number },
+  wanted: WantedTree,
   options: { cacheEnv?: NodeJS.ProcessEnv; signal?: AbortSignal; log: (line: string) => void },
   work: (tree: LockedTree) => Promise<T>,
 ): Promise<T> {
@@ -60,19 +67,21 @@ export async function withBuildTree<T>(
   const release = await acquireLock(join(dir, 'lock'), { timeoutMs: LOCK_TIMEOUT_MS, signal: options.signal, onWait: () => options.log(`waiting for another build in ${dir}`) });
   try {
     const src = join(dir, 'src');
-    const state = await readState(dir);
-    let tree: LockedTree;
-    if (state?.configured) {
-      const rewritten = await syncTree(wanted, src, state, dir);
-      tree = { src, configured: true, rewritten, markConfigured: async () => {} };
-    } else {
+    let state = await readState(dir);
+    const fresh = !state?.configured;
+    if (fresh) {
       options.log(`making the persistent build tree ${src}`);
       await rm(src, { recursive: true, force: true });
-      const touched = (await listFiles(wanted.dir, wanted.changedSince)).changed;
-      // The wanted tree is a throwaway copy on the same file system: it becomes the tree.
-      await rename(wanted.dir, src);
-      tree = { src, configured: false, rewritten: 'all', markConfigured: () => writeState(dir, { touched, configured: true }) };
+      await copyTree(wanted.pristine, src, options.signal);
+      state = { touched: [], configured: false };
     }
+    const rewritten = await syncTree(wanted, src, state ?? { touched: [], configured: false }, dir);
+    const tree: LockedTree = {
+      src,
+      configured: !fresh,
+      rewritten: fresh ? 'all' : rewritten,
+      markConfigured: () => writeState(dir, { touched: [...wanted.seriesPaths].sort(), configured: true }),
+    };
     return await work(tree);
   } finally {
     await release();
@@ -80,34 +89,32 @@ export async function withBuildTree<T>(
 }
 
 /**
- * Rewrites in `src` exactly the files whose content differs from `wanted`:
- * those the new series changed, those the previous one had (now back to the
- * source), and files only one side has. The state records the union first,
- * so an interrupted sync is finished by the next one.
+ * Rewrites in `src` exactly the files whose content differs from what is
+ * wanted: those the new series mentions, and those the previous one did (back
+ * to the source). The state records the union first, so an interrupted sync
+ * is finished by the next one.
  */
-async function syncTree(wanted: { dir: string; changedSince: number }, src: string, state: TreeState, dir: string): Promise<string[]> {
-  const { changed, all } = await listFiles(wanted.dir, wanted.changedSince);
-  const present = await listFiles(src, Infinity, ['build']);
-  const extra = [...present.all].filter((p) => !all.has(p));
-  const candidates = [...new Set([...changed, ...state.touched, ...extra])].sort();
+async function syncTree(wanted: WantedTree, src: string, state: TreeState, dir: string): Promise<string[]> {
+  const inSeries = new Set(wanted.seriesPaths);
+  const candidates = [...new Set([...wanted.seriesPaths, ...state.touched])].sort();
   await writeState(dir, { ...state, touched: candidates });
   const rewritten: string[] = [];
   for (const path of candidates) {
-    if (await bringFile(join(wanted.dir, path), join(src, path), all.has(path))) rewritten.push(path);
+    const from = join(inSeries.has(path) ? wanted.patched : wanted.pristine.dir, path);
+    if (await bringFile(from, join(src, path))) rewritten.push(path);
   }
-  // What may still differ from the source now: what the new series changed, and what it deleted.
-  await writeState(dir, { configured: true, touched: [...new Set([...changed, ...extra.filter((p) => !all.has(p))])].sort() });
+  if (state.configured) await writeState(dir, { configured: true, touched: [...wanted.seriesPaths].sort() });
   return rewritten;
 }
 
-/** Makes `to` hold what `from` holds (or removes it when `from` has no such file); true when something was written. */
-async function bringFile(from: string, to: string, exists: boolean): Promise<boolean> {
-  if (!exists) {
-    const had = await lstat(to).then(() => true, () => false);
+/** Makes `to` hold what `from` holds, or removes it when there is no `from`; true when something was written. */
+async function bringFile(from: string, to: string): Promise<boolean> {
+  const want = await readFile(from).catch(() => undefined);
+  const have = await readFile(to).catch(() => undefined);
+  if (want === undefined) {
     await rm(to, { force: true });
-    return had;
+    return have !== undefined;
   }
-  const [want, have] = await Promise.all([readFile(from), readFile(to).catch(() => undefined)]);
   const mode = (await lstat(from)).mode & 0o7777;
   if (have !== undefined && have.equals(want) && ((await lstat(to)).mode & 0o7777) === mode) return false;
   await mkdir(dirname(to), { recursive: true });
@@ -118,19 +125,27 @@ async function bringFile(from: string, to: string, exists: boolean): Promise<boo
   return true;
 }
 
-/** Every regular file under `root` (relative paths, `skip`ped top-level dirs left out), and those modified at or after `since`. */
-async function listFiles(root: string, since: number, skip: readonly string[] = []): Promise<{ all: Set<string>; changed: string[] }> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const all = new Set<string>();
-  const changed: string[] = [];
-  for (const entry of entries) {
-    if (entry.isDirectory()) continue;
-    const path = relative(root, join(entry.parentPath, entry.name));
-    if (skip.some((s) => path === s || path.startsWith(`${s}/`))) continue;
-    all.add(path);
-    if (since !== Infinity && (await lstat(join(root, path))).mtimeMs >= since) changed.push(path);
+/** Every path a series' diffs name (old and new names), relative to the tree; /dev/null left out. */
+export function seriesPaths(patches: readonly { content: Buffer | string }[]): string[] {
+  const paths = new Set<string>();
+  for (const patch of patches) {
+    for (const line of patch.content.toString('utf8').split('\n')) {
+      const header = /^(?:---|\+\+\+) [ab]\/(.+?)(?:\t.*)?$/.exec(line) ?? /^(?:rename|copy) (?:from|to) (.+)$/.exec(line);
+      if (header?.[1]) paths.add(header[1]);
+    }
   }
-  return { all, changed };
+  return [...paths].sort();
+}
+
+/** Copies the files of `paths` that exist in `from` into `to` (the sparse tree a series is applied to). */
+export async function copySome(from: string, to: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const present = await lstat(join(from, path)).then((s) => s.isFile(), () => false);
+    if (!present) continue;
+    await mkdir(dirname(join(to, path)), { recursive: true });
+    await copyFile(join(from, path), join(to, path));
+    await chmod(join(to, path), (await lstat(join(from, path))).mode & 0o7777);
+  }
 }
 
 async function readState(dir: string): Promise<TreeState | undefined> {
