@@ -177,12 +177,13 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManife
       phases.sync = (Date.now() - syncStarted) / 1000;
       const env = await compilerEnv(tree.src, ccacheDir);
       const stepOptions = { tree: tree.src, env, signal, reporter };
+      // Not from the source, so not kept by the sync: written (when missing) on every build.
+      placeholders = await writeMissingEdk2Placeholders(tree.src);
+      await writeDeviceConfig(tree.src, ctx.deviceConfig);
       if (tree.configured) {
         await writeFile(logFiles.configure, reusedTreeNote(tree));
         reporter.step(`build tree ${tree.src}: ${tree.rewritten.length} file(s) rewritten`);
       } else {
-        placeholders = await writeMissingEdk2Placeholders(tree.src);
-        await writeDeviceConfig(tree.src, ctx.deviceConfig);
         reporter.step(`configuring (${env.CCACHE_DIR ? `ccache ${env.CCACHE_DIR}` : 'no ccache'})`);
         await timed('configure', () => configure(CONFIGURE_ARGS, { ...stepOptions, logFile: logFiles.configure }));
         await tree.markConfigured();
