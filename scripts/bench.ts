@@ -37,7 +37,10 @@ async function timeCase(spec: CaseSpec, options: CaseRunOptions): Promise<number
   const seconds: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const verdict = await runCase(spec, options);
-    if (verdict.status !== 'pass') throw new Error(`${spec.name} on ${options.kernel ?? spec.kernel}/${options.firmware ?? spec.firmware}: ${verdict.status} ${verdict.reason ?? ''}`);
+    if (verdict.status !== 'pass') {
+      const failed = verdict.findings.filter((f) => !f.ok).map((f) => `${f.check}${f.detail ? `: ${f.detail.join(' ')}` : ''}`);
+      throw new Error(`${spec.name} on ${options.kernel ?? spec.kernel}/${options.firmware ?? spec.firmware}: ${verdict.status} ${verdict.reason ?? ''} ${failed.join('; ')}`);
+    }
     seconds.push(verdict.durationMs / 1000);
   }
   return seconds;
