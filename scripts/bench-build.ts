@@ -45,10 +45,12 @@ export async function measureBuilds(options: { patches: string; other: string; s
     const primed = await build(options.patches, sharedTree, ccache);
     rows.push({ what: 'tree brought to the series (prime)', seconds: primed.seconds, detail: describe(primed) });
 
-    const edited = join(throwaway, 'series-edited');
-    const changed = await copySeriesWithOneCommentChanged(options.patches, edited);
-    const oneLine = await build(edited, sharedTree, ccache);
-    rows.push({ what: 'rebuild, one-line edit in one patch', seconds: oneLine.seconds, targetSeconds: 30, detail: `${changed}; ${describe(oneLine)}` });
+    for (const kind of ['comment', 'code'] as const) {
+      const edited = join(throwaway, `series-${kind}-edited`);
+      const changed = await copySeriesWithOneLineChanged(options.patches, edited, kind);
+      const oneLine = await build(edited, sharedTree, ccache);
+      rows.push({ what: `rebuild, one-line ${kind} edit in one patch`, seconds: oneLine.seconds, targetSeconds: 30, detail: `${changed}; ${describe(oneLine)}` });
+    }
 
     const other = await build(options.other, sharedTree, ccache);
     rows.push({ what: `rebuild, new series (${options.other.split('/').slice(-1)[0]})`, seconds: other.seconds, targetSeconds: 120, detail: describe(other) });
@@ -126,23 +128,34 @@ function ccacheLine(before: CcacheStats | undefined, after: CcacheStats | undefi
   return `ccache ${delta('direct_cache_hit') + delta('preprocessed_cache_hit')} hits / ${delta('cache_miss')} misses`;
 }
 
+/** How the one-line edit looks: a comment (ccache may serve it from its preprocessed cache) or code (an error message: a real compile). */
+type EditKind = 'comment' | 'code';
+const EDITS: Record<EditKind, { line: RegExp; edit: (line: string) => string }> = {
+  comment: {
+    line: /^\+(.*\/\*.*\*\/\s*|\s+\*\s+\S.*|\s*\/\/\s*\S.*)$/,
+    edit: (line) => (line.includes('*/') ? line.replace(/\s*\*\/\s*$/, ' (bench) */') : `${line} (bench)`),
+  },
+  code: { line: /^\+.*\b(error_report|error_setg)\([^"]*"/, edit: (line) => line.replace(/\b(error_report|error_setg)\(([^"]*)"/, '$1($2"bench: ') },
+};
+
 /**
- * Copies the series and edits one added comment line, in the last patch that
- * adds one (a later patch that only touches other files cannot depend on it).
+ * Copies the series and edits one added line of the kind asked for, in the
+ * last patch that adds one (a later patch that only touches other files
+ * cannot depend on it).
  */
-async function copySeriesWithOneCommentChanged(from: string, to: string): Promise<string> {
+async function copySeriesWithOneLineChanged(from: string, to: string, kind: EditKind): Promise<string> {
   await cp(from, to, { recursive: true });
   const names = (await readdir(to)).filter((n) => n.endsWith('.patch')).sort().reverse();
   for (const name of names) {
     const lines = (await readFile(join(to, name), 'utf8')).split('\n');
-    const index = lines.findIndex((l) => /^\+.*\/\*.*\*\/\s*$/.test(l) || /^\+\s+\*\s+\S/.test(l) || /^\+\s*\/\/\s*\S/.test(l));
+    const index = lines.findIndex((l) => EDITS[kind].line.test(l));
     const line = lines[index];
     if (line === undefined) continue;
-    lines[index] = line.includes('*/') ? line.replace(/\s*\*\/\s*$/, ' (bench) */') : `${line} (bench)`;
+    lines[index] = EDITS[kind].edit(line);
     await writeFile(join(to, name), lines.join('\n'));
     return `${name} line ${index + 1}`;
   }
-  throw new Error(`no patch in ${from} adds a C comment line`);
+  throw new Error(`no patch in ${from} adds a ${kind} line to edit`);
 }
 
 // Run directly (npm run bench:build), not when scripts/bench.ts imports the measurements.
