@@ -75,7 +75,7 @@ export async function measureBuilds(options: { patches: string; other: string; s
 export function formatBuildRows(rows: readonly BuildRow[]): string[] {
   return rows.map((r) => {
     const target = r.targetSeconds === undefined ? ''.padEnd(22) : `target ${String(r.targetSeconds).padStart(4)} s ${ratio(r.seconds, r.targetSeconds)}`;
-    return `  ${r.what.padEnd(40)} ${r.seconds.toFixed(1).padStart(7)} s  ${target}  ${r.detail}`;
+    return `  ${r.what.padEnd(44)} ${r.seconds.toFixed(1).padStart(7)} s  ${target}  ${r.detail}`;
   });
 }
 
