@@ -7,7 +7,7 @@
  * content-addressed result cache (cacheArea('qemu')) is filled from it as
  * before; this tree only makes filling it cheaper.
  */
-import { chmod, copyFile, lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { copyTree, type PristineTree } from '../source/fetch.ts';
 import { cacheArea } from '../util/cache-dirs.ts';
@@ -23,6 +23,8 @@ interface TreeState {
 }
 
 const STATE_FILE = 'state.json';
+/** Build trees kept (about 1.5 GiB each): a new one (new source or configure arguments) pushes out the least recently used. */
+export const KEEP_TREES = 4;
 /** Waiting for another build of the same tree: as long as a whole build may take. */
 const LOCK_TIMEOUT_MS = 60 * 60 * 1000;
 
@@ -70,6 +72,7 @@ export async function withBuildTree<T>(
     let state = await readState(dir);
     const fresh = !state?.configured;
     if (fresh) {
+      await pruneTrees(dirname(dir), key, KEEP_TREES);
       options.log(`making the persistent build tree ${src}`);
       await rm(src, { recursive: true, force: true });
       await copyTree(wanted.pristine, src, options.signal);
@@ -123,6 +126,31 @@ async function bringFile(from: string, to: string): Promise<boolean> {
   await copyFile(from, to);
   await chmod(to, mode);
   return true;
+}
+
+/**
+ * Empties all but the `keep` most recently used trees in `area` (besides
+ * `current`), each under its own lock; a tree in use by another build is
+ * left alone. The lock file stays, so a build that comes next simply makes
+ * that tree afresh.
+ */
+export async function pruneTrees(area: string, current: string, keep: number): Promise<string[]> {
+  const names = (await readdir(area).catch(() => [] as string[])).filter((n) => n !== current);
+  const lastUse = async (name: string) => stat(join(area, name, STATE_FILE)).then((s) => s.mtimeMs, () => 0);
+  const aged = await Promise.all(names.map(async (name) => ({ name, used: await lastUse(name) })));
+  const emptied: string[] = [];
+  for (const { name } of aged.sort((a, b) => b.used - a.used).slice(Math.max(0, keep - 1))) {
+    const release = await acquireLock(join(area, name, 'lock'), { timeoutMs: 1_000 }).catch(() => undefined);
+    if (!release) continue;
+    try {
+      await rm(join(area, name, STATE_FILE), { force: true });
+      await rm(join(area, name, 'src'), { recursive: true, force: true });
+      emptied.push(name);
+    } finally {
+      await release();
+    }
+  }
+  return emptied;
 }
 
 /** Every path a series' diffs name (old and new names), relative to the tree; /dev/null left out. */

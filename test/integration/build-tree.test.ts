@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheArea } from '../../harness/util/cache-dirs.ts';
 import { silentReporter } from '../../harness/qemu-build/progress.ts';
 import { ensureQemu } from '../../harness/qemu-build/qemu.ts';
+import { pruneTrees } from '../../harness/qemu-build/tree.ts';
+import { acquireLock } from '../../harness/qemu-build/tree-lock.ts';
 
 /*
  * The persistent build tree with a toy source (real configure, ninja, git
@@ -86,6 +88,26 @@ describe('the persistent build tree', () => {
     const baseline = await build(null);
     expect(baseline.steps).toEqual(['obj b.o']);
     expect((await build(null)).result.cacheHit).toBe(true);
+  });
+
+  it('keeps the most recently used trees, empties the rest, and never one in use', async () => {
+    const area = join(scratch, 'trees');
+    const names = ['t1', 't2', 't3', 't4', 'busy'];
+    for (const [i, name] of names.entries()) {
+      await mkdir(join(area, name, 'src'), { recursive: true });
+      await writeFile(join(area, name, 'state.json'), '{"touched":[],"configured":true}\n');
+      // t1 used last, busy first (oldest).
+      const when = new Date(Date.now() - (i + 1) * 3600_000);
+      await utimes(join(area, name, 'state.json'), when, when);
+    }
+    const release = await acquireLock(join(area, 'busy', 'lock'), { timeoutMs: 5_000 });
+    try {
+      expect((await pruneTrees(area, 'current', 3)).sort()).toEqual(['t3', 't4']);
+    } finally {
+      await release();
+    }
+    const has = (name: string) => access(join(area, name, 'src')).then(() => true, () => false);
+    expect(await Promise.all(names.map(has))).toEqual([true, true, false, false, true]);
   });
 
   it('leaves no lock holder behind', async () => {
