@@ -32,17 +32,23 @@ if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a
 
 const TARGETS = { fullProbe: 3, tablesOnly: 1.5, startWarm: 8 } as const;
 
-/** Seconds of each of `repeat` runs of one case; throws if any run does not pass. */
+/** Runs that did not pass, by figure: printed with the figures (a failed run's time is not counted). */
+const failures: string[] = [];
+
+/** Seconds of each passing run of `repeat` runs of one case; a failing run is noted in `failures`; throws if none passes. */
 async function timeCase(spec: CaseSpec, options: CaseRunOptions): Promise<number[]> {
   const seconds: number[] = [];
+  const what = `${spec.name} on ${options.kernel ?? spec.kernel}/${options.firmware ?? spec.firmware}`;
   for (let i = 0; i < repeat; i++) {
     const verdict = await runCase(spec, options);
-    if (verdict.status !== 'pass') {
-      const failed = verdict.findings.filter((f) => !f.ok).map((f) => `${f.check}${f.detail ? `: ${f.detail.join(' ')}` : ''}`);
-      throw new Error(`${spec.name} on ${options.kernel ?? spec.kernel}/${options.firmware ?? spec.firmware}: ${verdict.status} ${verdict.reason ?? ''} ${failed.join('; ')}`);
+    if (verdict.status === 'pass') {
+      seconds.push(verdict.durationMs / 1000);
+      continue;
     }
-    seconds.push(verdict.durationMs / 1000);
+    const failed = verdict.findings.filter((f) => !f.ok).map((f) => f.check);
+    failures.push(`${what} run ${i + 1}: ${verdict.status} after ${(verdict.durationMs / 1000).toFixed(1)} s ${verdict.reason ?? ''} ${failed.join('; ')}`);
   }
+  if (seconds.length === 0) throw new Error(`${what}: no run passed (${failures.slice(-repeat).join(' | ')})`);
   return seconds;
 }
 
@@ -119,6 +125,7 @@ try {
     for (const row of formatBuildRows(rows)) console.log(row);
     if (values['skip-cold']) console.log('  cold build: skipped (--skip-cold)');
   }
+  for (const failure of failures) console.log(`  not counted: ${failure}`);
   console.log(`load average ${load()} at the end`);
 } finally {
   await rm(logDir, { recursive: true, force: true });
