@@ -40,7 +40,8 @@ async function timeCase(spec: CaseSpec, options: CaseRunOptions): Promise<number
   const seconds: number[] = [];
   const what = `${spec.name} on ${options.kernel ?? spec.kernel}/${options.firmware ?? spec.firmware}`;
   for (let i = 0; i < repeat; i++) {
-    const verdict = await runCase(spec, options);
+    // Each run its own log directory: a serial log left by the previous run at the same path can be read as this run's (see the report).
+    const verdict = await runCase(spec, { ...options, logDir: await mkdtemp(join(options.logDir, 'run-')) });
     if (verdict.status === 'pass') {
       seconds.push(verdict.durationMs / 1000);
       continue;
