@@ -1,68 +1,116 @@
 /**
- * Measures the QEMU builder (not a test): a cold build, a cache hit, and the
- * rebuild after a one-line comment change in the series.
+ * Measures the QEMU builder (not a test): the rebuild after a one-line edit
+ * in one patch, after a new series, and (unless --skip-cold) a cold build,
+ * each next to its target from issue 13, as ratios.
  *
- *   npx tsx scripts/bench-build.ts [--patches DIR] [--cold-ccache]
+ *   npx tsx scripts/bench-build.ts [--patches DIR] [--other DIR] [--skip-cold] [--cold-ccache]
  *
- * "Cold" uses a throwaway XDG_CACHE_HOME, so nothing of the harness cache is
- * reused except the downloaded Debian source (linked in: the network is not what
- * is measured). ccache is the shared one (warm) unless --cold-ccache, which
- * gives the build an empty one too. The throwaway cache is deleted at the end.
+ * The results go to a throwaway XDG_CACHE_HOME (deleted at the end), so no
+ * bench entry stays in the result cache. The rebuilds use the real persistent
+ * build tree (qemu-tree/, linked in) and the shared ccache: that is what a
+ * patch author's next build uses. The cold build gets a tree of its own in
+ * the throwaway cache; --cold-ccache gives it an empty ccache too. The
+ * downloaded Debian source is linked in (the network is not what is measured).
  */
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { cacheArea, cacheRoot } from '../harness/util/cache-dirs.ts';
 import { DEFAULT_SERIES_DIR } from '../harness/qemu-build/config.ts';
 import { ensureQemu, type QemuBuild } from '../harness/qemu-build/qemu.ts';
-import { silentReporter, stderrReporter } from '../harness/qemu-build/progress.ts';
+import { stderrReporter } from '../harness/qemu-build/progress.ts';
+import { REPO_ROOT } from '../harness/util/paths.ts';
 
-const { values } = parseArgs({ options: { patches: { type: 'string' }, 'cold-ccache': { type: 'boolean' } } });
-const seriesDir = values.patches ?? DEFAULT_SERIES_DIR;
-const throwaway = await mkdtemp(join(tmpdir(), 'memmap-harness-bench-'));
-const cacheEnv = { ...process.env, XDG_CACHE_HOME: throwaway };
-const ccacheDir = values['cold-ccache'] ? join(throwaway, 'ccache') : cacheArea('ccache');
-
-try {
-  await mkdir(cacheRoot(cacheEnv), { recursive: true });
-  await symlink(cacheArea('downloads'), cacheArea('downloads', cacheEnv));
-  const rows: [string, number, string][] = [];
-
-  const cold = await timed(() => ensureQemu({ patches: seriesDir, cacheEnv, ccacheDir, reporter: stderrReporter() }));
-  rows.push(['cold build', cold.seconds, `${describe(cold.value)}; ${await ccacheLine(cold.statsBefore, ccacheDir)}`]);
-
-  const hit = await timed(() => ensureQemu({ patches: seriesDir, cacheEnv, ccacheDir, reporter: silentReporter }));
-  rows.push(['cache hit', hit.seconds, `cacheHit=${hit.value.cacheHit}`]);
-
-  const edited = join(throwaway, 'series-edited');
-  const changed = await copySeriesWithOneCommentChanged(seriesDir, edited);
-  const rebuild = await timed(() => ensureQemu({ patches: edited, cacheEnv, ccacheDir, reporter: stderrReporter() }));
-  rows.push(['rebuild, 1 comment line changed', rebuild.seconds, `${changed}; ${describe(rebuild.value)}; ${await ccacheLine(rebuild.statsBefore, ccacheDir)}`]);
-
-  console.log(`\nQEMU builder timings (${values['cold-ccache'] ? 'empty ccache' : `shared ccache ${ccacheDir}`}, series ${seriesDir})`);
-  for (const [what, seconds, detail] of rows) console.log(`  ${what.padEnd(32)} ${seconds.toFixed(1).padStart(7)} s   ${detail}`);
-} finally {
-  await rm(throwaway, { recursive: true, force: true });
-}
-
-interface Timed<T> {
-  value: T;
+/** One measured row: what, seconds, the target (if the issue sets one), and where the time went. */
+export interface BuildRow {
+  what: string;
   seconds: number;
-  statsBefore: CcacheStats | undefined;
+  targetSeconds?: number;
+  detail: string;
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<Timed<T>> {
-  const statsBefore = await ccacheStats(ccacheDir);
+/** Runs the build measurements and returns their rows (scripts/bench.ts prints them with its own). */
+export async function measureBuilds(options: { patches: string; other: string; skipCold: boolean; coldCcache: boolean }): Promise<BuildRow[]> {
+  const throwaway = await mkdtemp(join(tmpdir(), 'memmap-harness-bench-'));
+  const sharedTree = { ...process.env, XDG_CACHE_HOME: join(throwaway, 'warm') };
+  const rows: BuildRow[] = [];
+  try {
+    await linkAreas(sharedTree, ['downloads', 'sources', 'qemu-tree']);
+    const ccache = cacheArea('ccache');
+    const build = (patches: string, env: NodeJS.ProcessEnv, ccacheDir: string) => timed(() => ensureQemu({ patches, cacheEnv: env, ccacheDir, reporter: stderrReporter() }), ccacheDir);
+
+    const primed = await build(options.patches, sharedTree, ccache);
+    rows.push({ what: 'tree brought to the series (prime)', seconds: primed.seconds, detail: describe(primed) });
+
+    for (const kind of ['comment', 'code'] as const) {
+      const edited = join(throwaway, `series-${kind}-edited`);
+      const changed = await copySeriesWithOneLineChanged(options.patches, edited, kind);
+      const oneLine = await build(edited, sharedTree, ccache);
+      rows.push({ what: `rebuild, one-line ${kind} edit in one patch`, seconds: oneLine.seconds, targetSeconds: 30, detail: `${changed}; ${describe(oneLine)}` });
+    }
+
+    const other = await build(options.other, sharedTree, ccache);
+    rows.push({ what: `rebuild, new series (${options.other.split('/').slice(-1)[0]})`, seconds: other.seconds, targetSeconds: 120, detail: describe(other) });
+
+    const back = await build(options.patches, sharedTree, ccache);
+    rows.push({ what: 'back to the first series (cache hit)', seconds: back.seconds, detail: describe(back) });
+
+    if (!options.skipCold) {
+      const cold = { ...process.env, XDG_CACHE_HOME: join(throwaway, 'cold') };
+      await linkAreas(cold, ['downloads', 'sources']);
+      const coldCcache = options.coldCcache ? join(throwaway, 'ccache') : ccache;
+      const result = await build(options.patches, cold, coldCcache);
+      rows.push({ what: `cold build (${options.coldCcache ? 'empty' : 'shared'} ccache)`, seconds: result.seconds, targetSeconds: 300, detail: describe(result) });
+    }
+  } finally {
+    await rm(throwaway, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+/** The rows as a table: seconds, target, ratio to the target, where the time went. */
+export function formatBuildRows(rows: readonly BuildRow[]): string[] {
+  return rows.map((r) => {
+    const target = r.targetSeconds === undefined ? ''.padEnd(22) : `target ${String(r.targetSeconds).padStart(4)} s ${ratio(r.seconds, r.targetSeconds)}`;
+    return `  ${r.what.padEnd(44)} ${r.seconds.toFixed(1).padStart(7)} s  ${target}  ${r.detail}`;
+  });
+}
+
+/** "0.63x ok" or "2.10x MISS": measured over target. */
+export function ratio(seconds: number, target: number): string {
+  const r = seconds / target;
+  return `${r.toFixed(2)}x ${r <= 1 ? 'ok  ' : 'MISS'}`;
+}
+
+async function linkAreas(env: NodeJS.ProcessEnv, areas: readonly string[]): Promise<void> {
+  await mkdir(cacheRoot(env), { recursive: true });
+  for (const area of areas) {
+    await mkdir(cacheArea(area), { recursive: true });
+    await symlink(cacheArea(area), cacheArea(area, env));
+  }
+}
+
+interface Timed {
+  value: QemuBuild;
+  seconds: number;
+  ccache: string;
+}
+
+async function timed(work: () => Promise<QemuBuild>, ccacheDir: string): Promise<Timed> {
+  const before = await ccacheStats(ccacheDir);
   const started = process.hrtime.bigint();
   const value = await work();
-  return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9, statsBefore };
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { value, seconds, ccache: ccacheLine(before, await ccacheStats(ccacheDir)) };
 }
 
-function describe(build: QemuBuild): string {
-  const phases = Object.entries(build.manifest.phaseSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}s`).join(', ');
-  return build.cacheHit ? 'cache hit' : phases;
+function describe(t: Timed): string {
+  if (t.value.cacheHit) return 'cache hit';
+  const phases = Object.entries(t.value.manifest.phaseSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+  return `${phases}; ${t.ccache}`;
 }
 
 type CcacheStats = Record<string, number>;
@@ -74,29 +122,49 @@ async function ccacheStats(dir: string): Promise<CcacheStats | undefined> {
   return Object.fromEntries(result.stdout.split('\n').map((l) => l.split('\t')).filter((p) => p.length === 2).map(([k, v]) => [k, Number(v)]));
 }
 
-async function ccacheLine(before: CcacheStats | undefined, dir: string): Promise<string> {
-  const after = await ccacheStats(dir);
-  if (!before || !after) return 'ccache: n/a';
+function ccacheLine(before: CcacheStats | undefined, after: CcacheStats | undefined): string {
+  if (!before || !after) return 'ccache n/a';
   const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
-  const hits = delta('direct_cache_hit') + delta('preprocessed_cache_hit');
-  return `ccache ${hits} hits / ${delta('cache_miss')} misses`;
+  return `ccache ${delta('direct_cache_hit') + delta('preprocessed_cache_hit')} hits / ${delta('cache_miss')} misses`;
 }
 
+/** How the one-line edit looks: a comment (ccache may serve it from its preprocessed cache) or code (an error message: a real compile). */
+type EditKind = 'comment' | 'code';
+const EDITS: Record<EditKind, { line: RegExp; edit: (line: string) => string }> = {
+  comment: {
+    line: /^\+(.*\/\*.*\*\/\s*|\s+\*\s+\S.*|\s*\/\/\s*\S.*)$/,
+    edit: (line) => (line.includes('*/') ? line.replace(/\s*\*\/\s*$/, ' (bench) */') : `${line} (bench)`),
+  },
+  code: { line: /^\+.*\b(error_report|error_setg)\([^"]*"/, edit: (line) => line.replace(/\b(error_report|error_setg)\(([^"]*)"/, '$1($2"bench: ') },
+};
+
 /**
- * Copies the series and edits one added comment line, in the last patch that
- * adds one (a later patch that only touches other files cannot depend on it).
+ * Copies the series and edits one added line of the kind asked for, in the
+ * last patch that adds one (a later patch that only touches other files
+ * cannot depend on it).
  */
-async function copySeriesWithOneCommentChanged(from: string, to: string): Promise<string> {
+async function copySeriesWithOneLineChanged(from: string, to: string, kind: EditKind): Promise<string> {
   await cp(from, to, { recursive: true });
   const names = (await readdir(to)).filter((n) => n.endsWith('.patch')).sort().reverse();
   for (const name of names) {
     const lines = (await readFile(join(to, name), 'utf8')).split('\n');
-    const index = lines.findIndex((l) => /^\+.*\/\*.*\*\/\s*$/.test(l) || /^\+\s+\*\s+\S/.test(l) || /^\+\s*\/\/\s*\S/.test(l));
+    const index = lines.findIndex((l) => EDITS[kind].line.test(l));
     const line = lines[index];
     if (line === undefined) continue;
-    lines[index] = line.includes('*/') ? line.replace(/\s*\*\/\s*$/, ' (bench) */') : `${line} (bench)`;
+    lines[index] = EDITS[kind].edit(line);
     await writeFile(join(to, name), lines.join('\n'));
     return `${name} line ${index + 1}`;
   }
-  throw new Error(`no patch in ${from} adds a C comment line`);
+  throw new Error(`no patch in ${from} adds a ${kind} line to edit`);
+}
+
+// Run directly (npm run bench:build), not when scripts/bench.ts imports the measurements.
+if (fileURLToPath(import.meta.url) === resolve(process.argv[1] ?? '')) {
+  const { values } = parseArgs({ options: { patches: { type: 'string' }, other: { type: 'string' }, 'skip-cold': { type: 'boolean' }, 'cold-ccache': { type: 'boolean' } } });
+  const patches = values.patches ?? DEFAULT_SERIES_DIR;
+  const other = values.other ?? join(REPO_ROOT, 'patches', 'memmap-type', 'v6');
+  const rows = await measureBuilds({ patches, other, skipCold: values['skip-cold'] ?? false, coldCcache: values['cold-ccache'] ?? false });
+  console.log(`\nQEMU builder (${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)} at the end; series ${patches})`);
+  for (const line of formatBuildRows(rows)) console.log(line);
+  if (values['skip-cold']) console.log('  cold build: skipped (--skip-cold)');
 }

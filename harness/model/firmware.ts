@@ -1,12 +1,12 @@
-import { FIRMWARES, isFirmwareId } from '../image/firmware.ts';
+import { FIRMWARES, isFirmwareId, type FirmwareKind } from '../image/firmware.ts';
 import { HarnessError } from '../util/errors.ts';
 import { traitOf } from './traits.ts';
 
 /** What the layout model needs to know about a firmware. */
 export interface FirmwareTraits {
   id: string;
-  /** `seabios` passes QEMU's low entries through (the model predicts the full table); `ovmf` draws the low 4 GiB its own way. */
-  kind: 'seabios' | 'ovmf';
+  /** `seabios` passes QEMU's low entries through (the model predicts the full table); `ovmf` and `qboot` draw the low 4 GiB their own way. */
+  kind: FirmwareKind;
   /** Whether an E820 entry of type 0xEFFFFFFF (spm) reaches the guest; when not, the range is simply absent. */
   passesSoftReserved: boolean;
   /** Whether an E820 entry of type 2 (reserved) reaches the guest. */

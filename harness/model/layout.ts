@@ -22,7 +22,7 @@ function predictTables(input: LayoutInput): LayoutPrediction {
   const devices = placedDevices(input, below);
   const qemu = [...qemuE820(input.nodes, input.ramSize, below), ...deviceE820(devices.placed)];
   const notes = [`${input.machine} with ${input.ramSize >> 20n} MiB RAM: 0x${below.toString(16)} bytes below 4 GiB, the rest from 4 GiB`];
-  const firmwareMap: FirmwareMap = input.firmware.kind === 'seabios' ? seabiosE820(qemu, input.machine) : ovmfAbove4g(qemu, input.firmware);
+  const firmwareMap: FirmwareMap = input.firmware.kind === 'seabios' ? seabiosE820(qemu, input.machine) : above4gOnly(qemu, input.firmware);
   if (!input.firmware.passesSoftReserved && qemu.some((e) => e.type === E820.SOFT_RESERVED)) {
     notes.push(`${input.firmware.id} drops E820 type 0xEFFFFFFF: spm ranges are absent from the guest's table (SRAT still lists them)`);
   }
@@ -58,11 +58,13 @@ function placedDevices(input: LayoutInput, below: bigint): { placed: PlacedDevic
 }
 
 /**
- * OVMF: only the part at or above 4 GiB is modelled (the low 4 GiB are
- * OVMF's own). There it passes QEMU's RAM and reserved entries through, and
- * spm entries when it knows the type. It always has room for ACPI tables.
+ * OVMF and qboot: only the part at or above 4 GiB is modelled (the low 4 GiB
+ * are the firmware's own, e.g. qboot's ACPI NVS at 0xd0000, see
+ * test/fixtures/serial/). There they pass QEMU's RAM and reserved entries
+ * through, and spm entries when they know the type. They always have room
+ * for ACPI tables.
  */
-function ovmfAbove4g(qemu: readonly Span[], firmware: LayoutInput['firmware']): FirmwareMap {
+function above4gOnly(qemu: readonly Span[], firmware: LayoutInput['firmware']): FirmwareMap {
   const passes = (type: number) => (type === E820.SOFT_RESERVED ? firmware.passesSoftReserved : type === E820.RESERVED ? firmware.passesReserved : true);
   const kept = qemu.filter((e) => e.start >= FOUR_GIB && passes(e.type));
   const sorted = [...kept].sort(byStart);

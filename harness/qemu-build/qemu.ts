@@ -1,9 +1,10 @@
-import { access, constants, cp, mkdir, rename, rm } from 'node:fs/promises';
+import { access, constants, copyFile, cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
 import { applySeries, type AppliedPatch } from '../source/apply.ts';
-import { copyTree, ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';
+import { ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';
+import { copySome, seriesPaths, treeKey, withBuildTree, type LockedTree } from './tree.ts';
 import { checkBaseCommit, type BaseCheck } from '../source/git.ts';
 import { loadSeries, type Series } from '../source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../source/spec.ts';
@@ -141,48 +142,66 @@ interface BuildContext {
   options: EnsureQemuOptions;
 }
 
-/** Fills `staging` with bin/ and logs/ and returns the manifest; the source tree is deleted afterwards. */
+/**
+ * Fills `staging` with bin/ and logs/ and returns the manifest. The series is
+ * applied to a throwaway copy of the source; the persistent build tree
+ * (./tree.ts) then takes over only the files that differ, and ninja rebuilds
+ * what depends on them.
+ */
 async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManifest> {
   const { reporter, signal } = ctx;
   const started = Date.now();
   const { phases, timed } = phaseTimer();
-  const tree = join(staging, 'src');
+  const wanted = join(staging, 'src');
   const logs = join(staging, 'logs');
   await mkdir(logs, { recursive: true });
 
   const pristine = await timed('fetch', () => ensurePristineTree(ctx.source, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }));
-  reporter.step(`copying source tree ${pristine.dir}`);
-  await timed('copy', () => copyTree(pristine, tree, signal));
+  // The series goes onto a sparse copy of just the files it names; the persistent tree takes them from there.
+  const paths = ctx.series ? seriesPaths(ctx.series.patches) : [];
+  await timed('copy', () => copySome(pristine.dir, wanted, paths));
   let applied: AppliedPatch[] = [];
   if (ctx.series) {
     const series = ctx.series;
     const sourceLabel = `${ctx.source.identity.spec}${pristine.upstreamVersion ? ` (${pristine.upstreamVersion})` : ''}`;
-    applied = await timed('apply', () => applySeries(series, tree, { sourceLabel, signal, log: (l) => reporter.step(l) }));
+    applied = await timed('apply', () => applySeries(series, wanted, { sourceLabel, signal, log: (l) => reporter.step(l) }));
   }
-  const placeholders = await writeMissingEdk2Placeholders(tree);
-  await writeDeviceConfig(tree, ctx.deviceConfig);
 
   const ccacheDir = ctx.options.ccacheDir === undefined ? cacheArea('ccache', ctx.options.cacheEnv) : ctx.options.ccacheDir;
-  const env = await compilerEnv(tree, ccacheDir);
-  const stepOptions = { tree, env, signal, reporter };
   const logFiles = { configure: join(logs, 'configure.log'), build: join(logs, 'build.log') };
-  let built: string;
+  const key = treeKey({ source: identityKey(ctx.source.identity), configureArgs: CONFIGURE_ARGS, deviceConfig: ctx.deviceConfig, builderVersion: BUILDER_VERSION });
+  const binary = join(staging, 'bin', NINJA_TARGET);
+  const syncStarted = Date.now();
+  let placeholders: string[] = [];
   try {
-    reporter.step(`configuring (${env.CCACHE_DIR ? `ccache ${env.CCACHE_DIR}` : 'no ccache'})`);
-    await timed('configure', () => configure(CONFIGURE_ARGS, { ...stepOptions, logFile: logFiles.configure }));
-    reporter.step(`ninja ${NINJA_TARGET}`);
-    built = await timed('ninja', () => ninja({ ...stepOptions, logFile: logFiles.build, jobs: ctx.options.jobs }));
+    await withBuildTree(key, { pristine, patched: wanted, seriesPaths: paths }, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }, async (tree) => {
+      phases.sync = (Date.now() - syncStarted) / 1000;
+      const env = await compilerEnv(tree.src, ccacheDir);
+      const stepOptions = { tree: tree.src, env, signal, reporter };
+      // Not from the source, so not kept by the sync: written (when missing) on every build.
+      placeholders = await writeMissingEdk2Placeholders(tree.src);
+      await writeDeviceConfig(tree.src, ctx.deviceConfig);
+      if (tree.configured) {
+        await writeFile(logFiles.configure, reusedTreeNote(tree));
+        reporter.step(`build tree ${tree.src}: ${tree.rewritten.length} file(s) rewritten`);
+      } else {
+        reporter.step(`configuring (${env.CCACHE_DIR ? `ccache ${env.CCACHE_DIR}` : 'no ccache'})`);
+        await timed('configure', () => configure(CONFIGURE_ARGS, { ...stepOptions, logFile: logFiles.configure }));
+        await tree.markConfigured();
+      }
+      reporter.step(`ninja ${NINJA_TARGET}`);
+      const built = await timed('ninja', () => ninja({ ...stepOptions, logFile: logFiles.build, jobs: ctx.options.jobs }));
+      await mkdir(join(staging, 'bin'));
+      await copyFile(built, binary);
+    });
   } catch (error) {
     const kept = await keepFailureLogs(logs, ctx);
     if (kept && error instanceof BuildStepError) throw new BuildStepError(error.message, join(kept, basename(error.logFile)));
     throw error;
   }
 
-  const binary = join(staging, 'bin', NINJA_TARGET);
-  await mkdir(join(staging, 'bin'));
-  await rename(built, binary);
   const qemuVersion = await qemuVersionOf(binary, signal);
-  await timed('cleanup', () => rm(tree, { recursive: true, force: true }));
+  await timed('cleanup', () => rm(wanted, { recursive: true, force: true }));
   const buildSeconds = (Date.now() - started) / 1000;
   reporter.step(`built QEMU ${qemuVersion} in ${Math.round(buildSeconds)} s`);
   return {
@@ -204,6 +223,12 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManife
     phaseSeconds: phases,
     builtAt: new Date().toISOString(),
   };
+}
+
+/** configure.log of a build that reused a configured tree: where, and which files the series change rewrote. */
+function reusedTreeNote(tree: LockedTree): string {
+  const files = tree.rewritten === 'all' ? ['(all: a new tree)'] : tree.rewritten;
+  return `configure not run: reused the configured build tree ${tree.src}\nfiles rewritten for this series (${files.length}):\n${files.map((f) => `  ${f}`).join('\n')}\n`;
 }
 
 /** The staging dir is removed on failure; its logs are copied to cacheArea('logs')/<key>-<time>/ first (named in the error hint). */

@@ -1,4 +1,4 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
@@ -28,8 +28,10 @@ export async function compilerEnv(tree: string, ccacheDir: string | null): Promi
   };
 }
 
+/** Writes the device config into the tree, unless it is there already: a rewrite would make ninja run meson again. */
 export async function writeDeviceConfig(tree: string, content: string): Promise<void> {
   const path = join(tree, DEVICE_CONFIG_TREE_PATH);
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === content) return;
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, content);
 }

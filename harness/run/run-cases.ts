@@ -2,23 +2,63 @@ import { mkdir } from 'node:fs/promises';
 import type { CaseSpec } from '../case/types.ts';
 import { formatVerdict } from '../report/console.ts';
 import type { Verdict } from '../core/vocabulary.ts';
+import { ensureFirmware, ensureInitramfs, ensureKernel, isFirmwareId, isKernelId } from '../image/index.ts';
+import { runPool } from '../matrix/pool.ts';
 import { caseAppliesTo } from '../model/from-case.ts';
 import { profileForQemuLabel } from '../model/profiles.ts';
 import { runCase, type CaseRunOptions } from './run-case.ts';
 
-/** Runs cases one after another (each guest has up to 8 vCPUs on a 2-core host), printing each verdict as it lands. */
-export async function runCases(cases: CaseSpec[], options: CaseRunOptions, print: (line: string) => void = console.log): Promise<Verdict[]> {
+/** How to run a list of cases: as one case, plus how many guests at once. */
+export interface RunCasesOptions extends CaseRunOptions {
+  /** Guests at once (default 1). Verdicts are printed in case order whatever order they finish in. */
+  jobs?: number;
+}
+
+/**
+ * Runs the cases, up to `jobs` guests at once, printing each verdict in the
+ * cases' order as soon as it and every verdict before it are in.
+ */
+export async function runCases(cases: CaseSpec[], options: RunCasesOptions, print: (line: string) => void = console.log): Promise<Verdict[]> {
   await mkdir(options.logDir, { recursive: true });
-  const verdicts: Verdict[] = [];
   const profile = options.profile ?? profileForQemuLabel(options.qemu.label)?.id;
-  for (const spec of cases) {
-    if (profile !== undefined && !caseAppliesTo(spec, profile)) {
-      print(`skipped     ${spec.name}  (about revisions ${spec.profiles?.join(', ')}, not ${profile})`);
-      continue;
+  const jobs = Math.max(1, options.jobs ?? 1);
+  const applies = (spec: CaseSpec) => profile === undefined || caseAppliesTo(spec, profile);
+  // Parallel guests must not each fetch or build the same image: get every one first, one at a time.
+  if (jobs > 1) await prepareImages(cases.filter(applies), options);
+  const printer = orderedPrinter(cases.length, print);
+  const verdicts = await runPool(cases, jobs, async (spec, index) => {
+    if (!applies(spec)) {
+      printer.ready(index, [`skipped     ${spec.name}  (about revisions ${spec.profiles?.join(', ')}, not ${profile})`]);
+      return undefined;
     }
     const verdict = await runCase(spec, options);
-    formatVerdict(verdict).forEach((line) => print(line));
-    verdicts.push(verdict);
-  }
-  return verdicts;
+    printer.ready(index, formatVerdict(verdict));
+    return verdict;
+  });
+  return verdicts.filter((v): v is Verdict => v !== undefined);
+}
+
+/** Each distinct kernel (with its initramfs) and firmware the cases boot, in the cache before any guest starts. */
+async function prepareImages(cases: readonly CaseSpec[], options: CaseRunOptions): Promise<void> {
+  // Unknown ids are left to runCase, which turns them into the case's error verdict.
+  const kernels = new Set(cases.map((c) => options.kernel ?? c.kernel).filter(isKernelId));
+  const firmwares = new Set(cases.map((c) => options.firmware ?? c.firmware).filter(isFirmwareId));
+  for (const kernel of kernels) await ensureInitramfs((await ensureKernel(kernel)).id);
+  for (const firmware of firmwares) await ensureFirmware(firmware);
+}
+
+/** Prints blocks of lines in index order: block i goes out once blocks 0…i-1 have. */
+export function orderedPrinter(count: number, print: (line: string) => void): { ready(index: number, lines: string[]): void } {
+  const waiting = new Map<number, string[]>();
+  let next = 0;
+  return {
+    ready(index, lines) {
+      waiting.set(index, lines);
+      while (next < count && waiting.has(next)) {
+        (waiting.get(next) ?? []).forEach((line) => print(line));
+        waiting.delete(next);
+        next += 1;
+      }
+    },
+  };
 }

@@ -54,7 +54,7 @@ describe.each(FIRMWARE_IDS)('firmware %s', (id) => {
       async ({ path: runDir }) => {
         const args = await firmwareArgs(firmware, runDir);
         expect(args.slice(0, 2)).toEqual(['-L', '/usr/share/qemu']);
-        if (firmware.kind === 'seabios') {
+        if (firmware.kind !== 'ovmf') {
           await access(firmware.bios);
           expect(args).toContain(firmware.bios);
         } else {

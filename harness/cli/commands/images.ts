@@ -63,6 +63,6 @@ function kernelText({ kernel, initramfs }: KernelReport): string {
 
 function firmwareText(firmware: FirmwareManifest): string {
   const head = `firmware ${firmware.id}: ${firmware.package.name} ${firmware.package.version} (${firmware.origin})`;
-  if (firmware.kind === 'seabios') return `${head}\n  bios     ${firmware.bios}`;
+  if (firmware.kind !== 'ovmf') return `${head}\n  bios     ${firmware.bios}`;
   return `${head}\n  code     ${firmware.code}\n  vars     ${firmware.vars}`;
 }

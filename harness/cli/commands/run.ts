@@ -1,6 +1,11 @@
 import { join, resolve } from 'node:path';
 import { loadCases } from '../../case/load.ts';
-import { loadCaseSet } from '../../case/sets.ts';
+import { cpus, freemem, loadavg } from 'node:os';
+import { loadCaseSetSpec } from '../../case/sets.ts';
+import type { CaseSpec } from '../../case/types.ts';
+import { decideJobs } from '../../matrix/jobs.ts';
+import { parseJobs } from './matrix.ts';
+import { parseSize } from '../../util/size.ts';
 import { REPO_ROOT } from '../../util/paths.ts';
 import { formatTally } from '../../report/console.ts';
 import { verdictsToJson } from '../../report/json.ts';
@@ -18,7 +23,7 @@ import { parseCommandArgs, type Command } from '../command.ts';
 import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
 const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [--firmware ID] [--kernel ID]
-                          [--transport unix|websocket] [--json [FILE.json]] [--results DIR]
+                          [--transport unix|websocket] [--jobs N] [--json [FILE.json]] [--results DIR]
 
 Boots each case's guest, queries QMP, parses the serial log and prints a verdict
 per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap-type).
@@ -32,9 +37,12 @@ per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap
                      or Debian's prebuilt QEMU: debian-bin:PKG[=VER][@SUITE] (no patches)
     --patches DIR    series to apply (directory of .patch files or an mbox; default patches/memmap-type/v5)
     --no-patches     the unpatched baseline
-  --firmware ID      run on this firmware instead of each case's own (ovmf-sid, seabios-bookworm, …)
+  --firmware ID      run on this firmware instead of each case's own (ovmf-sid, seabios-bookworm, qboot, …);
+                     default: the set's firmware if it names one (the default set: qboot), else each case's own
   --kernel ID        run on this kernel instead of each case's own (bookworm-6.1, trixie-6.12, sid-7.2)
   --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
+  --jobs N           guests at once (default: one per core, as many as free memory holds; printed);
+                     verdicts are printed in case order either way
   --profile ID       revision the QEMU implements (v5, v6, baseline: harness/model/traits.json);
                      default: implied by a build, or probed from the binary (printed with the reason)
   --json [FILE]      the JSON report (as report.json) on stdout (verdicts then go to stderr) or to FILE
@@ -52,6 +60,8 @@ export interface RunArgs {
   firmware?: string;
   kernel?: string;
   transport: 'unix' | 'websocket';
+  /** --jobs; default decided from cores and free memory. */
+  jobs?: number;
   profile?: string;
   json?: JsonTarget;
   results: string;
@@ -70,16 +80,21 @@ export const runCommand: Command = {
 export async function executeRun(options: RunArgs): Promise<number> {
   keepStdoutForJson(options.json);
   const casesDir = join(REPO_ROOT, 'cases');
-  const names = options.cases.length > 0 ? options.cases : await loadCaseSet(casesDir, options.set);
-  const cases = await loadCases(casesDir, names);
+  const set = options.cases.length > 0 ? undefined : await loadCaseSetSpec(casesDir, options.set);
+  const cases = await loadCases(casesDir, set?.cases ?? options.cases);
   await checkResultsSpace(options.results);
   const qemu = await resolveQemu(options.qemu);
   console.log(`QEMU under test: ${qemu.label} (${qemu.binary})`);
   const profile = options.profile ?? qemu.profile.id;
   console.log(`revision profile: ${profileLine(options.profile, qemu.profile)}`);
+  const firmware = options.firmware ?? set?.firmware;
+  if (options.firmware === undefined && firmware !== undefined) console.log(`firmware: ${firmware} (the '${options.set}' set's; --firmware ID for another)`);
+  const jobs = jobsFor(cases, options.jobs);
+  console.log(`jobs: ${jobs.jobs} (${jobs.why})`);
   const verdicts = await runCases(cases, {
     qemu,
-    firmware: options.firmware,
+    jobs: jobs.jobs,
+    firmware,
     kernel: options.kernel,
     transport: options.transport,
     profile,
@@ -94,6 +109,12 @@ export async function executeRun(options: RunArgs): Promise<number> {
   console.log(`results: ${options.results}`);
   console.log(`  ${[reports.json, reports.junit, reports.markdown].map((p) => p.slice(options.results.length + 1)).join(', ')}, ${reports.svg.length} SVG memory map(s) in svg/`);
   return exitForStatuses(verdicts.map((v) => v.status));
+}
+
+/** Guests at once: --jobs, or one per core as far as free memory holds the largest guest (harness/matrix/jobs.ts). */
+function jobsFor(cases: readonly CaseSpec[], requested: number | undefined): { jobs: number; why: string } {
+  const guestBytes = cases.reduce((max, c) => (parseSize(c.memory) > max ? parseSize(c.memory) : max), 0n);
+  return decideJobs({ cpus: cpus().length, freeBytes: BigInt(freemem()), guestBytes, runs: cases.length, requested, load: loadavg()[0] });
 }
 
 /** What the run decided about the revision profile and why: --profile wins; otherwise the build's series or the probe. */
@@ -119,6 +140,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       firmware: { type: 'string' },
       kernel: { type: 'string' },
       transport: { type: 'string' },
+      jobs: { type: 'string' },
       profile: { type: 'string' },
       results: { type: 'string' },
     },
@@ -143,6 +165,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     firmware: values.firmware,
     kernel: values.kernel,
     transport,
+    ...(values.jobs === undefined ? {} : { jobs: parseJobs(values.jobs) }),
     profile: values.profile,
     ...(json ? { json } : {}),
     results: resolve(values.results ?? newResultsDir()),

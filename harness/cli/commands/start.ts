@@ -3,24 +3,28 @@ import type { Command } from '../command.ts';
 import { takeJsonOption } from '../json-output.ts';
 import { executeRun, parseRunArgs } from './run.ts';
 
-const usage = `usage: memmap-harness start [--results DIR] [--json [FILE.json]]
+const usage = `usage: memmap-harness start [--results DIR] [--json [FILE.json]] [--jobs N]
 
 The main job (\`npm start\`): builds the patched QEMU if it is not cached yet,
 fetches the guest images, runs the default case set and prints the verdicts
 and the results directory. Same as \`memmap-harness run\` with its defaults.
 
   --results DIR   where serial logs and reports go (default results/<timestamp>)
-  --json [FILE]   the JSON report on stdout (verdicts then go to stderr) or to FILE`;
+  --json [FILE]   the JSON report on stdout (verdicts then go to stderr) or to FILE
+  --jobs N        guests at once (default: one per core, as many as free memory holds)`;
+
+/** The only run options start takes (each with a value): where the output goes, and how many guests at once. */
+const OUTPUT_OPTIONS = new Set(['--results', '--jobs']);
 
 export const startCommand: Command = {
   name: 'start',
   summary: 'build what is missing, run the default cases, print the verdicts',
   usage,
   async run(args) {
-    // Only where the output goes: --json [FILE] and --results DIR.
+    // Only where the output goes (--json [FILE], --results DIR) and --jobs N.
     const { args: rest } = takeJsonOption(args);
-    const other = rest.filter((arg, i) => arg !== '--results' && rest[i - 1] !== '--results' && !arg.startsWith('--results='));
-    if (other.length > 0) throw new UsageError(`start takes only --results and --json (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
+    const other = rest.filter((arg, i) => !OUTPUT_OPTIONS.has(arg) && !OUTPUT_OPTIONS.has(rest[i - 1] ?? '') && !/^--(results|jobs)=/.test(arg));
+    if (other.length > 0) throw new UsageError(`start takes only --results, --json and --jobs (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
     return executeRun(parseRunArgs(args));
   },
 };
