@@ -25,6 +25,12 @@ describe('which configurations a case file is a test on', () => {
     expect(await labels('negative-baseline-memmap-type')).toEqual(['baseline · seabios-bookworm']);
   });
 
+  it('an sp-mem case (stated rows, layout model or refusal): upstream-11.1, where it was measured, and the baseline, which must say unsupported', async () => {
+    expect(await labels('sp-mem-seed')).toEqual(['upstream-11.1 · ovmf-sid', 'upstream-11.1 · seabios-sid', 'baseline · ovmf-sid', 'baseline · seabios-sid']);
+    expect(await labels('sp-mem-two-nodes')).toEqual(['upstream-11.1 · ovmf-sid', 'baseline · ovmf-sid']);
+    expect(await labels('negative-sp-mem-no-maxmem')).toEqual(['upstream-11.1 · seabios-sid', 'baseline · seabios-sid']);
+  });
+
   it('every case in cases/ has at least one configuration the test bed can run', async () => {
     for (const spec of await loadCases(join(REPO_ROOT, 'cases'))) expect(caseConfigurations(spec).length, spec.name).toBeGreaterThan(0);
   });
