@@ -1,13 +1,16 @@
 /**
  * Cache keys for the GitHub workflow, computed without building or fetching.
  *
- *   npx tsx scripts/ci-cache-key.ts [--source SPEC] --revision v5|v6|baseline
+ *   npx tsx scripts/ci-cache-key.ts [--source SPEC] --revision v5|v6|baseline|upstream-11.1
  *       The QEMU builder's key for one matrix revision: what the workflow keys
  *       actions/cache with, so each source × series is built once and every
- *       cell job restores exactly that build. Prints {"key", "path",
+ *       cell job restores exactly that build. Prints {"key", "path", "source",
  *       "buildArgs"} as JSON; under GitHub Actions also writes key=, path=
- *       (the cache entry directory) and build-args= (the `memmap-harness
- *       build` arguments for this revision) to $GITHUB_OUTPUT.
+ *       (the cache entry directory), source= (the revision's own source, e.g.
+ *       upstream-11.1's Debian binary, else --source) and build-args= (the
+ *       `memmap-harness build` arguments for this revision) to $GITHUB_OUTPUT.
+ *       A revision with its own source ignores --source: its key is the
+ *       debian-bin unpacker's (package, exact version, suite, recipe).
  *       The key is ensureQemu's own (buildKey in harness/qemu-build/qemu.ts): source
  *       identity (a git source costs one `git ls-remote`; a Debian one its
  *       cached tarball), the series' hash, configure arguments, device config
@@ -36,7 +39,9 @@ import { resolveKernelPackages, resolveVersion } from '../harness/image/resolve.
 import { loadMatrix } from '../harness/matrix/load.ts';
 import { resolveSource } from '../harness/source/fetch.ts';
 import { loadSeries } from '../harness/source/series.ts';
-import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../harness/source/spec.ts';
+import { DEFAULT_SOURCE_SPEC, parseDebianBinSpec, parseSourceSpec } from '../harness/source/spec.ts';
+import { debianBinKey } from '../harness/qemu-build/debian-bin.ts';
+import { requireVersion } from '../harness/image/deb.ts';
 import { hashJson, sha256 } from '../harness/util/hash.ts';
 
 /** What the guest images are made from: each id's exact package, and a hash of each file of the code that makes them. */
@@ -84,20 +89,49 @@ export async function hashFiles(dirs: readonly string[], root: string = REPO_ROO
   return files;
 }
 
-async function qemuKey(sourceText: string | undefined, revision: string): Promise<number> {
-  const def = await loadMatrix();
-  const info = def.revisions[revision];
-  if (!info) {
-    console.error(`ci-cache-key: --revision must be one of ${Object.keys(def.revisions).join(', ')}`);
-    return 2;
+/** Where the workflow caches one revision's QEMU and how the qemu job makes it. */
+export interface RevisionCacheEntry {
+  key: string;
+  /** The cache entry directory. */
+  path: string;
+  /** The QEMU source the revision is made from: its own (traits `source`, a debian-bin: binary) or the workflow's. */
+  source: string;
+  /** The `memmap-harness build` arguments after --source. */
+  buildArgs: string;
+  /** What the key rests on, for the step summary. */
+  basis: string;
+}
+
+/**
+ * The cache entry of a matrix revision. A revision with its own source
+ * (upstream-11.1: Debian sid's binary) is keyed and stored as the debian-bin
+ * unpacker does it, and never builds the workflow's source for nothing.
+ */
+export async function revisionCacheEntry(revision: string, sourceText: string | undefined): Promise<RevisionCacheEntry | undefined> {
+  const info = (await loadMatrix()).revisions[revision];
+  if (!info) return undefined;
+  if (info.source !== undefined) {
+    const spec = parseDebianBinSpec(info.source);
+    const version = spec.version ?? (await requireVersion(spec.package, spec.suite));
+    const key = debianBinKey(spec, version);
+    return { key, path: join(cacheArea('qemu-bin'), key), source: info.source, buildArgs: '--no-patches', basis: `Debian binary \`${spec.package}=${version}\` (${spec.suite}), the revision's own source` };
   }
   const series = info.series === null ? null : await loadSeries(join(REPO_ROOT, info.series));
   const source = await resolveSource(parseSourceSpec(sourceText ?? DEFAULT_SOURCE_SPEC), { log: (line) => console.error(line) });
   const key = buildKey(source, series, await readDeviceConfig());
-  const result = { key, path: join(cacheArea('qemu'), key), buildArgs: info.series === null ? '--no-patches' : `--patches ${info.series}` };
-  console.log(JSON.stringify(result));
-  await githubOutput(`key=${result.key}\npath=${result.path}\nbuild-args=${result.buildArgs}\n`);
-  await stepSummary(`## QEMU ${revision}\n\nSource \`${source.spec.text}\` at \`${source.identity.version}\`; build arguments \`${result.buildArgs}\`.\n\nCache key \`qemu-${key}\`.\n`);
+  return { key, path: join(cacheArea('qemu'), key), source: source.spec.text, buildArgs: info.series === null ? '--no-patches' : `--patches ${info.series}`, basis: `Source \`${source.spec.text}\` at \`${source.identity.version}\`` };
+}
+
+async function qemuKey(sourceText: string | undefined, revision: string): Promise<number> {
+  const entry = await revisionCacheEntry(revision, sourceText);
+  if (!entry) {
+    console.error(`ci-cache-key: --revision must be one of ${Object.keys((await loadMatrix()).revisions).join(', ')}`);
+    return 2;
+  }
+  const { key, path, source, buildArgs } = entry;
+  console.log(JSON.stringify({ key, path, source, buildArgs }));
+  await githubOutput(`key=${key}\npath=${path}\nsource=${source}\nbuild-args=${buildArgs}\n`);
+  await stepSummary(`## QEMU ${revision}\n\n${entry.basis}; build arguments \`${buildArgs}\`.\n\nCache key \`qemu-${key}\`.\n`);
   return 0;
 }
 

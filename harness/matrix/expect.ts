@@ -1,6 +1,5 @@
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
-import { expectationsFor, usesSpMem, type CaseExpectation, type Configuration } from '../model/expectations.ts';
-import { traitOf } from '../model/traits.ts';
+import { expectationsFor, type CaseExpectation, type Configuration } from '../model/expectations.ts';
 import type { Cell } from './types.ts';
 
 export type { SoftReservedCheck, TypedNode } from '../model/expectations.ts';
@@ -17,11 +16,9 @@ export function cellConfiguration(cell: Cell): Configuration {
 /**
  * What `spec` (already in the cell's interface: interface.ts) must show in
  * `cell`; throws HarnessError as expectationsFor does for axis values the
- * traits lack. A revision whose QEMU has no sp-mem must say unsupported.
+ * traits lack. The engine itself says unsupported where the cell's revision
+ * lacks memmap-type or sp-mem.
  */
 export function expectationFor(cell: Cell, spec: CaseSpec): CellExpectation {
-  const expectation = expectationsFor(spec, cellConfiguration(cell));
-  const revision = traitOf('revisions', cell.revision);
-  if (!usesSpMem(spec) || revision.spMemSupported !== false) return expectation;
-  return { ...expectation, kind: 'unsupported', summary: [`unsupported: ${revision.label} QEMU has no -device sp-mem`], tags: ['unsupported'], reasons: [`${cell.revision}: ${revision.description}`] };
+  return expectationsFor(spec, cellConfiguration(cell));
 }

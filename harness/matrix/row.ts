@@ -40,7 +40,7 @@ export function outcomeReason(expectation: Pick<CellExpectation, 'kind' | 'probl
   if (changes.length > 0) return [...changes, ...(verdict.reason ? [verdict.reason] : [])].join(' | ');
   if (expectation.kind === 'underivable') return expectation.problem;
   if (expectation.kind === 'unsupported' && verdict.status === 'unsupported') return `unsupported, as expected: ${verdict.reason ?? 'QEMU lacks memmap-type'}`;
-  if (expectation.kind === 'unsupported' && verdict.status !== 'error') return 'expected unsupported (this QEMU should lack memmap-type), but it accepted the option';
-  if (expectation.kind === 'run' && verdict.status === 'unsupported') return `the patched build lacks memmap-type: ${verdict.reason ?? ''}`.trim();
+  if (expectation.kind === 'unsupported' && verdict.status !== 'error') return 'expected unsupported (this QEMU should lack the interface the case uses), but it accepted it';
+  if (expectation.kind === 'run' && verdict.status === 'unsupported') return `this QEMU lacks the interface the case uses: ${verdict.reason ?? ''}`.trim();
   return verdict.reason;
 }

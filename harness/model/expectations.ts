@@ -94,6 +94,10 @@ export function expectationsFor(spec: CaseSpec, config: Configuration): CaseExpe
   if (profile && !profile.memmapTypeSupported && usesMemmapType(spec)) {
     return { ...base, kind: 'unsupported', summary: [`unsupported: ${profile.label} QEMU has no memmap-type`], tags: ['unsupported'], reasons: [`${profile.id}: ${profile.reason}`] };
   }
+  // Only a revision known to lack sp-mem (spMemSupported false) says so; unknown leaves it to the probe.
+  if (profile?.spMemSupported === false && usesSpMem(spec)) {
+    return { ...base, kind: 'unsupported', summary: [`unsupported: ${profile.label} QEMU has no -device sp-mem`], tags: ['unsupported'], reasons: [`${profile.id}: ${profile.description}`] };
+  }
   // A stated refusal is judged by behaviour on any configuration: no rows to place.
   if (stated.expect.model !== true && stated.expect.refusal !== undefined) return base;
   const derived = stated.expect.model === true ? fromModel(spec, config, profile, base) : fromStated(spec, config, profile, base);

@@ -205,15 +205,23 @@ function summarize(memmapType: MemmapTypeInterface, spMem: SpMemInterface, spMem
   return `${MEMMAP_WORDS[memmapType]}${spMemWords}`;
 }
 
-/** The profile whose memmap-type flags the behaviour shows; reservedLeavesSrat is not probed (it needs a boot) and comes with the profile. */
+/**
+ * The profile whose memmap-type flags the behaviour shows, preferring one that
+ * also says the same about sp-mem (upstream-11.1 over baseline for a QEMU with
+ * sp-mem); reservedLeavesSrat is not probed (it needs a boot) and comes with the profile.
+ */
 function matchProfile(memmapType: MemmapTypeInterface, spMem: SpMemInterface, profiles: readonly RevisionProfile[]): { profile: string | undefined; reason: string } {
   const wanted = { absent: [false, false], 'v5-like': [true, false], 'v6-like': [true, true] } as const;
-  const spMemNote = spMem === 'present' ? '; it also has -device sp-mem, which no revision profile covers yet' : '';
   if (memmapType === 'present' || memmapType === 'undetermined') {
-    return { profile: undefined, reason: `the probes could not tell the memmap-type revision (${MEMMAP_WORDS[memmapType]})${spMemNote}; give --profile` };
+    const note = spMem === 'present' ? '; it also has -device sp-mem' : '';
+    return { profile: undefined, reason: `the probes could not tell the memmap-type revision (${MEMMAP_WORDS[memmapType]})${note}; give --profile` };
   }
   const [supported, needsMemdev] = wanted[memmapType];
-  const found = profiles.find((p) => p.memmapTypeSupported === supported && (!supported || p.memmapNeedsMemdev === needsMemdev));
+  const byMemmap = profiles.filter((p) => p.memmapTypeSupported === supported && (!supported || p.memmapNeedsMemdev === needsMemdev));
+  const spMemSeen = spMem === 'undetermined' ? undefined : spMem === 'present';
+  const bySpMem = byMemmap.find((p) => spMemSeen === undefined || p.spMemSupported === undefined || p.spMemSupported === spMemSeen);
+  const found = bySpMem ?? byMemmap[0];
+  const spMemNote = spMem === 'present' ? (bySpMem ? ' and has -device sp-mem' : `; it also has -device sp-mem, which ${found ? `profile ${found.id}` : 'no revision profile'} does not describe`) : '';
   const behaviour = {
     absent: 'QEMU refuses -numa node,memmap-type as an unknown parameter',
     'v5-like': 'QEMU accepts memmap-type on a memdev node and on a node without memdev',

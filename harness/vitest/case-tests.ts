@@ -9,7 +9,8 @@ import { outcomeOf, outcomeReason } from '../matrix/row.ts';
 import { expectationsFor } from '../model/index.ts';
 import { formatVerdict } from '../report/console.ts';
 import { runCase, type QemuUnderTest } from '../run/run-case.ts';
-import { testbed } from './testbed.ts';
+import { HarnessError } from '../util/errors.ts';
+import { testbed, type Testbed } from './testbed.ts';
 import { caseConfigurations, configurationLabel, type CaseConfiguration } from './configurations.ts';
 import { locateExpectation } from './json-location.ts';
 
@@ -82,11 +83,18 @@ async function runAndAssert(context: TestContext, test: CaseTest): Promise<void>
   }
 }
 
-/** The cached QEMU build of the configuration's revision. */
+/** The cached QEMU of the configuration's revision: our build, or the runtime of a revision with its own source. */
 function qemuFor(config: CaseConfiguration): QemuUnderTest {
   const bed = testbed();
+  if (config.revision === 'upstream-11.1') return sourcedQemu(bed, config.revision);
   const binary = { v5: bed.qemuV5, v6: bed.qemuV6, baseline: bed.qemuBaseline }[config.revision];
   return { binary, label: config.revision, firmwareDirs: bed.firmwareDirs, ...(config.revision === 'baseline' ? {} : { ownSeries: config.revision }) };
+}
+
+function sourcedQemu(bed: Testbed, revision: string): QemuUnderTest {
+  const qemu = bed.sourced[revision];
+  if (qemu === undefined) throw new HarnessError(`the test bed has no QEMU for revision '${revision}'`, `its traits.json entry needs a \`source\` the global setup unpacks (test/integration/global-setup.ts)`);
+  return { binary: qemu.binary, label: revision, firmwareDirs: qemu.firmwareDirs };
 }
 
 function findingMessage(finding: Finding, verdict: Verdict): string {

@@ -6,6 +6,14 @@ export interface Testbed {
   qemuV6: string;
   qemuBaseline: string;
   firmwareDirs: string[];
+  /** QEMUs of the revisions that name their own source in the traits (upstream-11.1: Debian sid's binary), by revision id; each with its own -L dirs. */
+  sourced: Record<string, SourcedQemu>;
+}
+
+/** A QEMU that comes with its own firmware directories (a debian-bin runtime). */
+export interface SourcedQemu {
+  binary: string;
+  firmwareDirs: string[];
 }
 
 declare module 'vitest' {

@@ -3,12 +3,16 @@ import { ensureQemu } from '../../harness/qemu-build/qemu.ts';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../../harness/image/index.ts';
-import type { Testbed } from './testbed.ts';
+import { ensureDebianBinQemu } from '../../harness/qemu-build/debian-bin.ts';
+import { silentReporter } from '../../harness/qemu-build/progress.ts';
+import { loadProfiles } from '../../harness/model/profiles.ts';
+import type { SourcedQemu, Testbed } from './testbed.ts';
 
 /**
  * Builds (or finds in the cache) everything the integration tests run on,
  * once per `npm test`: the patched QEMU (v5 and v6 series), the unpatched
- * baseline, the guest kernels (our minimal one and Debian's 6.1) with their initramfs, and both firmwares the
+ * baseline, the QEMU of each revision with a source of its own (upstream-11.1:
+ * Debian sid's binary, unpacked once into the cache), the guest kernels (our minimal one and Debian's 6.1) with their initramfs, and both firmwares the
  * seed cases use. A cold cache costs a few QEMU builds; a warm one seconds.
  * Shared by the `integration` and `cases` projects.
  */
@@ -31,5 +35,17 @@ async function prepareTestbed(): Promise<Testbed> {
     qemuV6: v6.manifest.binary,
     qemuBaseline: baseline.manifest.binary,
     firmwareDirs: v5.manifest.firmwareDirs,
+    sourced: await sourcedQemus(),
   };
+}
+
+/** The runtime of every revision whose traits name a `source` (a debian-bin: spec); warm: a manifest read each. */
+async function sourcedQemus(): Promise<Record<string, SourcedQemu>> {
+  const sourced: Record<string, SourcedQemu> = {};
+  for (const profile of loadProfiles()) {
+    if (profile.source === undefined) continue;
+    const { manifest } = await ensureDebianBinQemu(profile.source, { reporter: silentReporter });
+    sourced[profile.id] = { binary: manifest.binary, firmwareDirs: manifest.firmwareDirs };
+  }
+  return sourced;
 }

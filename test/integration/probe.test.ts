@@ -55,7 +55,7 @@ describe('probe classifies each real binary', () => {
 
   it("Debian sid's QEMU >= 11.1: -device sp-mem, no memmap-type", async () => {
     const report = await probeInterfaces(sid.binary, { firmwareDirs: sid.firmwareDirs });
-    expect(report).toMatchObject({ interfaces: { memmapType: 'absent', spMem: 'present' }, profile: 'baseline' });
+    expect(report).toMatchObject({ interfaces: { memmapType: 'absent', spMem: 'present' }, profile: 'upstream-11.1' });
     const [major = 0, minor = 0] = versionParts(report.qemuVersion ?? '');
     expect(major * 100 + minor).toBeGreaterThanOrEqual(1101);
     expect(report.evidence.find((e) => e.probe === 'sp-mem-properties')?.observed).toMatch(/memdev.*node/);
@@ -139,7 +139,7 @@ describe('the CLI', () => {
     const args = ['run', '--source', SID_SPEC, '--case', 'seed-normal', '--case', 'negative-baseline-memmap-type', '--results', join(results, 'sid')];
     const { stdout, exitCode } = await execa('node', [cli, ...args], { reject: false, timeout: 600_000 });
     expect(stdout).toContain(`QEMU under test: ${sid.label} (${sid.binary})`);
-    expect(stdout).toContain('revision profile: baseline (probed: no memmap-type + -device sp-mem → profile baseline: ');
+    expect(stdout).toContain('revision profile: upstream-11.1 (probed: no memmap-type + -device sp-mem → profile upstream-11.1: ');
     expect(stdout).toMatch(/^PASS +seed-normal /m);
     expect(stdout).toMatch(/^UNSUPPORTED +negative-baseline-memmap-type /m);
     expect(exitCode).toBe(4);

@@ -22,7 +22,13 @@ describe('which configurations a case file is a test on', () => {
 
   it('a case that names its revisions: exactly those', async () => {
     expect(await labels('negative-memmap-type-without-memdev')).toEqual(['v6 · seabios-bookworm']);
-    expect(await labels('negative-baseline-memmap-type')).toEqual(['baseline · seabios-bookworm']);
+    expect(await labels('negative-baseline-memmap-type')).toEqual(['baseline · seabios-bookworm', 'upstream-11.1 · seabios-bookworm']);
+  });
+
+  it('an sp-mem case (stated rows, layout model or refusal): upstream-11.1, where it was measured, and the baseline, which must say unsupported', async () => {
+    expect(await labels('sp-mem-seed')).toEqual(['upstream-11.1 · ovmf-sid', 'upstream-11.1 · seabios-sid', 'baseline · ovmf-sid', 'baseline · seabios-sid']);
+    expect(await labels('sp-mem-two-nodes')).toEqual(['upstream-11.1 · ovmf-sid', 'baseline · ovmf-sid']);
+    expect(await labels('negative-sp-mem-no-maxmem')).toEqual(['upstream-11.1 · seabios-sid', 'baseline · seabios-sid']);
   });
 
   it('every case in cases/ has at least one configuration the test bed can run', async () => {

@@ -54,10 +54,10 @@ describe('classifying the real binaries', () => {
     expect(dryStart(run(v6, 'memmap-type-without-memdev'))).toEqual({ kind: 'refused', message: 'qemu-system-x86_64: -numa node,nodeid=1,memmap-type=spm: Parameter -numa node,memmap-type requires memdev' });
   });
 
-  it("Debian sid's 11.1.3: no memmap-type, -device sp-mem → profile baseline, with a note", () => {
+  it("Debian sid's 11.1.3: no memmap-type, -device sp-mem → profile upstream-11.1 (not the baseline, which lacks sp-mem)", () => {
     const report = classify(sid);
-    expect(report).toMatchObject({ qemuVersion: '11.1.3', interfaces: { memmapType: 'absent', spMem: 'present' }, profile: 'baseline', summary: 'no memmap-type + -device sp-mem' });
-    expect(report.profileReason).toMatch(/it also has -device sp-mem, which no revision profile covers yet$/);
+    expect(report).toMatchObject({ qemuVersion: '11.1.3', interfaces: { memmapType: 'absent', spMem: 'present' }, profile: 'upstream-11.1', summary: 'no memmap-type + -device sp-mem' });
+    expect(report.profileReason).toBe('QEMU refuses -numa node,memmap-type as an unknown parameter and has -device sp-mem');
     expect(report.evidence.find((e) => e.probe === 'sp-mem-properties')?.observed).toBe('sp-mem properties: addr, memdev, node');
   });
 });
@@ -66,6 +66,7 @@ describe('combinations and doubtful evidence', () => {
   it('v6-like memmap-type together with sp-mem', () => {
     const both = mix(v6, [run(sid, 'device-help'), run(sid, 'sp-mem-properties')]);
     expect(classify(both)).toMatchObject({ interfaces: { memmapType: 'v6-like', spMem: 'present' }, profile: 'v6', summary: 'memmap-type requiring memdev (v6-like) + -device sp-mem' });
+    expect(classify(both).profileReason).toMatch(/it also has -device sp-mem, which profile v6 does not describe$/);
   });
 
   it('an sp-mem whose help lacks memdev and node is still listed, and says so', () => {

@@ -56,6 +56,23 @@ describe("the issue's measured seed layout as sp-mem (-m 8G,maxmem=24G,slots=2, 
   });
 });
 
+describe('the expectation engine per revision: sp-mem runs on upstream-11.1, is unsupported where the traits say the QEMU lacks it', () => {
+  const on = (revision: string | undefined, spec: CaseSpec) => expectationsFor(spec, { machine: spec.machine, firmware: spec.firmware, kernel: spec.kernel, revision });
+
+  it('sp-mem-seed: run (its own rows) on upstream-11.1; unsupported on baseline, v5 and v6, naming the missing device', async () => {
+    const seed = await caseFile('sp-mem-seed');
+    expect(on('upstream-11.1', seed)).toMatchObject({ kind: 'run', spec: { expect: { srat: seed.expect.srat } } });
+    for (const revision of ['baseline', 'v5', 'v6']) {
+      expect(on(revision, seed), revision).toMatchObject({ kind: 'unsupported', summary: [expect.stringContaining('has no -device sp-mem')] });
+    }
+  });
+
+  it('a QEMU of unknown revision is left to the probe; a case without sp-mem is unaffected', async () => {
+    expect(on(undefined, await caseFile('sp-mem-seed')).kind).toBe('run');
+    expect(on('baseline', await caseFile('seed-normal')).kind).toBe('run');
+  });
+});
+
 describe('every captured sp-mem boot on QEMU 11.1.3, to the address', () => {
   for (const name of ['sp-mem-seed', 'sp-mem-addr', 'sp-mem-two-nodes', 'sp-mem-beside-pc-dimm']) {
     it(`${name}: BIOS-e820 above 4 GiB and every SRAT row, in order`, async () => {

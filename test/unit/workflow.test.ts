@@ -31,6 +31,7 @@ interface Step {
   run?: string;
   uses?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
 }
 interface Job {
   steps: Step[];
@@ -161,6 +162,26 @@ describe('the matrix workflow', () => {
     const wf = await parsed('matrix.yml');
     const spec = parseSourceSpec(wf.env?.QEMU_SOURCE ?? '');
     expect(spec).toMatchObject({ kind: 'git', ref: 'v10.2.2' });
+  });
+
+  it('a revision with its own source (upstream-11.1) is keyed and made as its Debian binary, never as a build of QEMU_SOURCE', async () => {
+    const wf = await parsed('matrix.yml');
+    const dir = await mkdtemp(join(tmpdir(), 'memmap-harness-ci-'));
+    try {
+      const output = join(dir, 'github-output');
+      const args = ['tsx', join(REPO_ROOT, 'scripts', 'ci-cache-key.ts'), '--source', wf.env?.QEMU_SOURCE ?? '', '--revision', 'upstream-11.1'];
+      // The revision's spec pins its version: no network, no git ls-remote of QEMU_SOURCE.
+      const { stdout } = await execa('npx', args, { cwd: REPO_ROOT, env: { GITHUB_OUTPUT: output, XDG_CACHE_HOME: dir }, timeout: 60_000 });
+      const entry = JSON.parse(stdout) as { key: string; path: string; source: string; buildArgs: string };
+      expect(entry).toEqual({ key: expect.stringMatching(/^[0-9a-f]{64}$/), path: join(dir, 'memmap-harness', 'qemu-bin', entry.key), source: 'debian-bin:qemu-system-x86=1:11.1.3+ds-1@sid', buildArgs: '--no-patches' });
+      expect(await readFile(output, 'utf8')).toBe(`key=${entry.key}\npath=${entry.path}\nsource=${entry.source}\nbuild-args=--no-patches\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The qemu job builds (or unpacks) from the key step's source, not from QEMU_SOURCE directly.
+    const build = wf.jobs.qemu?.steps.find((s) => s.run?.includes('memmap-harness.js build'));
+    expect(build?.run).toBe('node bin/memmap-harness.js build --source "$REVISION_SOURCE" $BUILD_ARGS');
+    expect(build?.env?.REVISION_SOURCE).toBe('${{ steps.key.outputs.source }}');
   });
 
   it('fans the cells out from the plan job and uploads each cell’s results under a name GitHub accepts', async () => {

@@ -26,7 +26,8 @@ const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [-
                           [--transport unix|websocket] [--jobs N] [--json [FILE.json]] [--results DIR]
 
 Boots each case's guest, queries QMP, parses the serial log and prints a verdict
-per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap-type).
+per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap-type,
+or -device sp-mem for an sp-mem case).
 
   --case NAME        a case from cases/ (repeatable); default: the 'default' set
   --set NAME         a set from cases/sets/ (default: default)
@@ -43,7 +44,7 @@ per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap
   --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
   --jobs N           guests at once (default: one per core, as many as free memory holds; printed);
                      verdicts are printed in case order either way
-  --profile ID       revision the QEMU implements (v5, v6, baseline: harness/model/traits.json);
+  --profile ID       revision the QEMU implements (v5, v6, baseline, upstream-11.1: harness/model/traits.json);
                      default: implied by a build, or probed from the binary (printed with the reason)
   --json [FILE]      the JSON report (as report.json) on stdout (verdicts then go to stderr) or to FILE
   --results DIR      where serial logs and reports go (default results/<timestamp>)
