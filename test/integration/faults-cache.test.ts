@@ -66,10 +66,14 @@ describe('SIGKILL while filling the cache', () => {
     const first = harness(['build', '--patches', series], { TMPDIR: tmp });
     const firstPid = first.pid ?? 0;
     const firstStaging = join(area, await waitFor('the first build to start staging', () => stagingOf(area, firstPid), 120_000));
-    await waitFor('the first build to run ninja', async () => ((await processesIn(firstStaging, 'ninja')).length > 0 ? true : undefined), 900_000);
+    // A build step runs in the staging dir (the series applied to a sparse copy) or in the
+    // persistent build tree (ninja, harness/qemu-build/tree.ts): kill the harness during one.
+    const treeArea = cacheArea('qemu-tree');
+    const buildChildren = async (staging: string) => [...(await processesIn(staging)), ...(await processesIn(treeArea))];
+    await waitFor('the first build to run a build step', async () => ((await buildChildren(firstStaging)).length > 0 ? true : undefined), 900_000);
     first.kill('SIGKILL');
     await first;
-    await nothingLeft(() => processesIn(firstStaging), 'the build children to die with the harness');
+    await nothingLeft(() => buildChildren(firstStaging), 'the build children to die with the harness');
     expect((await readdir(area)).filter((n) => !n.startsWith('.'))).toEqual(entriesBefore);
     expect(await readdir(area)).toContain(firstStaging.slice(area.length + 1)); // left behind: nobody ran a handler
 
@@ -84,7 +88,7 @@ describe('SIGKILL while filling the cache', () => {
     const out = await second;
     expect(out.all).toMatch(new RegExp(`broke the lock of dead process ${firstPid}`));
     expect(out.all).toMatch(/building QEMU for .* → /);
-    await nothingLeft(() => processesIn(secondStaging), 'the second build children to die');
+    await nothingLeft(() => buildChildren(secondStaging), 'the second build children to die');
     // What the second one left is this test's to clear, as the next build would: its staging, scratch and lock.
     expect(await sweepDeadStaging(area)).toEqual(expect.arrayContaining([secondStaging.slice(area.length + 1), lockName]));
     expect((await readdir(area)).filter((n) => !n.startsWith('.'))).toEqual(entriesBefore);

@@ -87,13 +87,21 @@ function describeLayout(layout: DrawnLayout): string {
 }
 
 let logDir: string;
-let builds: Record<'v5' | 'v6' | 'baseline', QemuUnderTest>;
+let builds: Record<'v5' | 'v6' | 'baseline' | 'upstream-11.1', QemuUnderTest>;
 
 beforeAll(async () => {
   const bed = testbed();
   logDir = await mkdtemp(join(tmpdir(), 'memmap-harness-model-property-'));
   const qemu = (binary: string, label: string, ownSeries?: string): QemuUnderTest => ({ binary, label, firmwareDirs: bed.firmwareDirs, ...(ownSeries ? { ownSeries } : {}) });
-  builds = { v5: qemu(bed.qemuV5, 'v5', 'v5'), v6: qemu(bed.qemuV6, 'v6', 'v6'), baseline: qemu(bed.qemuBaseline, 'baseline') };
+  const upstream = bed.sourced['upstream-11.1'];
+  if (!upstream) throw new Error('the test bed has no upstream-11.1 QEMU (traits.json names its source)');
+  builds = {
+    v5: qemu(bed.qemuV5, 'v5', 'v5'),
+    v6: qemu(bed.qemuV6, 'v6', 'v6'),
+    baseline: qemu(bed.qemuBaseline, 'baseline'),
+    // A negative case may name upstream's revision (Debian sid's 11.1 binary, with its own firmware dirs).
+    'upstream-11.1': { binary: upstream.binary, label: 'upstream-11.1', firmwareDirs: upstream.firmwareDirs },
+  };
 });
 
 afterAll(() => rm(logDir, { recursive: true, force: true }));

@@ -182,7 +182,7 @@ describe('the matrix workflow', () => {
     const build = wf.jobs.qemu?.steps.find((s) => s.run?.includes('memmap-harness.js build'));
     expect(build?.run).toBe('node bin/memmap-harness.js build --source "$REVISION_SOURCE" $BUILD_ARGS');
     expect(build?.env?.REVISION_SOURCE).toBe('${{ steps.key.outputs.source }}');
-  });
+  }, 90_000); // npx tsx starts a second Node: seconds on a loaded machine
 
   it('fans the cells out from the plan job and uploads each cell’s results under a name GitHub accepts', async () => {
     const wf = await parsed('matrix.yml');
