@@ -68,7 +68,18 @@ function above4gOnly(qemu: readonly Span[], firmware: LayoutInput['firmware']): 
   const passes = (type: number) => (type === E820.SOFT_RESERVED ? firmware.passesSoftReserved : type === E820.RESERVED ? firmware.passesReserved : true);
   const kept = qemu.filter((e) => e.start >= FOUR_GIB && passes(e.type));
   const sorted = [...kept].sort(byStart);
-  return { spans: sorted, acpiTables: true, usableRam: qemu.some((e) => e.type === E820.RAM) };
+  return { spans: sorted, acpiTables: true, usableRam: usableRamFor(qemu, firmware) };
+}
+
+/**
+ * OVMF sizes the RAM below 4 GiB itself and hands it to the guest as usable
+ * whatever type QEMU gave it: a pc guest whose only node (256 MiB) was typed
+ * reserved booted and printed usable low rows on OVMF sid, with v5 and v6
+ * (model-property seed 1139275579). Elsewhere the guest needs a RAM entry.
+ */
+function usableRamFor(qemu: readonly Span[], firmware: LayoutInput['firmware']): boolean {
+  if (firmware.kind === 'ovmf' && qemu.some((e) => e.start < FOUR_GIB && e.type !== E820.SOFT_RESERVED)) return true;
+  return qemu.some((e) => e.type === E820.RAM);
 }
 
 function toRow(span: Span): E820Row {
