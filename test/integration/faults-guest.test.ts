@@ -141,7 +141,7 @@ describe('a full results disk', () => {
     await waitForQemu(run.pid ?? 0);
     await fillFileSystem(join(mountPoint, 'filler-during'), mountPoint);
     const done = await run;
-    expect(done.exitCode).toBe(3); // the run broke and nothing failed: infrastructure;
+    expect(done.exitCode).toBe(3); // the run broke and nothing failed: infrastructure
     const lines = (done.all ?? '').trim().split('\n');
     expect(lines.filter((l) => /^ERROR\s+seed-spm/.test(l))).toHaveLength(1);
     expect(done.all).toMatch(/serial log not fully written: .* is full \(no space left on device\)/);
