@@ -118,7 +118,7 @@ describe('what the workflow calls besides', () => {
       const series = def.revisions[revision]?.series ?? null;
       const { manifest } = await ensureQemu({ patches: series === null ? null : join(REPO_ROOT, series) });
       const key = await execa('npx', ['tsx', join(REPO_ROOT, 'scripts', 'ci-cache-key.ts'), '--revision', revision], { cwd: REPO_ROOT, timeout: 2 * MINUTES });
-      expect(JSON.parse(key.stdout)).toEqual({ key: manifest.cacheKey, path: join(manifest.binary, '..', '..'), buildArgs: series === null ? '--no-patches' : `--patches ${series}` });
+      expect(JSON.parse(key.stdout)).toEqual({ key: manifest.cacheKey, path: join(manifest.binary, '..', '..'), source: manifest.source.spec, buildArgs: series === null ? '--no-patches' : `--patches ${series}` });
     }
   }, 10 * MINUTES);
 
