@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
 import { HarnessError, UsageError } from './errors.ts';
 
 /** The accelerators a guest can run under. */
@@ -12,7 +12,7 @@ export type AcceleratorChoice = Accelerator | 'auto';
 export const DEFAULT_ACCELERATOR: Accelerator = 'tcg';
 
 /** Why /dev/kvm cannot be used, or undefined when it can (the check is injectable so tests need no device). */
-export type KvmCheck = () => Promise<string | undefined>;
+export type KvmCheck = () => string | undefined;
 
 /** An accelerator decided for a run, and why (printed). */
 export interface AcceleratorDecision {
@@ -24,11 +24,10 @@ export interface AcceleratorDecision {
 export const KVM_DEVICE = '/dev/kvm';
 
 /** Whether /dev/kvm opens read-write, as QEMU needs it: undefined when it does, else why not. */
-export async function checkKvmDevice(device: string = KVM_DEVICE): Promise<string | undefined> {
+export function checkKvmDevice(device: string = KVM_DEVICE): string | undefined {
   try {
     // Permission bits can lie (ACLs, a container without the device cgroup rule): open it as QEMU does.
-    const handle = await open(device, 'r+');
-    await handle.close();
+    closeSync(openSync(device, 'r+'));
     return undefined;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -54,9 +53,9 @@ export function acceleratorChoiceOf(flag: string | undefined, env: NodeJS.Proces
  * a usable /dev/kvm (else one infrastructure error line); auto falls back to
  * tcg and says why.
  */
-export async function decideAccelerator(choice: AcceleratorChoice, kvmProblem: KvmCheck = checkKvmDevice): Promise<AcceleratorDecision> {
+export function decideAccelerator(choice: AcceleratorChoice, kvmProblem: KvmCheck = checkKvmDevice): AcceleratorDecision {
   if (choice === 'tcg') return { accel: 'tcg', reason: 'asked for' };
-  const problem = await kvmProblem();
+  const problem = kvmProblem();
   if (choice === 'kvm') {
     if (problem !== undefined) throw new HarnessError(`-accel kvm asked for, but ${problem}`, 'run on a host with KVM (containers need --device /dev/kvm), or use --accel tcg|auto');
     return { accel: 'kvm', reason: 'asked for' };

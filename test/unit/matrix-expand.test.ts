@@ -14,7 +14,7 @@ function toy(overrides: Partial<MatrixDefinition>): MatrixDefinition {
   return validateMatrix({ ...structuredClone(real), ...overrides }, 'toy');
 }
 
-const ONE: Record<(typeof AXES)[number], string[]> = { revision: ['v5'], machine: ['q35'], firmware: ['ovmf-sid'], kernel: ['bookworm-6.1'], backend: ['memfd'], transport: ['unix'], interface: ['memmap-type'] };
+const ONE: Record<(typeof AXES)[number], string[]> = { revision: ['v5'], machine: ['q35'], firmware: ['ovmf-sid'], kernel: ['bookworm-6.1'], backend: ['memfd'], transport: ['unix'], interface: ['memmap-type'], accel: ['tcg'] };
 
 describe('the real matrix (cases/matrix/matrix.json)', () => {
   const cells = expandCells(real);

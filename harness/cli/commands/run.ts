@@ -88,7 +88,7 @@ export const runCommand: Command = {
 export async function executeRun(options: RunArgs): Promise<number> {
   keepStdoutForJson(options.json);
   // Before anything is built or started: --accel kvm on a host without KVM is one line, not a broken run.
-  const accel = await decideAccelerator(options.accel);
+  const accel = decideAccelerator(options.accel);
   console.log(`accelerator: ${accel.accel} (${accel.reason})`);
   const casesDir = join(REPO_ROOT, 'cases');
   const set = options.cases.length > 0 ? undefined : await loadCaseSetSpec(casesDir, options.set);
