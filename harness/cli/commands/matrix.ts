@@ -57,6 +57,8 @@ export const matrixCommand: Command = {
     if (options.accel === 'kvm') decideAccelerator('kvm');
     const plan = planMatrix(def, { allCases: await allCaseNames(), unavailable: unavailableFor(options.accel), subset: options.subset, filters });
     if (options.list) {
+      // Cells left out (a kvm cell without /dev/kvm, an unknown image) are named, never silently dropped.
+      for (const u of plan.unavailable) (options.json ? console.error : console.log)(`not run here: ${u.name}: ${u.reason}`);
       await printList(plan.cells, options.json);
       return 0;
     }
