@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize, toQemuSize } from '../util/size.ts';
 import type { BackendKind, CaseMemoryDevice, CaseNode, CaseSpec } from './types.ts';
@@ -6,11 +7,11 @@ import type { BackendKind, CaseMemoryDevice, CaseNode, CaseSpec } from './types.
 /**
  * The QEMU arguments that describe a case's machine: board, RAM, vCPUs,
  * memory backends and NUMA nodes. Firmware, kernel, serial and QMP are added
- * by the stages that own them. Every value here was validated by the case
+ * by the stages that own them. The accelerator is the run's (tcg unless asked). Every value here was validated by the case
  * loader, so none can smuggle an extra `,option=` into QEMU's option strings.
  */
-export function machineArgs(spec: CaseSpec, runDir: string): string[] {
-  const args = ['-machine', spec.machine, '-accel', 'tcg', '-m', memoryOption(spec).value, '-smp', String(spec.smp)];
+export function machineArgs(spec: CaseSpec, runDir: string, accel: Accelerator = DEFAULT_ACCELERATOR): string[] {
+  const args = ['-machine', spec.machine, '-accel', accel, '-m', memoryOption(spec).value, '-smp', String(spec.smp)];
   for (const node of spec.nodes) {
     if (node.memdev !== false) args.push('-object', backendOption(node.backend, backendId(node), node.size, runDir));
     args.push('-numa', numaOption(node));

@@ -5,6 +5,7 @@ import { loadCases } from '../case/load.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { isFirmwareId, isKernelId } from '../image/index.ts';
 import { formatVerdict } from '../report/console.ts';
+import { checkKvmDevice, type AcceleratorChoice, type KvmCheck } from '../util/accel.ts';
 import { EXIT } from '../util/exit-codes.ts';
 import { parseSize } from '../util/size.ts';
 import type { PlannedCell, UnavailableCell } from './expand.ts';
@@ -22,11 +23,26 @@ export async function allCaseNames(dir: string = CASES_DIR): Promise<string[]> {
   return (await loadCases(dir)).map((c) => c.name);
 }
 
-/** Why an axis value cannot run on this checkout (an id the image builder does not know yet), else undefined. */
-export function unavailableHere(axis: Axis, value: string): string | undefined {
+/** Why an axis value cannot run here (an id the image builder does not know yet, kvm without a usable /dev/kvm), else undefined. */
+export function unavailableHere(axis: Axis, value: string, kvmProblem: KvmCheck = checkKvmDevice): string | undefined {
   if (axis === 'kernel' && !isKernelId(value)) return `kernel '${value}' is not known to harness/image yet`;
   if (axis === 'firmware' && !isFirmwareId(value)) return `firmware '${value}' is not known to harness/image yet`;
+  if (axis === 'accel' && value === 'kvm') return kvmProblem();
   return undefined;
+}
+
+/**
+ * Why --accel (or MEMMAP_HARNESS_ACCEL) leaves a cell of this accelerator out, else undefined:
+ * tcg (the default) runs the tcg cells, kvm only the kvm cells, auto both (kvm where usable).
+ */
+export function leftOutByAccel(choice: AcceleratorChoice, axis: Axis, value: string): string | undefined {
+  if (axis !== 'accel' || choice === 'auto' || choice === value) return undefined;
+  return choice === 'tcg' ? '--accel tcg (the default) runs only tcg cells; --accel auto or kvm runs the kvm cells where /dev/kvm is usable' : `--accel ${choice} runs only ${choice} cells`;
+}
+
+/** What keeps a cell from running here under an accelerator choice: the choice first, then the host. */
+export function unavailableFor(choice: AcceleratorChoice, kvmProblem: KvmCheck = checkKvmDevice): (axis: Axis, value: string) => string | undefined {
+  return (axis, value) => leftOutByAccel(choice, axis, value) ?? unavailableHere(axis, value, kvmProblem);
 }
 
 export interface ExecuteOptions {

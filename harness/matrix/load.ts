@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../util/paths.ts';
 import { loadTraits, TRAITS_FILE } from '../model/traits.ts';
+import { ACCELERATORS } from '../util/accel.ts';
 import { HarnessError } from '../util/errors.ts';
 import { ambiguousValues, parseCellName, VALUE_PATTERN } from './name.ts';
 import { AXES, INTERFACES, type Axis, type AxisSelection, type MatrixDefinition } from './types.ts';
@@ -17,6 +18,7 @@ const FIXED_VALUES: Partial<Record<Axis, readonly string[]>> = {
   backend: ['ram', 'memfd', 'file'],
   transport: ['unix', 'websocket'],
   interface: INTERFACES,
+  accel: ACCELERATORS,
 };
 
 const TRAIT_SECTIONS = ['revisions', 'machines', 'firmware', 'kernels'] as const;

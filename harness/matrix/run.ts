@@ -1,4 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import type { Accelerator } from '../util/accel.ts';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../util/paths.ts';
 import { ensureQemuFromSource } from '../qemu-build/any-source.ts';
@@ -107,7 +108,7 @@ async function runRow(options: MatrixRunOptions, planned: PlannedCell, caseName:
   try {
     // The same call `run` makes: runCase asks the expectation engine for this configuration itself.
     const config = cellConfiguration(cell);
-    verdict = await runCase(spec, { qemu: qemu.ok, machine: config.machine, firmware: cell.firmware, kernel: cell.kernel, backend: config.backend, profile: cell.revision, transport: cell.transport as 'unix' | 'websocket', logDir, bootTimeoutMs: options.bootTimeoutMs });
+    verdict = await runCase(spec, { qemu: qemu.ok, machine: config.machine, firmware: cell.firmware, kernel: cell.kernel, backend: config.backend, profile: cell.revision, transport: cell.transport as 'unix' | 'websocket', accel: cell.accel as Accelerator, logDir, bootTimeoutMs: options.bootTimeoutMs });
   } catch (error) {
     // runCase turns QEMU and guest failures into verdicts; anything it throws is the harness's own trouble.
     verdict = errorVerdict(cell, spec, `the harness failed: ${oneLine(error)}`);

@@ -3,15 +3,19 @@
  * loaded together with the per-axis traits of harness/model/traits.json.
  */
 import type { Traits } from '../model/traits.ts';
+import { DEFAULT_ACCELERATOR } from '../util/accel.ts';
 
-/** The axes, in the order a cell's name lists them (the interface only when it is not the default). */
-export const AXES = ['revision', 'machine', 'firmware', 'kernel', 'backend', 'transport', 'interface'] as const;
+/** The axes, in the order a cell's name lists them (the interface and accelerator only when not the default). */
+export const AXES = ['revision', 'machine', 'firmware', 'kernel', 'backend', 'transport', 'interface', 'accel'] as const;
 
 /** The memory interfaces a cell can express a case in: the series' `-numa node,memmap-type`, or upstream's `-device sp-mem`. */
 export const INTERFACES = ['memmap-type', 'sp-mem'] as const;
 
 /** The interface a cell name leaves out: names from before the axis existed keep their meaning. */
 export const DEFAULT_INTERFACE = 'memmap-type';
+
+/** Trailing axes a cell name leaves out at their default value, so names from before each axis keep their meaning. */
+export const OPTIONAL_AXES: Readonly<Partial<Record<Axis, string>>> = { interface: DEFAULT_INTERFACE, accel: DEFAULT_ACCELERATOR };
 export type Axis = (typeof AXES)[number];
 
 /** One point of the matrix: a value per axis. */

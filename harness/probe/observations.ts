@@ -4,6 +4,7 @@
  * (interface.ts) fills these from a real binary; the classifier (classify.ts)
  * reads only these, so it can be tested on outputs captured from real binaries.
  */
+import { DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
 
 /** Each probe, in the order the runner runs them. */
 export const PROBE_NAMES = [
@@ -34,10 +35,14 @@ export const QMP_SCHEMA = '{"execute":"qmp_capabilities"}\n{"execute":"query-qmp
 
 const QUIET = ['-S', '-nodefaults', '-display', 'none', '-serial', 'none', '-monitor', 'none', '-qmp', 'stdio'];
 
-/** Arguments of each probe; the dry starts pass the firmware directories (q35 loads its BIOS at machine creation). */
-export function probeArgs(probe: ProbeName, firmwareDirs: readonly string[]): string[] {
+/**
+ * Arguments of each probe; the dry starts pass the firmware directories (q35 loads its BIOS at machine creation).
+ * They stop at -S, before any guest code, so what they find does not depend on the accelerator: tcg by
+ * default keeps the probe cache's answers valid for every run.
+ */
+export function probeArgs(probe: ProbeName, firmwareDirs: readonly string[], accel: Accelerator = DEFAULT_ACCELERATOR): string[] {
   const firmware = firmwareDirs.flatMap((d) => ['-L', d]);
-  const q35 = ['-accel', 'tcg', '-M', 'q35', '-m', '128M', '-object', 'memory-backend-ram,id=m0,size=128M'];
+  const q35 = ['-accel', accel, '-M', 'q35', '-m', '128M', '-object', 'memory-backend-ram,id=m0,size=128M'];
   switch (probe) {
     case 'version':
       return ['--version'];

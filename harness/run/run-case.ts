@@ -19,6 +19,8 @@ import { envFlag } from '../util/env-overrides.ts';
 import { createPrivateDir } from '../vm/private-dir.ts';
 import { disown } from '../vm/owned-dirs.ts';
 import { HarnessError } from '../util/errors.ts';
+import { DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
+import { acceleratorFindings, UNVERIFIED_CHECK } from '../model/accelerators.ts';
 import { registerVm } from '../vm/registry.ts';
 import { guestArgs, type GuestImage } from './guest-args.ts';
 import { withFullDiskNote } from './results-dir.ts';
@@ -67,6 +69,8 @@ export interface CaseRunOptions {
   profile?: string;
   /** Words added to the guest kernel's command line (fault tests: `rdinit=/missing` makes the guest panic). */
   kernelArgs?: readonly string[];
+  /** The accelerator, already decided (harness/util/accel.ts); default tcg. */
+  accel?: Accelerator;
 }
 
 const PROBE_DONE_LINE = new RegExp(`^${PROBE_DONE}$`);
@@ -133,14 +137,23 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     unregister();
   }
 
+  /** A completed run's verdict; an accelerator whose model is unverified (KVM) adds a failed finding: never a silent pass. */
+  function verdictWithAccelerator(own: Finding[], observed: Partial<Verdict>): Verdict {
+    const accel = options.accel ?? DEFAULT_ACCELERATOR;
+    const findings = [...own, ...acceleratorFindings(accel)];
+    // The reason names the accelerator only when nothing else failed: a real failure is its own reason.
+    const onlyUnverified = findings.filter((f) => !f.ok).every((f) => f.check === UNVERIFIED_CHECK) && findings.some((f) => f.check === UNVERIFIED_CHECK);
+    return verdict({ status: statusOf(findings), findings, ...observed, ...(onlyUnverified ? { reason: `expectation unverified under ${accel.toUpperCase()}` } : {}) });
+  }
+
   async function runInScratch(): Promise<Verdict> {
-    const args = [...machineArgs(spec, run.path), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs, options.kernelArgs))];
+    const args = [...machineArgs(spec, run.path, options.accel), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs, options.kernelArgs))];
     const added = memoryOption(spec).added;
     Object.assign(base, { qemuArgs: args, ...(added.length > 0 ? { addedByHarness: added } : {}) });
     if (expect.refusal !== undefined) {
       const launch = () => launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath: serialLog, timeoutMs: 60_000, onCommandLine: recordCommandLine });
       const findings = await checkRefusal(expect.refusal, launch, { ownSeries: options.qemu.ownSeries });
-      return verdict({ status: statusOf(findings), findings, serialLog });
+      return verdictWithAccelerator(findings, { serialLog });
     }
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
     const outcome = await bootAndObserve(options, args, serialLog, waitForProbe, recordCommandLine);
@@ -150,7 +163,7 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
     // Zero checks is not a pass: a case must prove something on every run.
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
-    return verdict({ status: statusOf(findings), findings, ...observed });
+    return verdictWithAccelerator(findings, observed);
   }
 }
 

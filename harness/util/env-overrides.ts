@@ -14,6 +14,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { variable: 'MEMMAP_HARNESS_QEMU=PATH', flag: '--qemu PATH', meaning: 'the qemu-system-x86_64 to test (run, probe) instead of a build' },
   { variable: 'MEMMAP_HARNESS_KEEP_SCRATCH=1', flag: '--keep-scratch', meaning: "keep a failed or broken run's scratch directory (its path is printed)" },
   { variable: 'MEMMAP_HARNESS_TIMEOUT_FACTOR=N', flag: '--timeout-factor N', meaning: 'multiply every wait by N (slow or loaded hosts)' },
+  { variable: 'MEMMAP_HARNESS_ACCEL=A', flag: '--accel A', meaning: 'tcg (default), kvm (needs a usable /dev/kvm), or auto (kvm when usable); run, matrix, cell' },
   { variable: 'MEMMAP_HARNESS_OFFLINE=1', flag: '--offline', meaning: 'never touch the network; what is not cached is an error' },
   { variable: 'MEMMAP_HARNESS_REFRESH=1', flag: '--refresh', meaning: 'fetch new Debian package lists first' },
 ];

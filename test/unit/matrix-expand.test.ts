@@ -14,7 +14,7 @@ function toy(overrides: Partial<MatrixDefinition>): MatrixDefinition {
   return validateMatrix({ ...structuredClone(real), ...overrides }, 'toy');
 }
 
-const ONE: Record<(typeof AXES)[number], string[]> = { revision: ['v5'], machine: ['q35'], firmware: ['ovmf-sid'], kernel: ['bookworm-6.1'], backend: ['memfd'], transport: ['unix'], interface: ['memmap-type'] };
+const ONE: Record<(typeof AXES)[number], string[]> = { revision: ['v5'], machine: ['q35'], firmware: ['ovmf-sid'], kernel: ['bookworm-6.1'], backend: ['memfd'], transport: ['unix'], interface: ['memmap-type'], accel: ['tcg'] };
 
 describe('the real matrix (cases/matrix/matrix.json)', () => {
   const cells = expandCells(real);
@@ -24,8 +24,8 @@ describe('the real matrix (cases/matrix/matrix.json)', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names[0]).toBe('v5.q35.seabios-bookworm.bookworm-6.1.memfd.unix');
     for (const cell of cells) for (const axis of AXES) expect(real.axes[axis]).toContain(cell[axis]);
-    // 24 core + 12 kernel × firmware + 3 kernels on pc + 4 backend + 3 transport + 6 interface (v6 × memmap-type on the two firmwares is a kernel cell already).
-    expect(cells).toHaveLength(52);
+    // 24 core + 12 kernel × firmware + 3 kernels on pc + 4 backend + 3 transport + 6 interface (v6 × memmap-type on the two firmwares is a kernel cell already) + 8 kvm.
+    expect(cells).toHaveLength(60);
   });
 
   it('covers every value of every axis somewhere', () => {
@@ -43,7 +43,9 @@ describe('the real matrix (cases/matrix/matrix.json)', () => {
   it('runs explicit-normal only in the core grid (the exclude rules)', () => {
     const withExplicit = cells.filter((c) => casesForCell(real, c, ALL_CASES).includes('explicit-normal'));
     expect(withExplicit.every((c) => c.kernel === 'bookworm-6.1' && c.backend === 'memfd' && c.transport === 'unix')).toBe(true);
-    expect(withExplicit).toHaveLength(24);
+    // The 24 tcg cells of the core grid and the 8 kvm cells (the core grid's patched half on the sid firmware).
+    expect(withExplicit).toHaveLength(32);
+    expect(withExplicit.filter((c) => c.accel === 'tcg')).toHaveLength(24);
   });
 
   it('has subsets whose cells are all matrix cells, each with its cases', () => {
@@ -132,7 +134,7 @@ describe('filters', () => {
 
   it('case= keeps cases, and drops cells left without any', () => {
     const kept = applyFilters(plan(), [parseFilter('case=explicit-normal', real)]);
-    expect(kept).toHaveLength(24);
+    expect(kept).toHaveLength(32);
     for (const c of kept) expect(c.cases).toEqual(['explicit-normal']);
   });
 
@@ -145,7 +147,7 @@ describe('filters', () => {
       }
       return 'no error';
     };
-    expect(message('arch=x86')).toMatch(/'arch' is not an axis; use one of revision, machine, firmware, kernel, backend, transport, interface, case/);
+    expect(message('arch=x86')).toMatch(/'arch' is not an axis; use one of revision, machine, firmware, kernel, backend, transport, interface, accel, case/);
     expect(message('firmware=uboot')).toMatch(/uboot not a value of firmware; values: seabios-bookworm/);
     expect(message('firmware')).toMatch(/write AXIS=VALUE/);
   });
@@ -187,7 +189,7 @@ describe('cell names', () => {
     expect(inside).toMatchObject({ inMatrix: true, cases: ['seed-spm', 'seed-reserved', 'seed-normal'] });
     const outside = planOneCell(real, 'v5.pc.seabios-sid.sid-7.2.file.websocket', ALL_CASES);
     expect(outside.inMatrix).toBe(false);
-    expect(outside.cell).toEqual({ revision: 'v5', machine: 'pc', firmware: 'seabios-sid', kernel: 'sid-7.2', backend: 'file', transport: 'websocket', interface: 'memmap-type' });
+    expect(outside.cell).toEqual({ revision: 'v5', machine: 'pc', firmware: 'seabios-sid', kernel: 'sid-7.2', backend: 'file', transport: 'websocket', interface: 'memmap-type', accel: 'tcg' });
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { allCaseNames, executeMatrix, unavailableHere } from '../../matrix/execute.ts';
+import { allCaseNames, executeMatrix, unavailableFor } from '../../matrix/execute.ts';
+import { acceleratorChoiceOf, decideAccelerator, type AcceleratorChoice } from '../../util/accel.ts';
 import { parseFilter, planMatrix, type PlannedCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
 import { newResultsDir } from '../../run/results-dir.ts';
@@ -9,20 +10,24 @@ import { parseCommandArgs, type Command } from '../command.ts';
 import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
 const usage = `usage: memmap-harness matrix [--filter EXPR]... [--subset NAME] [--jobs N] [--list]
-                             [--json [FILE.json]] [--source SPEC] [--results DIR]
+                             [--accel tcg|kvm|auto] [--json [FILE.json]] [--source SPEC] [--results DIR]
 
 Runs the regression matrix of cases/matrix/matrix.json: every cell (a revision,
-machine, firmware, kernel, backend, transport and interface) × the cases it runs. Builds
+machine, firmware, kernel, backend, transport, interface and accelerator) × the cases it runs. Builds
 each QEMU revision once, fetches the images, then boots the runs in parallel
 and writes the reports (report.json, junit.xml, summary.md, svg/,
 matrix-summary.md, matrix-rows.json) for the whole matrix.
 
   --filter EXPR   keep cells where AXIS has one of the values: AXIS=VALUE[,VALUE…]
                   AXIS: revision, machine, firmware, kernel, backend, transport,
-                  interface (memmap-type, sp-mem), or case (keeps those cases). Repeatable; filters AND together.
+                  interface (memmap-type, sp-mem), accel (tcg, kvm), or case (keeps those cases). Repeatable; filters AND together.
                   e.g. --filter firmware=ovmf-sid,ovmf-trixie --filter revision=v6
   --subset NAME   only a named subset of the matrix (default, test)
   --jobs N        guests at once (default: decided from cores and free memory; printed)
+  --accel A       which accel cells run: tcg (default, or $MEMMAP_HARNESS_ACCEL) the tcg cells, kvm the
+                  kvm cells (exit 3 at once without a usable /dev/kvm), auto both, kvm cells only where
+                  /dev/kvm opens read-write; cells left out are listed with the reason, never counted.
+                  A kvm cell's verdict says 'expectation unverified under KVM' until a KVM runner verifies it
   --list          print the cells and their cases instead of running them
   --json [FILE]   JSON on stdout (human lines then go to stderr) or to FILE: the run's
                   report.json, or with --list the cells [{name, revision, …, cases}]
@@ -31,10 +36,11 @@ matrix-summary.md, matrix-rows.json) for the whole matrix.
   --results DIR   where logs and reports go (default results/<timestamp>)
   -h, --help      show this help
 
-Each cell is named revision.machine.firmware.kernel.backend.transport[.interface],
+Each cell is named revision.machine.firmware.kernel.backend.transport[.interface][.accel],
 e.g. v5.q35.ovmf-sid.bookworm-6.1.memfd.unix (memmap-type, the default, is left
 out) or upstream-11.1.q35.ovmf-sid.minimal-6.1.memfd.unix.sp-mem, where a case
-runs in its -device sp-mem form; 'memmap-harness cell NAME' runs one.
+runs in its -device sp-mem form; the accelerator only when it is kvm (….unix.kvm);
+'memmap-harness cell NAME' runs one.
 Exit status: 0 every run as the matrix expects, 1 a run failed or a firmware or
 kernel changed behaviour (CHANGED), 3 a run broke and none failed, 2 usage error.`;
 
@@ -47,8 +53,12 @@ export const matrixCommand: Command = {
     keepStdoutForJson(options.json);
     const def = await loadMatrix();
     const filters = options.filters.map((f) => asUsageError(() => parseFilter(f, def)));
-    const plan = planMatrix(def, { allCases: await allCaseNames(), unavailable: unavailableHere, subset: options.subset, filters });
+    // --accel kvm without a usable /dev/kvm: one line before anything is built or started.
+    if (options.accel === 'kvm') decideAccelerator('kvm');
+    const plan = planMatrix(def, { allCases: await allCaseNames(), unavailable: unavailableFor(options.accel), subset: options.subset, filters });
     if (options.list) {
+      // Cells left out (a kvm cell without /dev/kvm, an unknown image) are named, never silently dropped.
+      for (const u of plan.unavailable) (options.json ? console.error : console.log)(`not run here: ${u.name}: ${u.reason}`);
       await printList(plan.cells, options.json);
       return 0;
     }
@@ -65,6 +75,8 @@ interface MatrixArgs {
   subset?: string;
   jobs?: number;
   list: boolean;
+  /** Which accelerator's cells run (--accel or MEMMAP_HARNESS_ACCEL). */
+  accel: AcceleratorChoice;
   json?: JsonTarget;
   source?: string;
   results: string;
@@ -80,6 +92,7 @@ function parseMatrixArgs(argv: string[]): MatrixArgs {
       subset: { type: 'string' },
       jobs: { type: 'string' },
       list: { type: 'boolean' },
+      accel: { type: 'string' },
       source: { type: 'string' },
       results: { type: 'string' },
     },
@@ -89,6 +102,7 @@ function parseMatrixArgs(argv: string[]): MatrixArgs {
     subset: values.subset,
     jobs: values.jobs === undefined ? undefined : parseJobs(values.jobs),
     list: values.list === true,
+    accel: acceleratorChoiceOf(values.accel),
     ...(json ? { json } : {}),
     source: values.source,
     results: resolve(values.results ?? newResultsDir()),

@@ -18,12 +18,14 @@ import { runCases } from '../../run/run-cases.ts';
 import { FIRMWARE_IDS, isFirmwareId, isKernelId, KERNEL_IDS } from '../../image/index.ts';
 import { allCaseNames } from '../../matrix/execute.ts';
 import { UsageError } from '../../util/errors.ts';
+import { acceleratorChoiceOf, decideAccelerator, type AcceleratorChoice } from '../../util/accel.ts';
 import { exitForStatuses } from '../../util/exit-codes.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
 import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 
 const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [--firmware ID] [--kernel ID]
-                          [--transport unix|websocket] [--jobs N] [--json [FILE.json]] [--results DIR]
+                          [--transport unix|websocket] [--accel tcg|kvm|auto] [--jobs N]
+                          [--json [FILE.json]] [--results DIR]
 
 Boots each case's guest, queries QMP, parses the serial log and prints a verdict
 per case: pass, fail (with a row diff), error, or unsupported (QEMU lacks memmap-type,
@@ -42,6 +44,9 @@ or -device sp-mem for an sp-mem case).
                      default: the set's firmware if it names one (the default set: qboot), else each case's own
   --kernel ID        run on this kernel instead of each case's own (bookworm-6.1, trixie-6.12, sid-7.2)
   --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
+  --accel A          tcg (default, or $MEMMAP_HARNESS_ACCEL), kvm (a usable /dev/kvm or exit 3 before
+                     any QEMU starts) or auto (kvm when /dev/kvm opens read-write, else tcg; printed
+                     with the reason). KVM verdicts are never 'pass' until the KVM model is verified
   --jobs N           guests at once (default: one per core, as many as free memory holds; printed);
                      verdicts are printed in case order either way
   --profile ID       revision the QEMU implements (v5, v6, baseline, upstream-11.1: harness/model/traits.json);
@@ -61,6 +66,8 @@ export interface RunArgs {
   firmware?: string;
   kernel?: string;
   transport: 'unix' | 'websocket';
+  /** --accel or MEMMAP_HARNESS_ACCEL; decided (auto → kvm or tcg) before any QEMU starts. */
+  accel: AcceleratorChoice;
   /** --jobs; default decided from cores and free memory. */
   jobs?: number;
   profile?: string;
@@ -80,6 +87,9 @@ export const runCommand: Command = {
 /** Runs the cases a RunArgs names, writes the reports, prints the tally; returns the exit status. */
 export async function executeRun(options: RunArgs): Promise<number> {
   keepStdoutForJson(options.json);
+  // Before anything is built or started: --accel kvm on a host without KVM is one line, not a broken run.
+  const accel = decideAccelerator(options.accel);
+  console.log(`accelerator: ${accel.accel} (${accel.reason})`);
   const casesDir = join(REPO_ROOT, 'cases');
   const set = options.cases.length > 0 ? undefined : await loadCaseSetSpec(casesDir, options.set);
   const cases = await loadCases(casesDir, set?.cases ?? options.cases);
@@ -98,6 +108,7 @@ export async function executeRun(options: RunArgs): Promise<number> {
     firmware,
     kernel: options.kernel,
     transport: options.transport,
+    accel: accel.accel,
     profile,
     logDir: options.results,
   });
@@ -141,6 +152,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       firmware: { type: 'string' },
       kernel: { type: 'string' },
       transport: { type: 'string' },
+      accel: { type: 'string' },
       jobs: { type: 'string' },
       profile: { type: 'string' },
       results: { type: 'string' },
@@ -166,6 +178,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     firmware: values.firmware,
     kernel: values.kernel,
     transport,
+    accel: acceleratorChoiceOf(values.accel, env),
     ...(values.jobs === undefined ? {} : { jobs: parseJobs(values.jobs) }),
     profile: values.profile,
     ...(json ? { json } : {}),
