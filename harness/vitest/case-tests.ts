@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
@@ -28,7 +28,9 @@ export async function defineCaseTests(casePath: string): Promise<void> {
   describe(spec.name, () => {
     afterAll(async () => {
       // A failed run's serial logs stay for the reader (their paths are in the failure messages).
-      if (logs.dir !== '' && !logs.keep) await rm(logs.dir, { recursive: true, force: true });
+      // A failure before any boot (a refusal, unsupported) leaves nothing to keep: no empty dir either.
+      const nothingKept = logs.keep && (await readdir(logs.dir).catch(() => [])).length === 0;
+      if (logs.dir !== '' && (!logs.keep || nothingKept)) await rm(logs.dir, { recursive: true, force: true });
     });
     for (const config of caseConfigurations(spec)) {
       it(configurationLabel(config), async (context) => {
