@@ -89,11 +89,12 @@ export async function executeRun(options: RunArgs): Promise<number> {
   keepStdoutForJson(options.json);
   // Before anything is built or started: --accel kvm on a host without KVM is one line, not a broken run.
   const accel = decideAccelerator(options.accel);
-  console.log(`accelerator: ${accel.accel} (${accel.reason})`);
   const casesDir = join(REPO_ROOT, 'cases');
   const set = options.cases.length > 0 ? undefined : await loadCaseSetSpec(casesDir, options.set);
   const cases = await loadCases(casesDir, set?.cases ?? options.cases);
   await checkResultsSpace(options.results);
+  // Printed once the input is known good: bad input stays one line.
+  console.log(`accelerator: ${accel.accel} (${accel.reason})`);
   const qemu = await resolveQemu(options.qemu);
   console.log(`QEMU under test: ${qemu.label} (${qemu.binary})`);
   const profile = options.profile ?? qemu.profile.id;
