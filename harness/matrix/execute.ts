@@ -1,4 +1,3 @@
-import { cpus, freemem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../util/paths.ts';
 import { loadCases } from '../case/load.ts';
@@ -7,9 +6,8 @@ import { isFirmwareId, isKernelId } from '../image/index.ts';
 import { formatVerdict } from '../report/console.ts';
 import { checkKvmDevice, type AcceleratorChoice, type KvmCheck } from '../util/accel.ts';
 import { EXIT } from '../util/exit-codes.ts';
-import { parseSize } from '../util/size.ts';
 import type { PlannedCell, UnavailableCell } from './expand.ts';
-import { decideJobs } from './jobs.ts';
+import { decideJobsHere } from './jobs.ts';
 import { createProgress, elapsed } from './progress.ts';
 import { writeMatrixReports, writeStepSummary } from './report.ts';
 import type { MatrixRow } from './row.ts';
@@ -63,8 +61,7 @@ export async function executeMatrix(options: ExecuteOptions): Promise<number> {
   const print = options.print ?? console.log;
   const cases = await casesByName(options.cells);
   const runs = options.cells.reduce((n, c) => n + c.cases.length, 0);
-  const guestBytes = [...cases.values()].reduce((max, c) => (parseSize(c.memory) > max ? parseSize(c.memory) : max), 0n);
-  const decision = decideJobs({ cpus: cpus().length, freeBytes: BigInt(freemem()), guestBytes, runs, requested: options.jobs, load: loadavg()[0] });
+  const decision = decideJobsHere(cases.values(), runs, options.jobs);
   print(`matrix: ${options.cells.length} cell(s), ${runs} run(s)`);
   for (const u of options.unavailable) print(`  not run here: ${u.name}: ${u.reason}`);
   print(`jobs: ${decision.jobs} (${decision.why})`);

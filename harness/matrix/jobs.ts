@@ -1,3 +1,6 @@
+import { cpus, freemem, loadavg } from 'node:os';
+import type { CaseSpec } from '../case/types.ts';
+import { parseSize } from '../util/size.ts';
 const GIB = 1n << 30n;
 
 /** What the parallelism decision is based on. */
@@ -55,4 +58,11 @@ export function decideJobs(input: JobsInput): JobsDecision {
 /** Bytes as GiB with one decimal: "21.3 GiB". */
 function gib(bytes: bigint): string {
   return `${(Number(bytes) / 2 ** 30).toFixed(1)} GiB`;
+}
+
+/** decideJobs on this host (its cores, free memory and load) for `runs` runs of `cases`, sized by the largest guest. */
+export function decideJobsHere(cases: Iterable<CaseSpec>, runs: number, requested: number | undefined): JobsDecision {
+  let guestBytes = 0n;
+  for (const c of cases) if (parseSize(c.memory) > guestBytes) guestBytes = parseSize(c.memory);
+  return decideJobs({ cpus: cpus().length, freeBytes: BigInt(freemem()), guestBytes, runs, requested, load: loadavg()[0] });
 }

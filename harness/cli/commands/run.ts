@@ -1,11 +1,8 @@
 import { join, resolve } from 'node:path';
 import { loadCases } from '../../case/load.ts';
-import { cpus, freemem, loadavg } from 'node:os';
 import { loadCaseSetSpec } from '../../case/sets.ts';
-import type { CaseSpec } from '../../case/types.ts';
-import { decideJobs } from '../../matrix/jobs.ts';
+import { decideJobsHere } from '../../matrix/jobs.ts';
 import { parseJobs } from './matrix.ts';
-import { parseSize } from '../../util/size.ts';
 import { REPO_ROOT } from '../../util/paths.ts';
 import { formatTally } from '../../report/console.ts';
 import { verdictsToJson } from '../../report/json.ts';
@@ -101,7 +98,7 @@ export async function executeRun(options: RunArgs): Promise<number> {
   console.log(`revision profile: ${profileLine(options.profile, qemu.profile)}`);
   const firmware = options.firmware ?? set?.firmware;
   if (options.firmware === undefined && firmware !== undefined) console.log(`firmware: ${firmware} (the '${options.set}' set's; --firmware ID for another)`);
-  const jobs = jobsFor(cases, options.jobs);
+  const jobs = decideJobsHere(cases, cases.length, options.jobs);
   console.log(`jobs: ${jobs.jobs} (${jobs.why})`);
   const verdicts = await runCases(cases, {
     qemu,
@@ -124,11 +121,6 @@ export async function executeRun(options: RunArgs): Promise<number> {
   return exitForStatuses(verdicts.map((v) => v.status));
 }
 
-/** Guests at once: --jobs, or one per core as far as free memory holds the largest guest (harness/matrix/jobs.ts). */
-function jobsFor(cases: readonly CaseSpec[], requested: number | undefined): { jobs: number; why: string } {
-  const guestBytes = cases.reduce((max, c) => (parseSize(c.memory) > max ? parseSize(c.memory) : max), 0n);
-  return decideJobs({ cpus: cpus().length, freeBytes: BigInt(freemem()), guestBytes, runs: cases.length, requested, load: loadavg()[0] });
-}
 
 /** What the run decided about the revision profile and why: --profile wins; otherwise the build's series or the probe. */
 function profileLine(given: string | undefined, decided: ProfileDecision): string {
