@@ -9,8 +9,7 @@ import { outcomeOf, outcomeReason } from '../matrix/row.ts';
 import { expectationsFor } from '../model/index.ts';
 import { formatVerdict } from '../report/console.ts';
 import { runCase, type QemuUnderTest } from '../run/run-case.ts';
-import { HarnessError } from '../util/errors.ts';
-import { testbed, type Testbed } from './testbed.ts';
+import { testbedQemu } from './testbed.ts';
 import { caseConfigurations, configurationLabel, type CaseConfiguration } from './configurations.ts';
 import { locateExpectation } from './json-location.ts';
 
@@ -68,7 +67,7 @@ declare module '@vitest/runner' {
 async function runAndAssert(context: TestContext, test: CaseTest): Promise<void> {
   const { spec, config } = test;
   const expectation = expectationsFor(spec, { machine: spec.machine, firmware: config.firmware, kernel: spec.kernel, revision: config.revision });
-  const verdict = await runCase(spec, { qemu: qemuFor(config), logDir: test.logDir, firmware: config.firmware, profile: config.revision });
+  const verdict = await runCase(spec, { qemu: testbedQemu(config.revision), logDir: test.logDir, firmware: config.firmware, profile: config.revision });
   const outcome = outcomeOf(expectation, verdict, []);
   context.task.meta.checks = verdict.findings.length;
   context.task.meta.verdict = verdict.status;
@@ -83,20 +82,6 @@ async function runAndAssert(context: TestContext, test: CaseTest): Promise<void>
   for (const finding of verdict.findings) {
     assertAt(context, test, finding.aspect, () => expect.soft(finding.ok, findingMessage(finding, verdict)).toBe(true), verdict.firmwareVariant ? config.firmware : undefined);
   }
-}
-
-/** The cached QEMU of the configuration's revision: our build, or the runtime of a revision with its own source. */
-function qemuFor(config: CaseConfiguration): QemuUnderTest {
-  const bed = testbed();
-  if (config.revision === 'upstream-11.1') return sourcedQemu(bed, config.revision);
-  const binary = { v5: bed.qemuV5, v6: bed.qemuV6, baseline: bed.qemuBaseline }[config.revision];
-  return { binary, label: config.revision, firmwareDirs: bed.firmwareDirs, ...(config.revision === 'baseline' ? {} : { ownSeries: config.revision }) };
-}
-
-function sourcedQemu(bed: Testbed, revision: string): QemuUnderTest {
-  const qemu = bed.sourced[revision];
-  if (qemu === undefined) throw new HarnessError(`the test bed has no QEMU for revision '${revision}'`, `its traits.json entry needs a \`source\` the global setup unpacks (test/integration/global-setup.ts)`);
-  return { binary: qemu.binary, label: revision, firmwareDirs: qemu.firmwareDirs };
 }
 
 function findingMessage(finding: Finding, verdict: Verdict): string {

@@ -13,7 +13,7 @@ import { getProfile, predictCase, type Prediction } from '../../harness/model/in
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import type { Verdict } from '../../harness/core/vocabulary.ts';
 import { launchVm } from '../../harness/vm/index.ts';
-import { testbed } from './testbed.ts';
+import { testbedQemu } from './testbed.ts';
 import { keepLogsOnFailure } from './faults-helpers.ts';
 
 // Model vs reality on random layouts, a real property test: every run draws
@@ -90,18 +90,8 @@ let logDir: string;
 let builds: Record<'v5' | 'v6' | 'baseline' | 'upstream-11.1', QemuUnderTest>;
 
 beforeAll(async () => {
-  const bed = testbed();
   logDir = await mkdtemp(join(tmpdir(), 'memmap-harness-model-property-'));
-  const qemu = (binary: string, label: string, ownSeries?: string): QemuUnderTest => ({ binary, label, firmwareDirs: bed.firmwareDirs, ...(ownSeries ? { ownSeries } : {}) });
-  const upstream = bed.sourced['upstream-11.1'];
-  if (!upstream) throw new Error('the test bed has no upstream-11.1 QEMU (traits.json names its source)');
-  builds = {
-    v5: qemu(bed.qemuV5, 'v5', 'v5'),
-    v6: qemu(bed.qemuV6, 'v6', 'v6'),
-    baseline: qemu(bed.qemuBaseline, 'baseline'),
-    // A negative case may name upstream's revision (Debian sid's 11.1 binary, with its own firmware dirs).
-    'upstream-11.1': { binary: upstream.binary, label: 'upstream-11.1', firmwareDirs: upstream.firmwareDirs },
-  };
+  builds = { v5: testbedQemu('v5'), v6: testbedQemu('v6'), baseline: testbedQemu('baseline'), 'upstream-11.1': testbedQemu('upstream-11.1') };
 });
 
 afterAll(() => rm(logDir, { recursive: true, force: true }));
