@@ -8,7 +8,7 @@ import { HarnessError } from '../util/errors.ts';
 import { toolPath } from '../util/host-tools.ts';
 import { hashJson, sha256, sha256File } from '../util/hash.ts';
 import { packCpioGz } from './cpio.ts';
-import { ensureKernel, type KernelId, type KernelModule } from './kernel.ts';
+import { ensureKernel, type KernelBuildOptions, type KernelId, type KernelModule } from './kernel.ts';
 import { scaledMs } from '../util/timeouts.ts';
 
 /** The probe's /init, kept as a readable file in the repository. */
@@ -36,8 +36,8 @@ const FORMAT = 1; // bump when the layout inside the cpio changes
 const DECOMPRESS_TIMEOUT_MS = 60_000;
 
 /** Builds (or finds in the cache) the probe initramfs for a kernel; rebuilt only when an input changes. */
-export async function ensureInitramfs(kernelId: string): Promise<InitramfsManifest> {
-  const kernel = await ensureKernel(kernelId);
+export async function ensureInitramfs(kernelId: string, build: KernelBuildOptions = {}): Promise<InitramfsManifest> {
+  const kernel = await ensureKernel(kernelId, build);
   await access(BUSYBOX).catch(() => {
     throw new HarnessError(`${BUSYBOX} is missing`, 'install busybox-static (scripts/setup-debian.sh)');
   });

@@ -7,7 +7,7 @@ import type { CachedKernel, KernelModule } from './kernel-manifest.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson } from '../util/hash.ts';
 import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
-import { ensureMinimalKernel, isMinimalKernelId, MINIMAL_KERNEL_IDS, type MinimalKernelId } from './minimal-kernel.ts';
+import { ensureMinimalKernel, isMinimalKernelId, MINIMAL_KERNEL_IDS, type EnsureMinimalKernelOptions, type MinimalKernelId } from './minimal-kernel.ts';
 import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, PROBE_MODULES, runDepmod } from './modules.ts';
 import { resolveKernelPackages } from './resolve.ts';
 
@@ -34,14 +34,17 @@ export function isKernelId(id: string): id is KernelId {
   return isDebianKernelId(id) || isMinimalKernelId(id);
 }
 
+/** For a kernel the harness builds: abort it with `signal`; its progress goes to `reporter` (default stderr). */
+export type KernelBuildOptions = Pick<EnsureMinimalKernelOptions, 'signal' | 'reporter'>;
+
 /**
  * Fetches, unpacks and caches a kernel (vmlinuz + the probe's modules); a cache
  * hit costs no download. A minimal kernel id builds that kernel the first time
  * (minutes; progress on stderr) and has no modules.
  */
-export async function ensureKernel(id: string): Promise<KernelManifest> {
+export async function ensureKernel(id: string, build: KernelBuildOptions = {}): Promise<KernelManifest> {
   if (isMinimalKernelId(id)) {
-    const { manifest } = await ensureMinimalKernel(id);
+    const { manifest } = await ensureMinimalKernel(id, build);
     return { ...manifest, packages: await pinAll(manifest.packages) };
   }
   if (!isDebianKernelId(id)) throw new HarnessError(`unknown kernel '${id}'`, `use one of ${KERNEL_IDS.join(', ')}`);

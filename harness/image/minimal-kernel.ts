@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withInterruptsAsAbort } from '../qemu-build/interrupt.ts';
-import { stderrReporter, type BuildReporter } from '../qemu-build/progress.ts';
+import { stderrReporter, type BuildReporter, type ProgressUnit } from '../qemu-build/progress.ts';
 import { compilerEnv } from '../qemu-build/steps.ts';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
@@ -106,7 +106,7 @@ export function isMinimalKernelId(id: string): id is MinimalKernelId {
 export async function ensureMinimalKernel(id: string = 'minimal-6.1', options: EnsureMinimalKernelOptions = {}): Promise<MinimalKernelBuild> {
   if (!isMinimalKernelId(id)) throw new HarnessError(`unknown minimal kernel '${id}'`, `use one of ${MINIMAL_KERNEL_IDS.join(', ')}`);
   const spec = MINIMAL_KERNELS[id];
-  const reporter = options.reporter ?? stderrReporter();
+  const reporter = options.reporter ?? stderrReporter(process.stderr, MAKE_UNIT);
   const fragmentPath = join(FRAGMENT_DIR, spec.fragment);
   const fragmentText = await readFile(fragmentPath, 'utf8');
   const fragment = parseKernelConfig(fragmentText);
@@ -237,6 +237,9 @@ async function configureChecked(tree: string, ctx: BuildContext): Promise<Kernel
 /** About how many kbuild steps (`  CC foo.o` lines) a bzImage of the 6.1 fragment takes; only for the percentage. */
 export const EXPECTED_MAKE_STEPS = 1550;
 
+/** The kernel's progress counts kbuild steps against an estimate. */
+export const MAKE_UNIT: ProgressUnit = { tool: 'make', approximate: true };
+
 interface MakeOptions {
   jobs: number;
   env: Record<string, string>;
@@ -267,26 +270,18 @@ async function makeBzImage(tree: string, options: MakeOptions): Promise<void> {
     const kept = await keepForDiagnosis(options.logFile, options.id, 'build.log');
     throw new MakeError(`make bzImage failed (exit ${result.exitCode}): ${makeErrorLine(result.all)}`, kept ? `see ${kept}` : undefined);
   } finally {
+    options.reporter.endProgress();
     if (!out.writableEnded) await new Promise<void>((resolve) => out.end(resolve));
   }
 }
 
-/** A line handler that counts kbuild steps and reports `[n/~total] p% CC path` now and then. */
-export function makeProgress(reporter: BuildReporter, expected: number, now: () => number = Date.now): (line: string) => void {
-  const everySteps = Math.max(1, Math.round(expected / 10));
-  const everyMs = 30_000;
+/** A line handler that counts kbuild steps and hands each count to the reporter, which decides what to print. */
+export function makeProgress(reporter: BuildReporter, expected: number): (line: string) => void {
   let steps = 0;
-  let lastSteps = 0;
-  let lastAt = now();
   return (line) => {
-    const step = parseKbuildStep(line);
-    if (!step) return;
+    if (!parseKbuildStep(line)) return;
     steps += 1;
-    if (steps - lastSteps < everySteps && now() - lastAt < everyMs) return;
-    lastSteps = steps;
-    lastAt = now();
-    const percent = Math.min(99, Math.floor((steps * 100) / expected));
-    reporter.step(`make [${steps}/~${expected}] ${percent}% ${step.tool} ${step.target}`);
+    reporter.progress(steps, expected);
   };
 }
 

@@ -11,8 +11,27 @@ export const silentReporter: BuildReporter = { step() {}, progress() {}, endProg
 const LINE_EVERY_PERCENT = 10;
 const LINE_EVERY_MS = 30_000;
 
+/** What a progress line counts: the build tool's name, and whether its total is an estimate (printed "~N", held below 100 %). */
+export interface ProgressUnit {
+  tool: string;
+  approximate?: boolean;
+}
+
+const NINJA: ProgressUnit = { tool: 'ninja' };
+
+/** `ninja [12/100] 12%`, or `make [12/~100] 12%` for an estimated total. */
+export function progressText(unit: ProgressUnit, done: number, total: number): string {
+  return `${unit.tool} [${done}/${unit.approximate ? '~' : ''}${total}] ${progressPercent(unit, done, total)}%`;
+}
+
+/** Whole percent done; an estimated total never reads 100 % before the build says it is done. */
+export function progressPercent(unit: ProgressUnit, done: number, total: number): number {
+  const percent = total > 0 ? Math.floor((done * 100) / total) : 0;
+  return Math.min(unit.approximate ? 99 : 100, percent);
+}
+
 /** Step lines on stderr; on a TTY one updating progress line, otherwise a line every 10 % or 30 s. */
-export function stderrReporter(stream: NodeJS.WriteStream = process.stderr): BuildReporter {
+export function stderrReporter(stream: NodeJS.WriteStream = process.stderr, unit: ProgressUnit = NINJA): BuildReporter {
   const tty = stream.isTTY === true;
   let lastPercent = -LINE_EVERY_PERCENT;
   let lastLineAt = 0;
@@ -23,8 +42,8 @@ export function stderrReporter(stream: NodeJS.WriteStream = process.stderr): Bui
       stream.write(`memmap-harness: ${message}\n`);
     },
     progress(done, total) {
-      const percent = total > 0 ? Math.floor((done * 100) / total) : 0;
-      const text = `memmap-harness: ninja [${done}/${total}] ${percent}%`;
+      const percent = progressPercent(unit, done, total);
+      const text = `memmap-harness: ${progressText(unit, done, total)}`;
       if (tty) {
         stream.write(`\r\x1b[K${text}`);
         open = true;

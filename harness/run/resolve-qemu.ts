@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ensureQemuFromSource } from '../qemu-build/any-source.ts';
 import { FIRMWARE_DIRS, REPO_ROOT } from '../util/paths.ts';
-import type { QemuManifest } from '../qemu-build/qemu.ts';
+import type { EnsureQemuOptions, QemuManifest } from '../qemu-build/qemu.ts';
 import { loadProfiles } from '../model/profiles.ts';
 import { cachedInterfaces, profileFromProbe, type ProfileDecision } from '../probe/interface.ts';
 import { loadSeries } from '../source/series.ts';
@@ -18,16 +18,19 @@ export interface ResolvedQemu extends QemuUnderTest {
   profile: ProfileDecision;
 }
 
+/** For a QEMU the harness builds: abort the build with `signal`; its progress goes to `reporter` (default stderr). */
+export type QemuBuildOptions = Pick<EnsureQemuOptions, 'signal' | 'reporter'>;
+
 /** The binary for a choice, building it when it is not in the cache yet, and its revision profile. */
-export async function resolveQemu(choice: QemuChoice): Promise<ResolvedQemu> {
-  const qemu = await qemuFor(choice);
+export async function resolveQemu(choice: QemuChoice, build: QemuBuildOptions = {}): Promise<ResolvedQemu> {
+  const qemu = await qemuFor(choice, build);
   const profile = await profileFromProbe(qemu);
   // A binary the harness did not build: its version from the (cached) interface probe.
   const version = qemu.version ?? (await cachedInterfaces(qemu.binary, qemu.firmwareDirs)).qemuVersion;
   return { ...qemu, ...(version ? { version } : {}), profile };
 }
 
-async function qemuFor(choice: QemuChoice): Promise<QemuUnderTest> {
+async function qemuFor(choice: QemuChoice, build: QemuBuildOptions): Promise<QemuUnderTest> {
   if ('binary' in choice) {
     const binary = resolve(choice.binary);
     await access(binary, constants.X_OK).catch(() => {
@@ -35,7 +38,7 @@ async function qemuFor(choice: QemuChoice): Promise<QemuUnderTest> {
     });
     return { binary, label: binaryLabel(binary), firmwareDirs: FIRMWARE_DIRS };
   }
-  const { manifest } = await ensureQemuFromSource(choice);
+  const { manifest } = await ensureQemuFromSource({ ...choice, ...build });
   const built = { version: manifest.qemuVersion, buildKey: manifest.cacheKey };
   if ('kind' in manifest) return { binary: manifest.binary, label: safeLabel(manifest.label), firmwareDirs: manifest.firmwareDirs, ...built };
   const label = manifest.patched ? `patched-${safeLabel(basename(manifest.seriesPath ?? 'series'))}` : 'baseline';

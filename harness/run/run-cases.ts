@@ -2,10 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import type { CaseSpec } from '../case/types.ts';
 import { formatVerdict } from '../report/console.ts';
 import type { Verdict } from '../core/vocabulary.ts';
-import { ensureFirmware, ensureInitramfs, ensureKernel, isFirmwareId, isKernelId } from '../image/index.ts';
 import { runPool } from '../matrix/pool.ts';
 import { caseAppliesTo } from '../model/from-case.ts';
 import { profileForQemuLabel } from '../model/profiles.ts';
+import { prepareImages } from './prepare.ts';
 import { runCase, type CaseRunOptions } from './run-case.ts';
 
 /** How to run a list of cases: as one case, plus how many guests at once. */
@@ -24,7 +24,7 @@ export async function runCases(cases: CaseSpec[], options: RunCasesOptions, prin
   const jobs = Math.max(1, options.jobs ?? 1);
   const applies = (spec: CaseSpec) => profile === undefined || caseAppliesTo(spec, profile);
   // Parallel guests must not each fetch or build the same image: get every one first, one at a time.
-  if (jobs > 1) await prepareImages(cases.filter(applies), options);
+  if (jobs > 1) await prepareImages(cases.filter(applies), { firmware: options.firmware, kernel: options.kernel });
   const printer = orderedPrinter(cases.length, print);
   const verdicts = await runPool(cases, jobs, async (spec, index) => {
     if (!applies(spec)) {
@@ -36,15 +36,6 @@ export async function runCases(cases: CaseSpec[], options: RunCasesOptions, prin
     return verdict;
   });
   return verdicts.filter((v): v is Verdict => v !== undefined);
-}
-
-/** Each distinct kernel (with its initramfs) and firmware the cases boot, in the cache before any guest starts. */
-async function prepareImages(cases: readonly CaseSpec[], options: CaseRunOptions): Promise<void> {
-  // Unknown ids are left to runCase, which turns them into the case's error verdict.
-  const kernels = new Set(cases.map((c) => options.kernel ?? c.kernel).filter(isKernelId));
-  const firmwares = new Set(cases.map((c) => options.firmware ?? c.firmware).filter(isFirmwareId));
-  for (const kernel of kernels) await ensureInitramfs((await ensureKernel(kernel)).id);
-  for (const firmware of firmwares) await ensureFirmware(firmware);
 }
 
 /** Prints blocks of lines in index order: block i goes out once blocks 0…i-1 have. */

@@ -154,6 +154,37 @@ describe('two harness processes on one cold cache entry', () => {
   });
 });
 
+describe('a first run builds QEMU and the kernel side by side', () => {
+  it('a series that does not apply stops the kernel build beside it: one error line, no kernel entry, nothing left running', { timeout: 600_000 }, async () => {
+    // Cold QEMU and kernel entries; the QEMU tarball, linux-source .deb and lists are shared.
+    const root = await privateCache(['apt', 'resolved', 'debs', 'sources', 'downloads']);
+    const tmp = await mkdtemp(join(work, 'tmp-'));
+    const env = { XDG_CACHE_HOME: root, TMPDIR: tmp };
+    const broken = join(work, 'broken-series');
+    await cp(join(REPO_ROOT, 'patches', 'memmap-type', 'v5'), broken, { recursive: true });
+    const victim = (await readdir(broken)).filter((n) => n.endsWith('.patch')).sort().find((n) => /^0002-/.test(n));
+    if (!victim) throw new Error('the v5 series has no 0002 patch');
+    const text = await readFile(join(broken, victim), 'utf8');
+    // A line the patch removes from hw/i386/pc.c that is not in QEMU: no fuzz makes it fit.
+    const removedAt = text.indexOf('\n-', text.indexOf('\n@@', text.indexOf('+++ b/hw/i386/pc.c')));
+    await writeFile(join(broken, victim), `${text.slice(0, removedAt + 2)}NOT IN QEMU ${text.slice(removedAt + 2)}`);
+
+    const result = await harness(['run', '--patches', broken, '--case', 'seed-spm', '--results', join(work, 'side-by-side')], env);
+    expect(result.exitCode, result.all).toBe(3);
+    // The kernel build had started beside the QEMU one (its step line is there) …
+    expect(result.all).toMatch(/memmap-harness: kernel minimal-6\.1: building kernel minimal-6\.1/);
+    // … and the error is the series', once, as the last line: not the kernel build's abort.
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.at(-1)).toMatch(new RegExp(`^memmap-harness: patch ${victim} does not apply to .*hw/i386/pc\\.c`));
+    expect(result.all).not.toMatch(/aborted|interrupted/i);
+    await nothingLeft(() => processesWithCache(root), 'the kernel build to be gone with the run');
+    const kernels = join(root, 'memmap-harness', 'kernels');
+    expect((await readdir(kernels).catch(() => [] as string[])).filter((n) => !n.startsWith('.lock-'))).toEqual([]);
+    expect(await halfWrittenEntries(join(root, 'memmap-harness'))).toEqual([]);
+    expect(await harnessDirs(tmp)).toEqual([]);
+  });
+});
+
 /** A private cache root under the work dir; the named areas are links to the shared cache's. */
 async function privateCache(shared: string[]): Promise<string> {
   const root = await mkdtemp(join(work, 'cache-'));

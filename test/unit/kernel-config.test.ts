@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyFragment, checkKernelConfig, configLine, describeMismatches, parseKernelConfig } from '../../harness/image/kernel-config.ts';
-import { makeProgress, parseKbuildStep, PROBE_MODULE_OPTIONS } from '../../harness/image/minimal-kernel.ts';
-import type { BuildReporter } from '../../harness/qemu-build/progress.ts';
+import { MAKE_UNIT, makeProgress, parseKbuildStep, PROBE_MODULE_OPTIONS } from '../../harness/image/minimal-kernel.ts';
+import { progressText, type BuildReporter } from '../../harness/qemu-build/progress.ts';
 
 const fixture = (path: string) => readFile(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
 // A real .config of the minimal-6.1 build (trimmed: see its header) and the fragment it was built from.
@@ -83,12 +83,18 @@ describe('make progress', () => {
     expect(parseKbuildStep('make[1]: Entering directory')).toBeUndefined();
   });
 
-  it('reports about every 10 % of the expected steps', () => {
-    const lines: string[] = [];
-    const reporter: BuildReporter = { step: (m) => lines.push(m), progress() {}, endProgress() {} };
-    const onLine = makeProgress(reporter, 100, () => 0);
-    for (let i = 0; i < 25; i++) onLine(`  CC      f${i}.o`);
+  it('counts kbuild steps only, and hands every count to the reporter', () => {
+    const counts: number[] = [];
+    const reporter: BuildReporter = { step() {}, progress: (done, total) => counts.push(done * 1000 + total), endProgress() {} };
+    const onLine = makeProgress(reporter, 100);
+    for (let i = 0; i < 3; i++) onLine(`  CC      f${i}.o`);
     onLine('some other line');
-    expect(lines).toEqual(['make [10/~100] 10% CC f9.o', 'make [20/~100] 20% CC f19.o']);
+    expect(counts).toEqual([1100, 2100, 3100]);
+  });
+
+  it('prints the estimated total with a ~ and never 100 % before make is done', () => {
+    expect(progressText(MAKE_UNIT, 155, 1550)).toBe('make [155/~1550] 10%');
+    expect(progressText(MAKE_UNIT, 1700, 1550)).toBe('make [1700/~1550] 99%');
+    expect(progressText({ tool: 'ninja' }, 1380, 1380)).toBe('ninja [1380/1380] 100%');
   });
 });

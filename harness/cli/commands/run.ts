@@ -10,7 +10,8 @@ import { writeReports } from '../../report/write-all.ts';
 import type { Verdict } from '../../core/vocabulary.ts';
 import { newResultsDir, checkResultsSpace, removePartialReports, resultsWriteError } from '../../run/results-dir.ts';
 import type { ProfileDecision } from '../../probe/interface.ts';
-import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
+import { prepareRun } from '../../run/prepare.ts';
+import type { QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
 import { FIRMWARE_IDS, isFirmwareId, isKernelId, KERNEL_IDS } from '../../image/index.ts';
 import { allCaseNames } from '../../matrix/execute.ts';
@@ -92,7 +93,8 @@ export async function executeRun(options: RunArgs): Promise<number> {
   await checkResultsSpace(options.results);
   // Printed once the input is known good: bad input stays one line.
   console.log(`accelerator: ${accel.accel} (${accel.reason})`);
-  const qemu = await resolveQemu(options.qemu);
+  // A first run builds QEMU and the guest kernel side by side.
+  const qemu = await prepareRun(options.qemu, cases, { firmware: options.firmware ?? set?.firmware, kernel: options.kernel });
   console.log(`QEMU under test: ${qemu.label} (${qemu.binary})`);
   const profile = options.profile ?? qemu.profile.id;
   console.log(`revision profile: ${profileLine(options.profile, qemu.profile)}`);
