@@ -110,6 +110,7 @@ function phases(lines: readonly StampedLine[]): Array<[string, number]> {
   ];
 }
 
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
 
 const spec = await loadCase(join(REPO_ROOT, 'cases', `${values.case ?? 'seed-spm'}.json`));
@@ -122,12 +123,14 @@ try {
   const argv = verdict.provenance?.qemuArgv;
   if (!argv) throw new Error(`${spec.name}: the harness did not start QEMU (${verdict.status}: ${verdict.reason ?? ''})`);
   console.log(`${spec.name} on ${firmware}/${kernel}, QEMU ${qemu.label}: harness ${verdict.status} in ${(verdict.durationMs / 1000).toFixed(1)} s; load average ${loadavg()[0]?.toFixed(1)}`);
+  const p = verdict.phases;
+  if (p) console.log(`  the harness's phases: QEMU start ${s(p.startMs)}, QMP ${s(p.qmpMs)}, guest ${s(p.guestMs)}, stop ${s(p.stopMs)}, the rest (checks, files) ${s(verdict.durationMs - p.startMs - p.qmpMs - p.guestMs - p.stopMs)}`);
   const table = new Map<string, number[]>();
   for (let i = 0; i < runs; i++) {
     for (const [name, seconds] of phases(await bootStamped(standaloneArgv(argv, values.append)))) table.set(name, [...(table.get(name) ?? []), seconds]);
   }
   console.log(`phases, median of ${runs} boot(s) of the same command line without QMP${values.append ? ` (+ '${values.append}')` : ''}:`);
-  for (const [name, seconds] of table) console.log(`  ${name.padEnd(52)} ${median(seconds).toFixed(2)} s  (${seconds.map((s) => s.toFixed(2)).join(' ')})`);
+  for (const [name, seconds] of table) console.log(`  ${name.padEnd(58)} ${median(seconds).toFixed(2)} s  (${seconds.map((s) => s.toFixed(2)).join(' ')})`);
   console.log(`load average ${loadavg()[0]?.toFixed(1)} at the end`);
 } finally {
   await rm(logDir, { recursive: true, force: true });

@@ -180,6 +180,16 @@ export interface Verdict {
   /** Options the harness added that the case does not state (`maxmem=24G`, `slots=2`). */
   addedByHarness?: string[];
   durationMs: number;
+  /** Where durationMs went, for a case whose guest ran (absent otherwise). */
+  phases?: CasePhases;
+}
+
+/** A booted case's time, in ms, step by step: QEMU started with QMP ready, the QMP questions (and `cont`), the guest until the evidence was in, QEMU stopped. */
+export interface CasePhases {
+  startMs: number;
+  qmpMs: number;
+  guestMs: number;
+  stopMs: number;
 }
 
 /** The accelerator a QEMU command line asks for (`-accel NAME[,…]` or `-machine …,accel=NAME`), if it names one. */

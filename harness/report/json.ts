@@ -17,7 +17,7 @@ export const REPORT_SCHEMA_VERSION = 2;
  * and per case: name, status, the inputs (kernel and firmware packages with
  * sha256), the QEMU (version, build key, binary), its full command line and
  * accelerator, parsed e820 and srat (addresses as `0x…` strings), findings,
- * durationMs, and the case data as it ran (bigints boxed) for `reproduce`.
+ * durationMs with its phases (QEMU start, QMP, guest, stop), and the case data as it ran (bigints boxed) for `reproduce`.
  */
 export function verdictsToJson(verdicts: Verdict[]): JsonValue {
   return {
@@ -43,6 +43,7 @@ function caseToJson(v: Verdict): JsonValue {
     inputs: v.inputs,
     ...(v.provenance ? { run: provenance } : {}),
     durationMs: Math.round(v.durationMs),
+    ...(v.phases ? { phasesMs: Object.fromEntries(Object.entries(v.phases).map(([k, ms]) => [k.replace(/Ms$/, ''), Math.round(ms)])) } : {}),
     e820: v.e820.map(({ start, end, type, label }) => ({ start, end, type, label })),
     srat: v.srat.map(({ node, pxm, start, end, hotplug }) => ({ node, pxm, start, end, ...(hotplug ? { hotplug } : {}) })),
     findings: v.findings,

@@ -12,7 +12,7 @@ import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import { cont } from '../qmp/queries.ts';
 import { runStem } from '../report/cell.ts';
-import { acceleratorOf, statusOf, type QemuIdentity, type RunProvenance, type Verdict } from '../core/vocabulary.ts';
+import { acceleratorOf, statusOf, type CasePhases, type QemuIdentity, type RunProvenance, type Verdict } from '../core/vocabulary.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
 import { PROBE_DONE } from '../util/constants.ts';
 import { envFlag } from '../util/env-overrides.ts';
@@ -158,7 +158,7 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
     const outcome = await bootAndObserve(options, args, serialLog, waitForProbe, recordCommandLine);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
-    const observed = { e820: log.e820, srat: log.srat, serialLog };
+    const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: outcome.phases } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
     const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
     // Zero checks is not a pass: a case must prove something on every run.
@@ -183,10 +183,12 @@ async function spMemUnsupported(qemu: QemuUnderTest): Promise<Pick<Verdict, 'sta
   return { status: 'error', reason: `cannot tell whether QEMU ${version} has -device sp-mem: ${report.summary}`, findings: [] };
 }
 
-type BootOutcome = { qmp: QmpFacts } | { error: string };
+type BootOutcome = { qmp: QmpFacts; phases: CasePhases } | { error: string };
 
 /** Starts QEMU paused, asks QMP, lets the guest run until the evidence is in, and always stops QEMU. */
 async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, needProbe: boolean, onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
+  const marks = [performance.now()];
+  const mark = () => marks.push(performance.now());
   let vm: Vm;
   try {
     vm = await launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath, timeoutMs: 60_000, onCommandLine });
@@ -198,15 +200,18 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     }
     throw error;
   }
+  mark();
+  let qmp: QmpFacts;
   try {
-    const qmp = await collectQmpFacts(vm.qmp);
+    qmp = await collectQmpFacts(vm.qmp);
     await cont(vm.qmp);
+    mark();
     const timeoutMs = options.bootTimeoutMs ?? 180_000;
     const until = needProbe ? [PROBE_DONE_LINE] : [FIRMWARE_TABLES_DONE];
     const panicked = vm.waitForLine(KERNEL_PANIC, timeoutMs + 1_000).then((m) => Promise.reject(new Error(panicReason(m.line))));
     panicked.catch(() => {}); // settled by shutdown when the guest does not panic
     await Promise.race([vm.waitForAll(until, timeoutMs), panicked]);
-    return { qmp };
+    mark();
   } catch (error) {
     const panic = vm.serial.lines.find((line) => KERNEL_PANIC.test(line));
     if (panic !== undefined) return { error: panicReason(panic) };
@@ -216,6 +221,9 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
   } finally {
     await vm.shutdown({ graceMs: 5_000 });
   }
+  mark();
+  const [start = 0, up = 0, asked = 0, evidence = 0, stopped = 0] = marks;
+  return { qmp, phases: { startMs: up - start, qmpMs: asked - up, guestMs: evidence - asked, stopMs: stopped - evidence } };
 }
 
 function panicReason(line: string): string {
