@@ -91,5 +91,12 @@ describe('minimal-6.1 kernel', () => {
     expect(serial).toContain('Soft Reserved');
     expect(serial).toMatch(/^dax0\.0 size=8589934592 target_node=1/m);
     expect(serial).toContain(PROBE_DONE);
+    // Its time by phase: each measured, the guest's the largest, together no more than the whole.
+    const phases = verdict.phases;
+    expect(phases).toBeDefined();
+    const { startMs, qmpMs, guestMs, stopMs } = phases ?? { startMs: -1, qmpMs: -1, guestMs: -1, stopMs: -1 };
+    for (const ms of [startMs, qmpMs, guestMs, stopMs]) expect(ms).toBeGreaterThan(0);
+    expect(guestMs).toBeGreaterThan(Math.max(startMs, qmpMs, stopMs));
+    expect(startMs + qmpMs + guestMs + stopMs).toBeLessThanOrEqual(verdict.durationMs);
   });
 });
