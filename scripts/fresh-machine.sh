@@ -45,6 +45,9 @@ read -r mirror keyring < <(find_debian_archive /etc/apt; echo)
 [ -n "${mirror:-}" ] || die "no Debian mirror in this host's apt sources; configure one and rerun"
 
 root=$(mktemp -d /var/tmp/memmap-fresh-XXXXXX) || die "cannot create a temporary directory in /var/tmp"
+# It becomes the root's "/": mktemp's 0700 would keep every other user (the
+# tests that drop to nobody) from reaching /usr, which no real machine does.
+chmod 755 "$root"
 mounts=()
 child=
 

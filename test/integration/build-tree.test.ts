@@ -111,7 +111,15 @@ describe('the persistent build tree', () => {
   });
 
   it('leaves no lock holder behind', async () => {
-    const { stdout } = await execa('ps', ['-eo', 'ppid=,comm=']);
-    expect(stdout.split('\n').filter((l) => l.trim().startsWith(`${process.pid} `) && l.includes('flock'))).toEqual([]);
+    // From /proc, not ps: a bare Debian root (the fresh-machine check) has no procps.
+    const flocks: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      // "pid (comm) state ppid …": comm may hold spaces, so split after its closing parenthesis.
+      const [comm, rest] = [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat.slice(stat.lastIndexOf(')') + 2)];
+      if (comm === 'flock' && Number(rest.split(' ')[1]) === process.pid) flocks.push(Number(entry));
+    }
+    expect(flocks).toEqual([]);
   });
 });
