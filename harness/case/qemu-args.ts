@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
+import { accelOption, DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize, toQemuSize } from '../util/size.ts';
 import type { BackendKind, CaseMemoryDevice, CaseNode, CaseSpec } from './types.ts';
@@ -11,7 +11,7 @@ import type { BackendKind, CaseMemoryDevice, CaseNode, CaseSpec } from './types.
  * loader, so none can smuggle an extra `,option=` into QEMU's option strings.
  */
 export function machineArgs(spec: CaseSpec, runDir: string, accel: Accelerator = DEFAULT_ACCELERATOR): string[] {
-  const args = ['-machine', spec.machine, '-accel', accel, '-m', memoryOption(spec).value, '-smp', String(spec.smp)];
+  const args = ['-machine', spec.machine, '-accel', accelOption(accel), '-m', memoryOption(spec).value, '-smp', String(spec.smp)];
   for (const node of spec.nodes) {
     if (node.memdev !== false) args.push('-object', backendOption(node.backend, backendId(node), node.size, runDir));
     args.push('-numa', numaOption(node));

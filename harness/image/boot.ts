@@ -5,7 +5,7 @@ import { firmwareArgs, type FirmwareManifest } from './firmware.ts';
 import type { InitramfsManifest } from './initramfs.ts';
 import type { KernelManifest } from './kernel.ts';
 import { PROBE_DONE } from '../util/constants.ts';
-import { DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
+import { accelOption, DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
 import { scaledMs } from '../util/timeouts.ts';
 
 /** The line init prints last; a boot that reached it ran the whole probe. */
@@ -57,7 +57,7 @@ export async function probeArgs(options: ProbeBootOptions): Promise<string[]> {
   // panic=-1 turns a failed init into a reboot, which -no-reboot turns into an exit.
   const append = ['console=ttyS0', 'panic=-1', ...(options.append ?? [])].join(' ');
   return [
-    '-nodefaults', '-display', 'none', '-accel', options.accel ?? DEFAULT_ACCELERATOR, '-no-reboot',
+    '-nodefaults', '-display', 'none', '-accel', accelOption(options.accel ?? DEFAULT_ACCELERATOR), '-no-reboot',
     '-M', options.machine ?? 'q35',
     ...(options.topology ?? SEED_TWO_NODES),
     ...(await firmwareArgs(options.firmware, options.runDir)),

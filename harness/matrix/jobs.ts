@@ -45,7 +45,7 @@ export function decideJobs(input: JobsInput): JobsDecision {
   const byCpu = Math.max(1, input.cpus);
   const spare = input.freeBytes > HOST_RESERVE ? input.freeBytes - HOST_RESERVE : 0n;
   const byMemory = Math.max(1, Number(spare / (budget > 0n ? budget : 1n)));
-  const limits = `${input.cpus} core(s) → at most ${byCpu} (each TCG guest's vCPU threads compete for the cores); ${gib(input.freeBytes)} free − ${gib(HOST_RESERVE)} reserve at ${gib(budget)} per guest → at most ${byMemory}`;
+  const limits = `${input.cpus} core(s) → at most ${byCpu} (a TCG guest keeps one core busy: its vCPUs share one thread); ${gib(input.freeBytes)} free − ${gib(HOST_RESERVE)} reserve at ${gib(budget)} per guest → at most ${byMemory}`;
   const load = input.load === undefined ? '' : `; load average ${input.load.toFixed(1)}`;
   if (input.requested !== undefined) {
     const over = input.requested > Math.min(byCpu, byMemory) ? ' (above the limits: expect slower boots and timeouts)' : '';

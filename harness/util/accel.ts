@@ -11,6 +11,17 @@ export type AcceleratorChoice = Accelerator | 'auto';
 /** The accelerator used when neither --accel nor MEMMAP_HARNESS_ACCEL says otherwise. */
 export const DEFAULT_ACCELERATOR: Accelerator = 'tcg';
 
+/**
+ * `-accel`'s value for an accelerator. TCG runs every vCPU on one host thread
+ * (thread=single): guests see the same machine, and on a two-core host two
+ * 8-vCPU guests at once boot in 8.4–11.2 s each rather than 13.8–14.3 s with a
+ * thread per vCPU (one guest alone: 4.8–5.9 s vs 5.7–6.5 s; measured with the
+ * seed layout, minimal kernel, qboot).
+ */
+export function accelOption(accel: Accelerator): string {
+  return accel === 'tcg' ? 'tcg,thread=single' : accel;
+}
+
 /** Why /dev/kvm cannot be used, or undefined when it can (the check is injectable so tests need no device). */
 export type KvmCheck = () => string | undefined;
 

@@ -73,7 +73,7 @@ describe('the accelerator on the QEMU command line', () => {
     const [spec] = await loadCases(CASES_DIR, ['seed-spm']);
     if (!spec) throw new Error('seed-spm is missing');
     const tcg = machineArgs(spec, scratch);
-    expect(tcg.slice(0, 4)).toEqual(['-machine', spec.machine, '-accel', 'tcg']);
+    expect(tcg.slice(0, 4)).toEqual(['-machine', spec.machine, '-accel', 'tcg,thread=single']);
     expect(acceleratorOf(tcg)).toBe('tcg');
     const kvm = machineArgs(spec, scratch, 'kvm');
     expect(acceleratorOf(kvm)).toBe('kvm');

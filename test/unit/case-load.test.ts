@@ -18,7 +18,7 @@ describe('case files', () => {
   it('turns the seed spm case into the cover letter command line, as an argument array', async () => {
     const [spm] = await loadCases(casesDir, ['seed-spm']);
     expect(machineArgs(spm!, '/run/dir')).toEqual([
-      '-machine', 'q35', '-accel', 'tcg', '-m', '16G', '-smp', '8',
+      '-machine', 'q35', '-accel', 'tcg,thread=single', '-m', '16G', '-smp', '8',
       '-object', 'memory-backend-ram,id=m0,size=8G', '-numa', 'node,nodeid=0,cpus=0-3,memdev=m0',
       '-object', 'memory-backend-memfd,id=m1,size=8G', '-numa', 'node,nodeid=1,cpus=4-7,memdev=m1,memmap-type=spm',
     ]);
