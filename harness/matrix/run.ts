@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../util/paths.ts';
 import { ensureQemuFromSource } from '../qemu-build/any-source.ts';
 import type { CaseSpec } from '../case/types.ts';
-import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import type { Verdict } from '../core/vocabulary.ts';
+import { imageTasks } from '../run/prepare.ts';
 import { runCase, type QemuUnderTest } from '../run/run-case.ts';
 import { detectChanges } from './behaviour.ts';
 import { caseInInterface } from './interface.ts';
@@ -81,8 +81,7 @@ async function prepareImages(options: MatrixRunOptions): Promise<Prepared<true>>
       options.progress.note(`${key.replace(':', ' ')}: FAILED: ${oneLine(error)}`);
     }
   };
-  for (const kernel of unique(options.cells.map((c) => c.cell.kernel))) await attempt(`kernel:${kernel}`, async () => ensureInitramfs((await ensureKernel(kernel)).id));
-  for (const firmware of unique(options.cells.map((c) => c.cell.firmware))) await attempt(`firmware:${firmware}`, () => ensureFirmware(firmware));
+  for (const task of imageTasks(options.cells.map((c) => c.cell.kernel), options.cells.map((c) => c.cell.firmware))) await attempt(task.key, task.work);
   options.progress.note(`images ready: ${[...out].filter(([, v]) => 'ok' in v).map(([k]) => k.split(':')[1]).join(', ')}`);
   return out;
 }

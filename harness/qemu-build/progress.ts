@@ -8,8 +8,9 @@ export interface BuildReporter {
 
 export const silentReporter: BuildReporter = { step() {}, progress() {}, endProgress() {} };
 
-const LINE_EVERY_PERCENT = 10;
-const LINE_EVERY_MS = 30_000;
+/** Without a TTY, a progress line at most every this many percent, or this often. */
+export const LINE_EVERY_PERCENT = 10;
+export const LINE_EVERY_MS = 30_000;
 
 /** What a progress line counts: the build tool's name, and whether its total is an estimate (printed "~N", held below 100 %). */
 export interface ProgressUnit {

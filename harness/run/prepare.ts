@@ -1,5 +1,5 @@
 import type { CaseSpec } from '../case/types.ts';
-import { ensureFirmware, ensureInitramfs, ensureKernel, isFirmwareId, isKernelId, isMinimalKernelId } from '../image/index.ts';
+import { ensureFirmware, ensureInitramfs, isFirmwareId, isKernelId, isMinimalKernelId } from '../image/index.ts';
 import { MAKE_UNIT } from '../image/minimal-kernel.ts';
 import type { BuildReporter } from '../qemu-build/progress.ts';
 import { progressBoard } from './progress-board.ts';
@@ -17,20 +17,33 @@ export interface ImageBuildOptions {
   reporterFor?: (kernelId: string) => BuildReporter | undefined;
 }
 
+/** One piece of image preparation: what it puts in the cache (`kernel:ID`, `firmware:ID`) and the work. */
+export interface ImageTask {
+  key: string;
+  work: () => Promise<unknown>;
+}
+
+/** The work that puts each kernel (with its probe initramfs) and each firmware in the cache, kernels first. */
+export function imageTasks(kernels: Iterable<string>, firmwares: Iterable<string>, options: ImageBuildOptions = {}): ImageTask[] {
+  const kernelTasks = [...new Set(kernels)].map((kernel) => {
+    const reporter = options.reporterFor?.(kernel);
+    const build = { ...(options.signal ? { signal: options.signal } : {}), ...(reporter ? { reporter } : {}) };
+    // The initramfs is made for its kernel, which ensureInitramfs gets (or builds) first.
+    return { key: `kernel:${kernel}`, work: () => ensureInitramfs(kernel, build) };
+  });
+  const firmwareTasks = [...new Set(firmwares)].map((firmware) => ({ key: `firmware:${firmware}`, work: () => ensureFirmware(firmware) }));
+  return [...kernelTasks, ...firmwareTasks];
+}
+
 /**
  * Each distinct kernel (with its initramfs) and firmware the cases boot, put in
  * the cache one at a time, so that guests started together never fetch or build
  * the same image twice. Unknown ids are left to runCase, which makes them the case's error.
  */
 export async function prepareImages(cases: readonly CaseSpec[], overrides: ImageOverrides, options: ImageBuildOptions = {}): Promise<void> {
-  const kernels = new Set(cases.map((c) => overrides.kernel ?? c.kernel).filter(isKernelId));
-  const firmwares = new Set(cases.map((c) => overrides.firmware ?? c.firmware).filter(isFirmwareId));
-  for (const kernel of kernels) {
-    const reporter = options.reporterFor?.(kernel);
-    const build = { ...(options.signal ? { signal: options.signal } : {}), ...(reporter ? { reporter } : {}) };
-    await ensureInitramfs((await ensureKernel(kernel, build)).id, build);
-  }
-  for (const firmware of firmwares) await ensureFirmware(firmware);
+  const kernels = cases.map((c) => overrides.kernel ?? c.kernel).filter(isKernelId);
+  const firmwares = cases.map((c) => overrides.firmware ?? c.firmware).filter(isFirmwareId);
+  for (const task of imageTasks(kernels, firmwares, options)) await task.work();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { progressPercent, type BuildReporter, type ProgressUnit } from '../qemu-build/progress.ts';
+import { LINE_EVERY_MS, LINE_EVERY_PERCENT, progressPercent, type BuildReporter, type ProgressUnit } from '../qemu-build/progress.ts';
 
 /**
  * One progress line for builds that run at once (a first run builds QEMU and
@@ -23,8 +23,6 @@ export interface Lane {
   finished: boolean;
 }
 
-const LINE_EVERY_PERCENT = 10;
-const LINE_EVERY_MS = 30_000;
 /** Below this much done or this long running, a rate says too little to estimate from. */
 const ESTIMATE_FROM_PERCENT = 3;
 const ESTIMATE_FROM_MS = 10_000;

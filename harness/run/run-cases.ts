@@ -5,7 +5,6 @@ import type { Verdict } from '../core/vocabulary.ts';
 import { runPool } from '../matrix/pool.ts';
 import { caseAppliesTo } from '../model/from-case.ts';
 import { profileForQemuLabel } from '../model/profiles.ts';
-import { prepareImages } from './prepare.ts';
 import { runCase, type CaseRunOptions } from './run-case.ts';
 
 /** How to run a list of cases: as one case, plus how many guests at once. */
@@ -16,15 +15,15 @@ export interface RunCasesOptions extends CaseRunOptions {
 
 /**
  * Runs the cases, up to `jobs` guests at once, printing each verdict in the
- * cases' order as soon as it and every verdict before it are in.
+ * cases' order as soon as it and every verdict before it are in. The images
+ * must be in the cache already (prepareRun), or parallel guests would each
+ * fetch or build the same one.
  */
 export async function runCases(cases: CaseSpec[], options: RunCasesOptions, print: (line: string) => void = console.log): Promise<Verdict[]> {
   await mkdir(options.logDir, { recursive: true });
   const profile = options.profile ?? profileForQemuLabel(options.qemu.label)?.id;
   const jobs = Math.max(1, options.jobs ?? 1);
   const applies = (spec: CaseSpec) => profile === undefined || caseAppliesTo(spec, profile);
-  // Parallel guests must not each fetch or build the same image: get every one first, one at a time.
-  if (jobs > 1) await prepareImages(cases.filter(applies), { firmware: options.firmware, kernel: options.kernel });
   const printer = orderedPrinter(cases.length, print);
   const verdicts = await runPool(cases, jobs, async (spec, index) => {
     if (!applies(spec)) {
