@@ -74,11 +74,12 @@ function above4gOnly(qemu: readonly Span[], firmware: LayoutInput['firmware']): 
 /**
  * OVMF sizes the RAM below 4 GiB itself and hands it to the guest as usable
  * whatever type QEMU gave it: a pc guest whose only node (256 MiB) was typed
- * reserved booted and printed usable low rows on OVMF sid, with v5 and v6
- * (model-property seed 1139275579). Elsewhere the guest needs a RAM entry.
+ * reserved (model-property seed 1139275579), and one whose only node was typed
+ * spm (seed 439134898), booted and printed usable low rows on OVMF sid, with
+ * v5 and v6. Elsewhere the guest needs a RAM entry.
  */
 function usableRamFor(qemu: readonly Span[], firmware: LayoutInput['firmware']): boolean {
-  if (firmware.kind === 'ovmf' && qemu.some((e) => e.start < FOUR_GIB && e.type !== E820.SOFT_RESERVED)) return true;
+  if (firmware.kind === 'ovmf' && qemu.some((e) => e.start < FOUR_GIB)) return true;
   return qemu.some((e) => e.type === E820.RAM);
 }
 
