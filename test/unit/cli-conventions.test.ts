@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { casesToRun } from '../../harness/cli/commands/run.ts';
 import { takeGlobalOptions } from '../../harness/cli/global-options.ts';
 import { takeJsonOption } from '../../harness/cli/json-output.ts';
 import { acceleratorOf, type Finding, type Verdict } from '../../harness/core/vocabulary.ts';
@@ -160,5 +163,25 @@ describe('the CLI', { timeout: 180_000 }, () => {
       expect(result.exitCode, what).toBe(2);
       expect(result.stderr.trim().split('\n'), what).toHaveLength(1);
     });
+  });
+});
+
+describe('run names at least one case', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('a set that names no case is a usage error before anything runs; a set that names one loads it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'memmap-harness-empty-set-'));
+    await mkdir(join(dir, 'sets'));
+    await writeFile(join(dir, 'sets', 'empty.json'), '{"cases": []}\n');
+    await writeFile(join(dir, 'sets', 'one.json'), '{"cases": ["seed-spm"]}\n');
+    await copyFile(join(REPO_ROOT, 'cases', 'seed-spm.json'), join(dir, 'seed-spm.json'));
+    const empty = casesToRun(dir, { cases: [], set: 'empty' });
+    await expect(empty).rejects.toThrow(UsageError);
+    await expect(empty).rejects.toThrow("run: the 'empty' set names no case: nothing to run");
+    expect((await casesToRun(dir, { cases: [], set: 'one' })).cases.map((c) => c.name)).toEqual(['seed-spm']);
   });
 });

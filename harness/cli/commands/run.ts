@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { loadCases } from '../../case/load.ts';
-import { loadCaseSetSpec } from '../../case/sets.ts';
+import { loadCaseSetSpec, type CaseSet } from '../../case/sets.ts';
+import type { CaseSpec } from '../../case/types.ts';
 import { decideJobsHere } from '../../matrix/jobs.ts';
 import { parseJobs } from './matrix.ts';
 import { REPO_ROOT } from '../../util/paths.ts';
@@ -88,8 +89,7 @@ export async function executeRun(options: RunArgs): Promise<number> {
   // Before anything is built or started: --accel kvm on a host without KVM is one line, not a broken run.
   const accel = decideAccelerator(options.accel);
   const casesDir = join(REPO_ROOT, 'cases');
-  const set = options.cases.length > 0 ? undefined : await loadCaseSetSpec(casesDir, options.set);
-  const cases = await loadCases(casesDir, set?.cases ?? options.cases);
+  const { set, cases } = await casesToRun(casesDir, options);
   await checkResultsSpace(options.results);
   // Printed once the input is known good: bad input stays one line.
   console.log(`accelerator: ${accel.accel} (${accel.reason})`);
@@ -123,6 +123,19 @@ export async function executeRun(options: RunArgs): Promise<number> {
   return exitForStatuses(verdicts.map((v) => v.status));
 }
 
+
+/**
+ * The cases a run names (its --case names, else its set's) and the set, if one
+ * was used. A run of no case would exit 0 having checked nothing: a set that
+ * names none is a UsageError.
+ */
+export async function casesToRun(casesDir: string, options: Pick<RunArgs, 'cases' | 'set'>): Promise<{ set: CaseSet | undefined; cases: CaseSpec[] }> {
+  const set = options.cases.length > 0 ? undefined : await loadCaseSetSpec(casesDir, options.set);
+  const names = set?.cases ?? options.cases;
+  // (loadCases reads an empty list as "every case": not what an empty set means.)
+  if (names.length === 0) throw new UsageError(`run: the '${options.set}' set names no case: nothing to run`, `list case names in cases/sets/${options.set}.json, or name cases with --case`);
+  return { set, cases: await loadCases(casesDir, names) };
+}
 
 /** What the run decided about the revision profile and why: --profile wins; otherwise the build's series or the probe. */
 function profileLine(given: string | undefined, decided: ProfileDecision): string {
