@@ -1,9 +1,10 @@
 // First step of `npm start` and `npm test` on a fresh machine: Debian packages
 // through scripts/setup-debian.sh, then node modules through `npm ci` when the
-// installed tree is missing or older than the lock file. Plain JavaScript: it
+// installed tree is missing or was installed from another lock file. Plain JavaScript: it
 // runs before any dependency is installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -17,11 +18,24 @@ function run(command, args) {
   }
 }
 
-function modulesAreCurrent() {
-  const installed = join(root, 'node_modules', '.package-lock.json');
-  if (!existsSync(installed)) return false;
-  return statSync(installed).mtimeMs >= statSync(join(root, 'package-lock.json')).mtimeMs;
+// node_modules was installed from exactly this lock file and package.json: a
+// stamp of their hash, written after `npm ci` succeeds. (An mtime comparison
+// misfires in a fresh clone, where git gives every file the clone's time.)
+const STAMP = join(root, 'node_modules', '.memmap-harness-installed');
+
+function installInputsHash() {
+  const hash = createHash('sha256');
+  for (const file of ['package.json', 'package-lock.json']) hash.update(readFileSync(join(root, file)));
+  return hash.digest('hex');
+}
+
+function modulesAreCurrent(wanted) {
+  return existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === wanted;
 }
 
 run('bash', [join(root, 'scripts', 'setup-debian.sh')]);
-if (!modulesAreCurrent()) run('npm', ['ci', '--no-audit', '--no-fund']);
+const wanted = installInputsHash();
+if (!modulesAreCurrent(wanted)) {
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  writeFileSync(STAMP, `${wanted}\n`);
+}
