@@ -63,12 +63,14 @@ async function testSources(): Promise<{ file: string; text: string }[]> {
   return Promise.all(files.map(async (f) => ({ file: f, text: await readFile(join(REPO_ROOT, 'test', f), 'utf8') })));
 }
 
-type RunCommand = { kind: 'node'; script: string } | { kind: 'bash'; script: string } | { kind: 'tsx'; script: string; sub?: string } | { kind: 'cli'; command: string };
+type RunCommand = { kind: 'npm-test' } | { kind: 'node'; script: string } | { kind: 'bash'; script: string } | { kind: 'tsx'; script: string; sub?: string } | { kind: 'cli'; command: string };
 
 /** What a `run:` line calls, or undefined when it is not one plain call of a repository script. */
 function classifyRun(line: string): RunCommand | undefined {
   if (/[|;&<>`]|\$\(/.test(line)) return undefined;
   const words = line.trim().split(/\s+/);
+  // The README's test command, with vitest options after `--` (reporters, output files).
+  if (words[0] === 'npm' && words[1] === 'test' && (words.length === 2 || (words[2] === '--' && words.slice(3).every((w) => /^--[\w.-]+(=[\w./-]+)?$/.test(w))))) return { kind: 'npm-test' };
   if (words[0] === 'node' && words[1] === 'bin/memmap-harness.js' && words[2]) return { kind: 'cli', command: words[2] };
   if (words[0] === 'node' && /^scripts\/[\w.-]+\.m?js$/.test(words[1] ?? '')) return { kind: 'node', script: words[1] as string };
   if (words[0] === 'bash' && /^scripts\/[\w.-]+\.sh$/.test(words[1] ?? '') && words.length === 2) return { kind: 'bash', script: words[1] as string };
@@ -138,7 +140,10 @@ describe.each(workflows)('.github/workflows/%s', (name) => {
     for (const run of Object.values(wf.jobs).flatMap((job) => job.steps.flatMap((s) => (s.run ? [s.run.trim()] : [])))) {
       const call = classifyRun(run);
       if (!call) throw new Error(`unclassified run: ${run}`);
-      if (call.kind === 'node') {
+      if (call.kind === 'npm-test') {
+        // The suite itself: what .ci/run runs too.
+        expect(await readFile(join(REPO_ROOT, '.ci', 'run'), 'utf8'), run).toMatch(/^npm test$/m);
+      } else if (call.kind === 'node') {
         // `npm test` runs it first (pretest).
         expect(pkg.scripts.pretest, run).toContain(`node ${call.script}`);
       } else if (call.kind === 'bash') {
@@ -159,6 +164,19 @@ describe.each(workflows)('.github/workflows/%s', (name) => {
 });
 
 describe('the matrix workflow', () => {
+  it('runs npm test first, in the same bookworm container, publishes its JUnit, and the matrix waits for it', async () => {
+    const wf = await parsed('matrix.yml');
+    const test = wf.jobs.test;
+    expect(test?.container).toBe('debian:bookworm');
+    const run = test?.steps.find((s) => s.run?.startsWith('npm test'))?.run ?? '';
+    const junit = /--outputFile\.junit=(\S+)/.exec(run)?.[1];
+    expect(run).toContain('--reporter=junit');
+    expect(junit).toBeDefined();
+    const upload = test?.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(upload?.with?.path).toBe(junit);
+    expect((wf.jobs.plan as Job & { needs?: unknown }).needs).toBe('test');
+  });
+
   it('builds QEMU from the upstream tag through the source-spec mechanism', async () => {
     const wf = await parsed('matrix.yml');
     const spec = parseSourceSpec(wf.env?.QEMU_SOURCE ?? '');
