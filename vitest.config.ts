@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { casesProject } from './harness/vitest/project.ts';
+import { suiteTimeoutFactor, TIMEOUT_FACTOR_VARIABLE } from './harness/util/timeouts.ts';
+
+// Boot-heavy tests wait on a shared two-core machine: every wait scales with this (harness/util/timeouts.ts).
+const factor = suiteTimeoutFactor();
 
 // Unit tests are fast and pure; integration tests boot real QEMU under TCG on a
 // shared 2-core machine, so they run one file at a time with generous timeouts.
@@ -26,8 +30,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           fileParallelism: false,
-          testTimeout: 240_000,
-          hookTimeout: 3_600_000,
+          env: { [TIMEOUT_FACTOR_VARIABLE]: String(factor) },
+          testTimeout: 240_000 * factor,
+          hookTimeout: 3_600_000 * factor,
           sequence: { groupOrder: 1 },
         },
       },

@@ -21,3 +21,15 @@ export function timeoutFactor(env: NodeJS.ProcessEnv = process.env): number {
 export function scaledMs(ms: number): number {
   return Math.round(ms * timeoutFactor());
 }
+
+/**
+ * The timeout factor of the test suite's boot-heavy projects (integration and
+ * cases): the user's MEMMAP_HARNESS_TIMEOUT_FACTOR when set, else 2. The suite
+ * runs one file at a time and at most one guest per core at once, so the
+ * margin it needs is for the rest of the machine: it must pass on two cores
+ * that another process keeps busy too, where every wait takes up to twice as long.
+ */
+export function suiteTimeoutFactor(env: NodeJS.ProcessEnv = process.env): number {
+  const given = env[TIMEOUT_FACTOR_VARIABLE];
+  return given === undefined || given === '' ? 2 : timeoutFactor(env);
+}

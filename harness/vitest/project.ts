@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 import { REPO_ROOT } from '../util/paths.ts';
+import { suiteTimeoutFactor, TIMEOUT_FACTOR_VARIABLE } from '../util/timeouts.ts';
 
 /** Settings of a vitest project whose test files are case files. */
 export interface CasesProjectOptions {
@@ -16,6 +17,7 @@ export interface CasesProjectOptions {
  * QEMU builds, kernels and firmware are in place (the integration global setup).
  */
 export function casesProject(options: CasesProjectOptions = {}): TestProjectInlineConfiguration {
+  const factor = suiteTimeoutFactor();
   return {
     test: {
       name: 'cases',
@@ -24,8 +26,10 @@ export function casesProject(options: CasesProjectOptions = {}): TestProjectInli
       runner: join(REPO_ROOT, 'harness', 'vitest', 'case-runner.ts'),
       globalSetup: [join(REPO_ROOT, 'test', 'integration', 'global-setup.ts')],
       fileParallelism: false,
-      testTimeout: 240_000,
-      hookTimeout: 3_600_000,
+      // Every wait of the harness scales with the factor; vitest's own bounds scale with it too.
+      env: { [TIMEOUT_FACTOR_VARIABLE]: String(factor) },
+      testTimeout: 240_000 * factor,
+      hookTimeout: 3_600_000 * factor,
       // After the integration files: both boot guests, and the two cores are shared.
       sequence: { groupOrder: 2 },
     },

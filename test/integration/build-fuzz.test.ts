@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * The whole path through the real CLI, on a toy source tree (its "configure"
@@ -34,7 +35,7 @@ async function commitFile(repo: string, file: string, content: string, message: 
 }
 
 async function build(...args: string[]) {
-  return execa('node', [CLI, 'build', '--source', `dir:${release}`, '--patches', seriesDir, ...args], { env, reject: false, timeout: 120_000 });
+  return execa('node', [CLI, 'build', '--source', `dir:${release}`, '--patches', seriesDir, ...args], { env, reject: false, timeout: scaledMs(120_000) });
 }
 
 beforeAll(async () => {

@@ -11,6 +11,7 @@ import { silentReporter } from '../../harness/qemu-build/progress.ts';
 import { ensureQemu, type QemuBuild } from '../../harness/qemu-build/qemu.ts';
 import { PatchApplyError } from '../../harness/source/apply.ts';
 import { InterruptedError } from '../../harness/util/subprocess.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * Real builds of Debian's QEMU 10.2.2 (cold: a few minutes; afterwards cache
@@ -45,7 +46,7 @@ async function dryStart(build: QemuBuild, memmapType: string) {
     '-numa', 'node,nodeid=0,cpus=0,memdev=m0',
     '-numa', `node,nodeid=1,cpus=1,memdev=m1,memmap-type=${memmapType}`,
     '-S', '-nodefaults', '-display', 'none', '-qmp', 'stdio',
-  ], { input: '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n', reject: false, timeout: 30_000, forceKillAfterDelay: 2_000 });
+  ], { input: '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n', reject: false, timeout: scaledMs(30_000), forceKillAfterDelay: 2_000 });
 }
 
 describe('the patched build', () => {
@@ -108,7 +109,7 @@ describe('the cache', () => {
     const again = await ensureQemu({ patches: DEFAULT_SERIES_DIR, reporter: silentReporter });
     expect(again.cacheHit).toBe(true);
     expect(again.manifest).toEqual(patched.manifest);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(scaledMs(5_000));
   });
 });
 
@@ -139,21 +140,21 @@ describe('the CLI', () => {
   const cli = join(REPO_ROOT, 'bin', 'memmap-harness.js');
 
   it('build prints the cached binary path; --json adds cacheHit', async () => {
-    const plain = await execa('node', [cli, 'build', '--no-patches'], { timeout: 60_000 });
+    const plain = await execa('node', [cli, 'build', '--no-patches'], { timeout: scaledMs(60_000) });
     expect(plain.stdout).toBe(baseline.manifest.binary);
-    const json = JSON.parse((await execa('node', [cli, 'build', '--json'], { timeout: 60_000 })).stdout) as Record<string, unknown>;
+    const json = JSON.parse((await execa('node', [cli, 'build', '--json'], { timeout: scaledMs(60_000) })).stdout) as Record<string, unknown>;
     expect(json).toMatchObject({ binary: patched.manifest.binary, patched: true, cacheKey: patched.manifest.cacheKey, cacheHit: true });
   });
 
   it('gives one error line for a bad source spec', async () => {
-    const result = await execa('node', [cli, 'build', '--source', 'svn:qemu'], { reject: false, timeout: 60_000 });
+    const result = await execa('node', [cli, 'build', '--source', 'svn:qemu'], { reject: false, timeout: scaledMs(60_000) });
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain("bad source spec 'svn:qemu'");
   });
 
   it('probe reports the baseline as not supported', async () => {
-    const result = await execa('node', [cli, 'probe', '--qemu', baseline.manifest.binary, '--json'], { reject: false, timeout: 60_000 });
+    const result = await execa('node', [cli, 'probe', '--qemu', baseline.manifest.binary, '--json'], { reject: false, timeout: scaledMs(60_000) });
     expect(result.exitCode).toBe(4);
     expect(JSON.parse(result.stdout)).toMatchObject({ supported: false, verdict: 'not-supported' });
   });
@@ -205,7 +206,7 @@ describe('builder machinery (toy source tree)', () => {
     const abortedAt = Date.now();
     controller.abort('test abort');
     await expect(build).rejects.toBeInstanceOf(InterruptedError);
-    expect(Date.now() - abortedAt).toBeLessThan(10_000);
+    expect(Date.now() - abortedAt).toBeLessThan(scaledMs(10_000));
     expect(isAlive(pid)).toBe(false);
     expect(await readdir(cacheArea('qemu', cacheEnv))).toEqual([]);
   });
@@ -219,7 +220,7 @@ describe('the CLI interrupted', () => {
     const cli = execa('node', [join(REPO_ROOT, 'bin', 'memmap-harness.js'), 'build', '--source', `dir:${tree}`, '--no-patches'], {
       env: { XDG_CACHE_HOME: cacheHome },
       reject: false,
-      timeout: 60_000,
+      timeout: scaledMs(60_000),
     });
     const pid = await waitForPid(pidFile, 30_000);
     cli.kill('SIGINT');
@@ -232,7 +233,7 @@ describe('the CLI interrupted', () => {
 });
 
 async function waitForPid(file: string, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaledMs(timeoutMs);
   while (Date.now() < deadline) {
     const text = await readFile(file, 'utf8').catch(() => '');
     if (/^\d+\s*$/.test(text)) return Number(text);

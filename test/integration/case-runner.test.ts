@@ -6,6 +6,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // The case runner as CI uses it: vitest itself, run on a temporary copy of
 // seed-spm whose spm row is planted as `reserved`, with the github-actions,
@@ -35,7 +36,7 @@ describe('a case file run by vitest through the case runner', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'memmap-harness-case-runner-'));
     run = await runPlanted(dir);
-  }, 900_000);
+  }, scaledMs(900_000));
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('fails, and the github-actions reporter annotates the case file at the wrong expectation', () => {
@@ -105,13 +106,13 @@ describe("vitest's filters, shards and bail apply to case files", () => {
   it('-t and --shard pick tests and files', async () => {
     const ran = await outcomes(['--shard=2/2', '-t', 'v6']);
     expect(ran.filter((t) => !t.endsWith('skipped'))).toEqual(['planted-b.json v6 · seabios-bookworm: failed']);
-  }, 600_000);
+  }, scaledMs(600_000));
 
   it('--bail=1 stops at the first failed test', async () => {
     const ran = await outcomes(['--bail=1']);
     expect(ran.filter((t) => t.endsWith('failed'))).toHaveLength(1);
     expect(ran.filter((t) => t.endsWith('passed'))).toEqual([]);
-  }, 600_000);
+  }, scaledMs(600_000));
 });
 
 /** Writes the planted case and a config that uses the repository's cases project, and runs vitest on them. */
@@ -142,7 +143,7 @@ async function vitestOnCases(dir: string, cases: Record<string, string>, args: r
   const config = join(dir, 'vitest.config.mts');
   await writeFile(config, `import { casesProject } from ${JSON.stringify(PROJECT_MODULE)};\nexport default casesProject({ include: ['cases/*.json'] });\n`);
   const env = { ...process.env, TMPDIR: childTmp, GITHUB_STEP_SUMMARY: undefined, GITHUB_ACTIONS: undefined };
-  const result = await execa('node', [VITEST, 'run', '--root', dir, '--config', config, ...args], { cwd: REPO_ROOT, env, extendEnv: false, reject: false, timeout: 840_000 });
+  const result = await execa('node', [VITEST, 'run', '--root', dir, '--config', config, ...args], { cwd: REPO_ROOT, env, extendEnv: false, reject: false, timeout: scaledMs(840_000) });
   return { result, childTmp };
 }
 

@@ -8,6 +8,7 @@ import { cacheArea, cacheRoot } from '../../harness/util/cache-dirs.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { halfWrittenEntries, harnessDirs, waitFor } from './faults-helpers.ts';
 import { testbed } from './testbed.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // Harness processes killed while they fill the cache, and two at once on one
 // cold entry: real builds, real downloads, real processes. A SIGKILL runs no
@@ -22,7 +23,7 @@ afterAll(() => rm(work, { recursive: true, force: true }));
 
 /** The harness CLI as a child with its own TMPDIR (and, when given, its own cache root). */
 function harness(args: string[], env: Record<string, string>): ResultPromise<{ reject: false; all: true }> {
-  return execa('node', [CLI, ...args], { cwd: REPO_ROOT, env, reject: false, all: true, timeout: 900_000 });
+  return execa('node', [CLI, ...args], { cwd: REPO_ROOT, env, reject: false, all: true, timeout: scaledMs(900_000) });
 }
 
 /** Processes (named `comm`, when given) whose working directory is inside `dir` (a build's children), from /proc. */
@@ -53,7 +54,7 @@ const stagingOf = async (area: string, pid: number) => (await readdir(area).catc
 
 describe('SIGKILL while filling the cache', () => {
   // Copying the tree and configuring before ninja starts takes minutes when the two cores are shared.
-  it('during a QEMU build: no entry, its children die, and the next build sweeps the leftovers and starts afresh', { timeout: 1_200_000 }, async () => {
+  it('during a QEMU build: no entry, its children die, and the next build sweeps the leftovers and starts afresh', { timeout: scaledMs(1_200_000) }, async () => {
     // A series of our own (v5 with a changed subject line) is a cold cache key; the source tree is cached.
     const series = join(work, `v5-fault-${process.pid}-${Date.now()}`);
     await cp(join(REPO_ROOT, 'patches', 'memmap-type', 'v5'), series, { recursive: true });
@@ -96,7 +97,7 @@ describe('SIGKILL while filling the cache', () => {
     expect(await halfWrittenEntries()).toEqual([]);
   });
 
-  it('during an image download: no entry, apt dies with the harness, and the next run downloads again and publishes', { timeout: 600_000 }, async () => {
+  it('during an image download: no entry, apt dies with the harness, and the next run downloads again and publishes', { timeout: scaledMs(600_000) }, async () => {
     // A private cache whose package lists and version records come from the shared one: the kernel is cold.
     const root = await privateCache(['apt', 'resolved']);
     const tmp = await mkdtemp(join(work, 'tmp-'));
@@ -123,7 +124,7 @@ describe('SIGKILL while filling the cache', () => {
 });
 
 describe('two harness processes on one cold cache entry', () => {
-  it('one makes it, the other says it waits and then reuses it: one entry, both runs pass', { timeout: 600_000 }, async () => {
+  it('one makes it, the other says it waits and then reuses it: one entry, both runs pass', { timeout: scaledMs(600_000) }, async () => {
     // Cold kernel and initramfs entries (unpacking Debian's 6.1 takes seconds); the .deb and lists are shared.
     const root = await privateCache(['apt', 'resolved', 'debs', 'firmware']);
     const env = { XDG_CACHE_HOME: root, TMPDIR: await mkdtemp(join(work, 'tmp-')) };
@@ -155,7 +156,7 @@ describe('two harness processes on one cold cache entry', () => {
 });
 
 describe('a first run builds QEMU and the kernel side by side', () => {
-  it('a series that does not apply stops the kernel build beside it: one error line, no kernel entry, nothing left running', { timeout: 600_000 }, async () => {
+  it('a series that does not apply stops the kernel build beside it: one error line, no kernel entry, nothing left running', { timeout: scaledMs(600_000) }, async () => {
     // Cold QEMU and kernel entries; the QEMU tarball, linux-source .deb and lists are shared.
     const root = await privateCache(['apt', 'resolved', 'debs', 'sources', 'downloads']);
     const tmp = await mkdtemp(join(work, 'tmp-'));

@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { runStem } from '../../harness/report/cell.ts';
 import { fillFileSystem, halfWrittenEntries, harnessDirs, keepLogsOnFailure, qemuChildren, waitFor, waitForQemu } from './faults-helpers.ts';
 import { testbed } from './testbed.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // Faults of the guest, of QEMU and of the results disk, on real QEMU and a real
 // guest (seed-spm: OVMF, the minimal kernel, the full probe). Each ends in a
@@ -56,7 +57,7 @@ async function guestKernelStarted(logDir: string): Promise<void> {
   await waitFor('the guest kernel to start', async () => {
     for (const name of await readdir(logDir)) if ((await readFile(join(logDir, name), 'latin1')).includes('Linux version')) return true;
     return undefined;
-  }, 120_000);
+  }, scaledMs(120_000));
 }
 
 describe('guest and QEMU faults', () => {
@@ -66,7 +67,7 @@ describe('guest and QEMU faults', () => {
     expect(verdict.status).toBe('error');
     expect(verdict.reason).toMatch(/^guest kernel panic: Kernel panic - not syncing: \S/);
     expect(verdict.reason?.split('\n')).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(120_000); // the boot timeout is 180 s
+    expect(Date.now() - started).toBeLessThan(scaledMs(120_000)); // the boot timeout is 180 s
     await expectNothingLeft(tmp);
   });
 
@@ -124,7 +125,7 @@ describe('a full results disk', () => {
     const filler = join(mountPoint, 'filler-before');
     await fillFileSystem(filler, mountPoint);
     try {
-      const run = await execa('node', [CLI, 'run', '--case', 'seed-spm', '--qemu', qemu.binary, '--profile', 'v5', '--results', results], { cwd: REPO_ROOT, reject: false, all: true, timeout: 120_000 });
+      const run = await execa('node', [CLI, 'run', '--case', 'seed-spm', '--qemu', qemu.binary, '--profile', 'v5', '--results', results], { cwd: REPO_ROOT, reject: false, all: true, timeout: scaledMs(120_000) });
       expect(run.exitCode).toBe(3); // an infrastructure error (harness/util/exit-codes.ts)
       expect(run.all?.trim().split('\n')).toEqual([expect.stringMatching(/^memmap-harness: results directory .* has only \d+ KiB free .*; free some space or pass --results/)]);
       expect(await readdir(mountPoint)).toEqual(['filler-before']);
@@ -137,7 +138,7 @@ describe('a full results disk', () => {
   it('full during the run: the verdict says the log could not be written, then one error line, no half-written report', async () => {
     const results = join(mountPoint, 'during');
     await mkdir(results);
-    const run = execa('node', [CLI, 'run', '--case', 'seed-spm', '--qemu', qemu.binary, '--profile', 'v5', '--results', results], { cwd: REPO_ROOT, reject: false, all: true, timeout: 600_000 });
+    const run = execa('node', [CLI, 'run', '--case', 'seed-spm', '--qemu', qemu.binary, '--profile', 'v5', '--results', results], { cwd: REPO_ROOT, reject: false, all: true, timeout: scaledMs(600_000) });
     await waitForQemu(run.pid ?? 0);
     await fillFileSystem(join(mountPoint, 'filler-during'), mountPoint);
     const done = await run;

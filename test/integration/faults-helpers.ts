@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { onTestFailed } from 'vitest';
 import { cacheRoot } from '../../harness/util/cache-dirs.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // What the fault tests look at after a fault: QEMU processes, temp entries,
 // half-written cache entries. Read from /proc and the file system, never from
@@ -74,7 +75,7 @@ async function ownerAlive(name: string, path: string): Promise<boolean> {
 
 /** Polls `probe` every 200 ms until it returns a value; throws after `timeoutMs`. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaledMs(timeoutMs);
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;

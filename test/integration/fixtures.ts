@@ -6,6 +6,7 @@ import { test as base } from 'vitest';
 import type { QemuUnderTest } from '../../harness/run/run-case.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { testbed, type Testbed } from './testbed.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // Read once, before any test points TMPDIR elsewhere (privateTmp).
 const SYSTEM_TMP = tmpdir();
@@ -73,7 +74,7 @@ export const integrationTest = base.extend<IntegrationFixtures>({
   ],
   cli: [
     // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => use((args, timeoutMs) => execa('node', [CLI, ...args], { cwd: REPO_ROOT, reject: false, all: true, timeout: timeoutMs })),
+    async ({}, use) => use((args, timeoutMs) => execa('node', [CLI, ...args], { cwd: REPO_ROOT, reject: false, all: true, timeout: scaledMs(timeoutMs) })),
     { scope: 'file' },
   ],
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { testbed } from './testbed.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // `run --qemu PATH` with binaries the harness did not build: a copy of the v5
 // build outside the cache, and a wrapper script that execs it (as users wrap
@@ -28,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 async function runCli(qemu: string, results: string) {
-  return execa('node', [CLI, 'run', '--qemu', qemu, '--case', 'seed-spm', '--case', 'seed-normal', '--results', results], { reject: false, all: true, timeout: 10 * 60_000 });
+  return execa('node', [CLI, 'run', '--qemu', qemu, '--case', 'seed-spm', '--case', 'seed-normal', '--results', results], { reject: false, all: true, timeout: scaledMs(10 * 60_000) });
 }
 
 describe('run --qemu with a binary from outside the cache', () => {

@@ -11,6 +11,7 @@ import { allCaseNames } from '../../harness/matrix/execute.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { decodeRows, ROWS_FILE, SUMMARY_FILE } from '../../harness/matrix/report.ts';
 import type { MatrixRow } from '../../harness/matrix/row.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * The matrix's `test` subset on real QEMU, through the CLI as CI runs it:
@@ -40,10 +41,10 @@ beforeAll(async () => {
     env: { GITHUB_STEP_SUMMARY: stepSummary },
     reject: false,
     all: true,
-    timeout: 50 * MINUTES,
+    timeout: scaledMs(50 * MINUTES),
   });
   rows = decodeRows(await readFile(join(results, ROWS_FILE), 'utf8')).rows;
-}, 55 * MINUTES);
+}, scaledMs(55 * MINUTES));
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
@@ -93,7 +94,7 @@ describe('what the workflow calls besides', () => {
     await copyFile(join(results, ROWS_FILE), join(artifacts, 'cell-all', ROWS_FILE));
     const planned = subset.cells.map((c) => ({ name: c.name, revision: c.cell.revision }));
     const merge = (cells: unknown, out: string) =>
-      execa('npx', ['tsx', join(REPO_ROOT, 'scripts', 'ci-matrix.ts'), 'merge', artifacts, out], { cwd: REPO_ROOT, env: { PLANNED_CELLS: JSON.stringify(cells), GITHUB_STEP_SUMMARY: join(work, 'merge-summary.md') }, reject: false, timeout: 2 * MINUTES });
+      execa('npx', ['tsx', join(REPO_ROOT, 'scripts', 'ci-matrix.ts'), 'merge', artifacts, out], { cwd: REPO_ROOT, env: { PLANNED_CELLS: JSON.stringify(cells), GITHUB_STEP_SUMMARY: join(work, 'merge-summary.md') }, reject: false, timeout: scaledMs(2 * MINUTES) });
     const ok = await merge(planned, join(work, 'merged'));
     expect(ok.exitCode, `${ok.stdout}\n${ok.stderr}`).toBe(0);
     expect(decodeRows(await readFile(join(work, 'merged', ROWS_FILE), 'utf8')).rows).toHaveLength(rows.length);
@@ -101,31 +102,31 @@ describe('what the workflow calls besides', () => {
     expect(gap.exitCode).toBe(1);
     expect(gap.stdout).toContain('missing cells: v5.pc.ovmf-sid.bookworm-6.1.memfd.unix');
     expect(await readFile(join(work, 'merged-gap', SUMMARY_FILE), 'utf8')).toContain('its job left no results');
-  }, 5 * MINUTES);
+  }, scaledMs(5 * MINUTES));
 
   it('cell NAME reproduces one cell from its name', async () => {
     const name = subset.cells.find((c) => c.cell.kernel === 'minimal-6.1')?.name ?? 'v5.q35.ovmf-sid.bookworm-6.1.memfd.unix';
     const out = join(work, 'one-cell');
-    const cell = await execa('node', [CLI, 'cell', name, '--case', 'seed-spm', '--results', out], { cwd: REPO_ROOT, reject: false, all: true, timeout: 15 * MINUTES });
+    const cell = await execa('node', [CLI, 'cell', name, '--case', 'seed-spm', '--results', out], { cwd: REPO_ROOT, reject: false, all: true, timeout: scaledMs(15 * MINUTES) });
     expect(cell.exitCode, cell.all).toBe(0);
     const [row, ...rest] = decodeRows(await readFile(join(out, ROWS_FILE), 'utf8')).rows;
     expect(rest).toEqual([]);
     expect(row).toMatchObject({ cell: name, case: 'seed-spm', outcome: 'pass' });
-  }, 20 * MINUTES);
+  }, scaledMs(20 * MINUTES));
 
   it("ci-cache-key.ts computes, without building, the builder's own cache key of each revision", async () => {
     for (const revision of ['v5', 'v6', 'baseline']) {
       const series = def.revisions[revision]?.series ?? null;
       const { manifest } = await ensureQemu({ patches: series === null ? null : join(REPO_ROOT, series) });
-      const key = await execa('npx', ['tsx', join(REPO_ROOT, 'scripts', 'ci-cache-key.ts'), '--revision', revision], { cwd: REPO_ROOT, timeout: 2 * MINUTES });
+      const key = await execa('npx', ['tsx', join(REPO_ROOT, 'scripts', 'ci-cache-key.ts'), '--revision', revision], { cwd: REPO_ROOT, timeout: scaledMs(2 * MINUTES) });
       expect(JSON.parse(key.stdout)).toEqual({ key: manifest.cacheKey, path: join(manifest.binary, '..', '..'), source: manifest.source.spec, buildArgs: series === null ? '--no-patches' : `--patches ${series}` });
     }
-  }, 10 * MINUTES);
+  }, scaledMs(10 * MINUTES));
 
   it('images fetches (here: finds in the cache) the guest images', async () => {
-    const images = await execa('node', [CLI, 'images', '--kernel', 'bookworm-6.1', '--firmware', 'ovmf-sid', '--json'], { cwd: REPO_ROOT, timeout: 10 * MINUTES });
+    const images = await execa('node', [CLI, 'images', '--kernel', 'bookworm-6.1', '--firmware', 'ovmf-sid', '--json'], { cwd: REPO_ROOT, timeout: scaledMs(10 * MINUTES) });
     const parsed = JSON.parse(images.stdout) as { kernels: { kernel: { id: string } }[]; firmware: { id: string }[] };
     expect(parsed.kernels.map((k) => k.kernel.id)).toEqual(['bookworm-6.1']);
     expect(parsed.firmware.map((f) => f.id)).toEqual(['ovmf-sid']);
-  }, 10 * MINUTES);
+  }, scaledMs(10 * MINUTES));
 });

@@ -16,6 +16,7 @@ import { PROBE_MODULES } from '../../harness/image/modules.ts';
 import { formatVerdict } from '../../harness/report/console.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import { testbed } from './testbed.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // Our own tinyconfig-based kernel: a cold cache builds it (about 9 min of both
 // cores, less with a warm ccache), after that every call is a cache hit.
@@ -29,7 +30,7 @@ beforeAll(async () => {
   logDir = await mkdtemp(join(tmpdir(), 'memmap-harness-minimal-'));
   const bed = testbed();
   v5 = { binary: bed.qemuV5, label: 'v5', firmwareDirs: bed.firmwareDirs };
-}, BUILD_TIMEOUT_MS);
+}, scaledMs(BUILD_TIMEOUT_MS));
 
 afterAll(async () => {
   if (logDir) await rm(logDir, { recursive: true, force: true });
@@ -51,7 +52,7 @@ describe('minimal-6.1 kernel', () => {
   it('is a fast cache hit the second time, also through ensureKernel', async () => {
     const t0 = performance.now();
     const again = await ensureMinimalKernel('minimal-6.1');
-    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(performance.now() - t0).toBeLessThan(scaledMs(5_000));
     expect(again.cacheHit).toBe(true);
     expect(again.manifest).toEqual(kernel);
     // ensureKernel also pins the source package by its .deb's sha256 (entries made before pinning lack it).

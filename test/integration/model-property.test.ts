@@ -15,6 +15,7 @@ import type { Verdict } from '../../harness/core/vocabulary.ts';
 import { launchVm } from '../../harness/vm/index.ts';
 import { testbedQemu } from './testbed.ts';
 import { keepLogsOnFailure } from './faults-helpers.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // Model vs reality on random layouts, a real property test: every run draws
 // from a fresh seed (printed; MEMMAP_HARNESS_SEED=<n> repeats a run), each
@@ -98,7 +99,7 @@ afterAll(() => rm(logDir, { recursive: true, force: true }));
 
 describe(`random layouts with typed memory, booted for real, match the model (seed ${SEED}, ${RUNS} per revision, ${FIRMWARE}, ${KERNEL})`, () => {
   for (const revision of REVISIONS) {
-    it(`${revision}`, { timeout: PROPERTY_BUDGET_MS + 60_000 }, async () => {
+    it(`${revision}`, { timeout: scaledMs(PROPERTY_BUDGET_MS + 60_000) }, async () => {
       keepLogsOnFailure(logDir);
       const kinds = new Map<string, number>();
       await fc.assert(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // Offline after the first run: with the network really cut (a network
 // namespace of its own: no interface but a downed loopback, no DNS), a warm
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 const withoutNetwork = (command: string[], env: Record<string, string> = {}) =>
-  execa('unshare', ['--net', '--', ...command], { cwd: REPO_ROOT, reject: false, all: true, env, timeout: 20 * 60_000 });
+  execa('unshare', ['--net', '--', ...command], { cwd: REPO_ROOT, reject: false, all: true, env, timeout: scaledMs(20 * 60_000) });
 
 describe('without a network', () => {
   it('the network is really cut in the namespace', async () => {

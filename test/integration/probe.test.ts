@@ -10,6 +10,7 @@ import { cacheArea } from '../../harness/util/cache-dirs.ts';
 import { probeInterfaces } from '../../harness/probe/interface.ts';
 import { packageField } from '../../harness/util/apt.ts';
 import { testbed } from './testbed.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // The interface probe on real binaries: our baseline, v5 and v6 builds (from the
 // global setup) and Debian sid's QEMU 11.1 taken from its binary packages.
@@ -83,19 +84,19 @@ describe("the debian-bin entry for sid's qemu-system-x86", () => {
   });
 
   it('runs from any working directory through its wrapper', async () => {
-    const { stdout } = await execa(sid.binary, ['--version'], { cwd: '/', timeout: 30_000 });
+    const { stdout } = await execa(sid.binary, ['--version'], { cwd: '/', timeout: scaledMs(30_000) });
     expect(stdout).toContain(`QEMU emulator version ${sid.qemuVersion}`);
   });
 });
 
 describe('the CLI', () => {
   it('build --source debian-bin: --json prints the manifest', async () => {
-    const { stdout } = await execa('node', [cli, 'build', '--source', SID_SPEC, '--json'], { timeout: 120_000 });
+    const { stdout } = await execa('node', [cli, 'build', '--source', SID_SPEC, '--json'], { timeout: scaledMs(120_000) });
     expect(JSON.parse(stdout)).toEqual({ ...sid, cacheHit: true });
   });
 
   it('build refuses a series for a binary package in one line', async () => {
-    const result = await execa('node', [cli, 'build', '--source', SID_SPEC, '--patches', 'patches/memmap-type/v5'], { reject: false, timeout: 60_000 });
+    const result = await execa('node', [cli, 'build', '--source', SID_SPEC, '--patches', 'patches/memmap-type/v5'], { reject: false, timeout: scaledMs(60_000) });
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('is a binary package: the series');
@@ -103,10 +104,10 @@ describe('the CLI', () => {
 
   it('probe --json classifies with evidence; the exit status still says memmap-type or not', async () => {
     const bed = testbed();
-    const v6 = await execa('node', [cli, 'probe', '--qemu', bed.qemuV6, '--json'], { reject: false, timeout: 120_000 });
+    const v6 = await execa('node', [cli, 'probe', '--qemu', bed.qemuV6, '--json'], { reject: false, timeout: scaledMs(120_000) });
     expect(v6.exitCode).toBe(0);
     expect(JSON.parse(v6.stdout)).toMatchObject({ interfaces: { memmapType: 'v6-like', spMem: 'absent' }, profile: 'v6', verdict: 'supported' });
-    const sidProbe = await execa('node', [cli, 'probe', '--source', SID_SPEC, '--json'], { reject: false, timeout: 120_000 });
+    const sidProbe = await execa('node', [cli, 'probe', '--source', SID_SPEC, '--json'], { reject: false, timeout: scaledMs(120_000) });
     expect(sidProbe.exitCode).toBe(4);
     const report = JSON.parse(sidProbe.stdout) as { interfaces: unknown; evidence: { probe: string }[] };
     expect(report.interfaces).toEqual({ memmapType: 'absent', spMem: 'present' });
@@ -114,7 +115,7 @@ describe('the CLI', () => {
   });
 
   it('probe prints the classes, the profile and one evidence line per probe', async () => {
-    const { stdout } = await execa('node', [cli, 'probe', '--qemu', testbed().qemuV5], { reject: false, timeout: 120_000 });
+    const { stdout } = await execa('node', [cli, 'probe', '--qemu', testbed().qemuV5], { reject: false, timeout: scaledMs(120_000) });
     expect(stdout).toContain('interfaces: memmap-type without the memdev requirement (v5-like)');
     expect(stdout).toMatch(/profile: +v5 \(QEMU accepts memmap-type on a memdev node and on a node without memdev\)/);
     expect(stdout).toMatch(/memmap-type-without-memdev +accepted/);
@@ -122,7 +123,7 @@ describe('the CLI', () => {
 
   it('run --qemu without --profile takes the probed profile and says why', async () => {
     const args = ['run', '--qemu', testbed().qemuV5, '--case', 'negative-memmap-type-without-memdev', '--results', join(results, 'v5')];
-    const { stdout, exitCode } = await execa('node', [cli, ...args], { reject: false, timeout: 120_000 });
+    const { stdout, exitCode } = await execa('node', [cli, ...args], { reject: false, timeout: scaledMs(120_000) });
     expect(stdout).toContain('revision profile: v5 (probed: memmap-type without the memdev requirement (v5-like) → profile v5: ');
     expect(stdout).toContain('skipped     negative-memmap-type-without-memdev  (about revisions v6, not v5)');
     expect(exitCode).toBe(0);
@@ -130,14 +131,14 @@ describe('the CLI', () => {
 
   it('run --profile wins over the probe, which is still shown when it disagrees', async () => {
     const args = ['run', '--qemu', testbed().qemuV6, '--profile', 'v5', '--case', 'negative-memmap-type-without-memdev', '--results', join(results, 'v6-as-v5')];
-    const { stdout } = await execa('node', [cli, ...args], { reject: false, timeout: 120_000 });
+    const { stdout } = await execa('node', [cli, ...args], { reject: false, timeout: scaledMs(120_000) });
     expect(stdout).toContain('revision profile: v5 (--profile; note: probed: memmap-type requiring memdev (v6-like) → profile v6: ');
     expect(stdout).toContain('skipped     negative-memmap-type-without-memdev  (about revisions v6, not v5)');
   });
 
   it("run --source debian-bin: boots the seed's normal case on sid's QEMU and calls memmap-type unsupported", async () => {
     const args = ['run', '--source', SID_SPEC, '--case', 'seed-normal', '--case', 'negative-baseline-memmap-type', '--results', join(results, 'sid')];
-    const { stdout, exitCode } = await execa('node', [cli, ...args], { reject: false, timeout: 600_000 });
+    const { stdout, exitCode } = await execa('node', [cli, ...args], { reject: false, timeout: scaledMs(600_000) });
     expect(stdout).toContain(`QEMU under test: ${sid.label} (${sid.binary})`);
     expect(stdout).toContain('revision profile: upstream-11.1 (probed: no memmap-type + -device sp-mem → profile upstream-11.1: ');
     expect(stdout).toMatch(/^PASS +seed-normal /m);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect } from 'vitest';
 import { integrationTest as it } from './fixtures.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // A real run writes report.json; one of its case runs is made again on this
 // machine from that file alone (the run's results directory is gone by then).
@@ -66,7 +67,7 @@ describe('report.json is enough to reproduce a case run', () => {
     const missing = await cli(['reproduce', join(workDir, 'lost.json'), '--results', join(workDir, 'lost')], 2 * MINUTES);
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^memmap-harness: the QEMU of seed-spm@patched-v5\.q35\.ovmf-sid\.minimal-6\.1: build 0{16}… is not in this machine's cache and .* is not here; /)]);
-  }, 25 * MINUTES);
+  }, scaledMs(25 * MINUTES));
 
   it('a failed run keeps its scratch directory on request, and reproduces as the same failure', async ({ cli, workDir }) => {
     // The v5 build judged as v6: v6 refuses memmap-type without memdev, v5 starts, so the refusal check fails.
@@ -87,7 +88,7 @@ describe('report.json is enough to reproduce a case run', () => {
     const again = await cli(['reproduce', join(failed, 'report.json'), '--results', join(workDir, 'failed-again')], 10 * MINUTES);
     expect(again.exitCode, again.all).toBe(0);
     expect(again.stdout).toMatch(/^REPRODUCED negative-memmap-type-without-memdev@patched-v5\.q35\.seabios-bookworm\.bookworm-6\.1: fail, as the report says/m);
-  }, 25 * MINUTES);
+  }, scaledMs(25 * MINUTES));
 
   it('a report from before schema 2 is a usage error in one line', async ({ cli, workDir }) => {
     await mkdir(join(workDir, 'old'), { recursive: true });
@@ -95,5 +96,5 @@ describe('report.json is enough to reproduce a case run', () => {
     const result = await cli(['reproduce', join(workDir, 'old', 'report.json')], 2 * MINUTES);
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/has report schema 1, which does not record how its runs were made/)]);
-  }, 5 * MINUTES);
+  }, scaledMs(5 * MINUTES));
 });

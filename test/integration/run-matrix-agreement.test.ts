@@ -8,6 +8,7 @@ import { loadMatrix } from '../../harness/matrix/load.ts';
 import { decodeRows, ROWS_FILE } from '../../harness/matrix/report.ts';
 import { CASES_DIR, REPO_ROOT } from '../../harness/util/paths.ts';
 import { integrationTest as test } from './fixtures.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * One case, one revision, one verdict, whatever the command: every
@@ -58,7 +59,7 @@ describe('run and a matrix cell agree', () => {
       }
     }
     expect(compared).toBe(rows.length);
-  }, 60 * MINUTES);
+  }, scaledMs(60 * MINUTES));
 
   test('and both give each case the verdict it should have', async ({ workDir }) => {
     const rows = decodeRows(await readFile(join(workDir, 'matrix', ROWS_FILE), 'utf8')).rows;

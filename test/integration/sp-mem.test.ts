@@ -10,6 +10,7 @@ import { silentReporter } from '../../harness/qemu-build/progress.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { testbed } from './testbed.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // Upstream's -device sp-mem on a real QEMU 11.1 (Debian sid's 11.1.3 binary,
 // run through its own sid root from the cache) with the minimal kernel, and on
@@ -37,7 +38,7 @@ interface ReportCase {
 
 /** `memmap-harness run ARGS --results DIR`: its exit status, stdout and the cases of its report.json. */
 async function cliRun(args: string[], results: string): Promise<{ exitCode: number | undefined; stdout: string; cases: ReportCase[] }> {
-  const { exitCode, stdout } = await execa('node', [cli, 'run', ...args, '--results', results], { reject: false, timeout: 600_000 });
+  const { exitCode, stdout } = await execa('node', [cli, 'run', ...args, '--results', results], { reject: false, timeout: scaledMs(600_000) });
   const report = JSON.parse(await readFile(join(results, 'report.json'), 'utf8')) as { cases: ReportCase[] };
   return { exitCode, stdout, cases: report.cases };
 }
@@ -48,7 +49,7 @@ beforeAll(async () => {
   sid = { binary: manifest.binary, label: 'debian-bin-11.1.3', firmwareDirs: manifest.firmwareDirs };
   seed = await loadCase(join(REPO_ROOT, 'cases', 'sp-mem-seed.json'));
   work = await mkdtemp(join(tmpdir(), 'memmap-harness-sp-mem-'));
-}, 600_000);
+}, scaledMs(600_000));
 
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -67,7 +68,7 @@ describe('sp-mem on QEMU 11.1.3', () => {
     }
     expect(verdict?.addedByHarness).toEqual(['maxmem=24G', 'slots=2']);
     expect(verdict?.run?.qemuArgv).toContain('8G,maxmem=24G,slots=2');
-  }, 900_000);
+  }, scaledMs(900_000));
 
   it('a planted wrong expectation (the device on node 0) fails with a row-level diff', async () => {
     const srat = (seed.expect.srat ?? []).map((r) => (r.start === 0x280000000n ? { ...r, node: 0, pxm: 0 } : r));
@@ -81,7 +82,7 @@ describe('sp-mem on QEMU 11.1.3', () => {
     expect(finding?.ok).toBe(false);
     expect(finding?.rows).toEqual([expect.objectContaining({ change: 'changed type', expected: expect.objectContaining({ node: 0 }), actual: expect.objectContaining({ node: 1 }) })]);
     expect(finding?.detail.join('\n')).toContain('expected node 0 PXM 0, got node 1 PXM 1');
-  }, 300_000);
+  }, scaledMs(300_000));
 });
 
 describe('sp-mem on our 10.2.2 builds', () => {
@@ -94,6 +95,6 @@ describe('sp-mem on our 10.2.2 builds', () => {
         expect(verdict.serialLog, verdict.name).toBeUndefined();
       }
       expect(exitCode).toBe(4);
-    }, 300_000);
+    }, scaledMs(300_000));
   }
 });

@@ -7,6 +7,7 @@ import { ConsoleTimeoutError, launchVm, VmExitedError, withVm, type LaunchOption
 import { SerialConsole } from '../../harness/vm/serial-console.ts';
 import { BASE_ARGS, childProcesses, expectNoLeftovers, makeTmpRoot, processAlive, QEMU, removeTmpRoot } from '../fixtures/qmp/qemu-env.ts';
 import { serialProbeImage } from '../fixtures/qmp/serial-probe.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * The VM runner against the real QEMU. The guest is a hand-written Multiboot
@@ -55,7 +56,7 @@ describe('launchVm on a real QEMU', () => {
     expect(readFileSync(log, 'latin1')).toBe(MESSAGE);
     removeTmpRoot(log);
     cleanImage('paused');
-  }, 90_000);
+  }, scaledMs(90_000));
 
   it('a log left at logPath by an earlier run is never read as this run\'s console', async () => {
     const log = join(tmpRoot, 'stale.log');
@@ -70,7 +71,7 @@ describe('launchVm on a real QEMU', () => {
     expect(readFileSync(log, 'latin1')).toBe(MESSAGE);
     removeTmpRoot(log);
     cleanImage('stale');
-  }, 90_000);
+  }, scaledMs(90_000));
 
   it('a console wait fails with VmExitedError when QEMU exits first, and exited reports the exit', async () => {
     const vm = await launchVm(probe('exits', { reset: true }));
@@ -87,7 +88,7 @@ describe('launchVm on a real QEMU', () => {
     await expect.poll(() => existsSync(vm.tempDir)).toBe(false);
     expect(await vm.shutdown()).toMatchObject({ exitCode: 0 });
     cleanImage('exits');
-  }, 90_000);
+  }, scaledMs(90_000));
 
   it('a console wait times out with ConsoleTimeoutError carrying the console tail', async () => {
     await using vm = await launchVm(probe('halts'));
@@ -97,7 +98,7 @@ describe('launchVm on a real QEMU', () => {
     expect(error).toBeInstanceOf(ConsoleTimeoutError);
     expect((error as ConsoleTimeoutError).consoleTail).toEqual(['probe: hello from the guest', 'probe: second line']);
     cleanImage('halts');
-  }, 90_000);
+  }, scaledMs(90_000));
 
   it('shutdown() quits over QMP; kill() uses SIGKILL; both clean up', async () => {
     const a = await launchVm(probe('quit'));
@@ -111,7 +112,7 @@ describe('launchVm on a real QEMU', () => {
     expect(processAlive(pid)).toBe(false);
     expect(existsSync(b.tempDir)).toBe(false);
     cleanImage('quit');
-  }, 90_000);
+  }, scaledMs(90_000));
 
   it('withVm shuts the VM down when the callback throws', async () => {
     let dir = '';
@@ -124,7 +125,7 @@ describe('launchVm on a real QEMU', () => {
     expect(dir).not.toBe('');
     expect(existsSync(dir)).toBe(false);
     cleanImage('throws');
-  }, 90_000);
+  }, scaledMs(90_000));
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s to the harness process kills QEMU and removes the temp directory', async (signal) => {
     // A separate Node process launches a VM and reports it; we signal that process.
@@ -160,7 +161,7 @@ describe('launchVm on a real QEMU', () => {
     await expect.poll(() => processAlive(pid)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     removeTmpRoot(script);
-  }, 90_000);
+  }, scaledMs(90_000));
 
   it('bad input is one clear error line, before anything starts', async () => {
     await expect(launchVm({ binary: '/nonexistent/qemu', args: [], tmpRoot })).rejects.toThrow(/^QEMU binary '\/nonexistent\/qemu' does not exist or is not executable$/);
