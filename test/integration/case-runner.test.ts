@@ -42,7 +42,7 @@ describe('a case file run by vitest through the case runner', () => {
   it('fails, and the github-actions reporter annotates the case file at the wrong expectation', () => {
     expect(run.result.exitCode, run.result.stderr).toBe(1);
     const errors = run.result.stdout.split('\n').filter((l) => l.startsWith('::error '));
-    expect(errors).toHaveLength(1);
+    expect(errors, `annotations:\n${errors.join('\n')}`).toHaveLength(1);
     const [annotation] = errors;
     expect(annotation).toContain(`::error file=${run.casePath},`);
     expect(annotation).toContain(`title=[cases] cases/seed-spm-planted.json > seed-spm-planted > v5 · ovmf-sid,line=${run.e820At.line},column=${run.e820At.column}::`);
