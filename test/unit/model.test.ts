@@ -7,6 +7,7 @@ import type { CaseSpec, MachineType } from '../../harness/case/types.ts';
 import { refusalFindings } from '../../harness/expect/refusal.ts';
 import { getProfile, predictCase, type Prediction } from '../../harness/model/index.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
+import { nonEmpty } from './non-empty.ts';
 
 // The layout model against real boots (test/fixtures/serial/model/README.md):
 // every fixture's BIOS-e820 and SRAT rows, to the address, and QEMU's own
@@ -38,7 +39,7 @@ function predict(f: Fixture): Prediction {
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
 describe('the model reproduces every captured boot', () => {
-  for (const f of fixtures.filter((x) => x.file.endsWith('.log'))) {
+  for (const f of nonEmpty(fixtures.filter((x) => x.file.endsWith('.log')), 'captured boots (*.log) in the model fixtures')) {
     it(f.file, () => {
       const prediction = predict(f);
       if (prediction.kind !== 'layout') throw new Error(`model predicted ${prediction.kind} for a configuration that booted`);
@@ -55,7 +56,7 @@ describe('the model reproduces every captured boot', () => {
 });
 
 describe('the model predicts QEMU\'s refusals: the rule, and our series\' own words', () => {
-  for (const f of fixtures.filter((x) => x.file.endsWith('.stderr.txt'))) {
+  for (const f of nonEmpty(fixtures.filter((x) => x.file.endsWith('.stderr.txt')), 'captured refusals (*.stderr.txt) in the model fixtures')) {
     it(f.file, () => {
       const stderr = readFileSync(join(FIXTURES, f.file), 'utf8');
       const prediction = predict(f);
