@@ -22,6 +22,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Pure, but some start a Node or a linter: vitest's 5 s default is too tight on two busy cores.
+          env: { [TIMEOUT_FACTOR_VARIABLE]: String(factor) },
+          testTimeout: 20_000 * factor,
         },
       },
       {

@@ -145,7 +145,7 @@ describe('reproduce: reading a report and comparing verdicts', () => {
 });
 
 // Each spawns node + tsx: seconds each on a loaded two-core machine.
-describe('the CLI', { timeout: 180_000 }, () => {
+describe('the CLI', { timeout: scaledMs(180_000) }, () => {
   it('--version names the package version and the commit; --help lists exit statuses, overrides and --json', async () => {
     const version = await execa('node', [CLI, '--version']);
     expect(version.stdout).toMatch(/^memmap-harness 0\.1\.0 \(commit [0-9a-f]{40}(, with local changes)?\)$/);

@@ -5,6 +5,7 @@ import { loadMatrix, validateMatrix } from '../../harness/matrix/load.ts';
 import { ambiguousValues, cellName, parseCellName } from '../../harness/matrix/name.ts';
 import { AXES, type Cell, type MatrixDefinition } from '../../harness/matrix/types.ts';
 import { HarnessError } from '../../harness/util/errors.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 const ALL_CASES = ['explicit-normal', 'seed-normal', 'seed-reserved', 'seed-spm', 'layout-other'];
 const real = await loadMatrix();
@@ -154,7 +155,7 @@ describe('filters', () => {
 });
 
 describe('cell names', () => {
-  it('round-trip for any combination of axis values (property)', { timeout: 60_000 }, () => {
+  it('round-trip for any combination of axis values (property)', { timeout: scaledMs(60_000) }, () => {
     const arb = fc.record(Object.fromEntries(AXES.map((axis) => [axis, fc.constantFrom(...real.axes[axis])])) as Record<(typeof AXES)[number], fc.Arbitrary<string>>);
     fc.assert(
       fc.property(arb, (cell) => {

@@ -6,6 +6,7 @@ import { dir as tmpDir, type DirectoryResult } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { looksBinary } from '../../harness/cli/commands/parse.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // `memmap-harness parse` refuses what is not a serial log of a Linux boot, in
 // one line and with exit 2 (bad input, like a bad argument), and still parses every real log we keep.
@@ -17,9 +18,9 @@ beforeAll(async () => {
 });
 afterAll(() => work.cleanup());
 
-const parse = (file: string) => execa('node', [CLI, 'parse', file], { reject: false, timeout: 60_000 });
+const parse = (file: string) => execa('node', [CLI, 'parse', file], { reject: false, timeout: scaledMs(60_000) });
 
-describe('parse refuses what is not a serial log', { timeout: 60_000 }, () => {
+describe('parse refuses what is not a serial log', { timeout: scaledMs(60_000) }, () => {
   it.each([
     ['an empty file', '', /is not a serial log of a Linux boot \(no 'Linux version' banner, no BIOS-e820 or SRAT lines\)/],
     ['plain text without a boot', 'hello\nworld\n', /is not a serial log of a Linux boot/],

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ServerParseError } from '../../harness/qmp/errors.ts';
 import { JsonLineDecoder } from '../../harness/qmp/line-decoder.ts';
 import type { JsonObject } from '../../harness/qmp/messages.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * Inputs are real bytes QEMU 10.2.2 sent (test/fixtures/qmp, see capture.ts):
@@ -47,7 +48,7 @@ describe('JsonLineDecoder on real QEMU output', () => {
     }
   });
 
-  it('any chunking, down to single bytes, gives the same messages', { timeout: 60_000 }, () => {
+  it('any chunking, down to single bytes, gives the same messages', { timeout: scaledMs(60_000) }, () => {
     const bytes = raw('session-q35-two-node.raw');
     const whole = decodeChunks([bytes]);
     fc.assert(

@@ -6,6 +6,7 @@ import { shortSize } from '../../harness/report/format.ts';
 import { brokenScale, log2 } from '../../harness/report/scale.ts';
 import { stripInvalidXml, xmlAttr, xmlText } from '../../harness/report/xml.ts';
 import { e820Kind, e820Name } from '../../harness/core/vocabulary.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 describe('shortSize', () => {
   it.each([
@@ -30,7 +31,7 @@ describe('XML text', () => {
   });
 
   // 200 strings, and a minute: the property holds or not whatever the machine's load.
-  it('always yields a well-formed attribute and element', { timeout: 60_000 }, () => {
+  it('always yields a well-formed attribute and element', { timeout: scaledMs(60_000) }, () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         const doc = `<a v="${xmlAttr(s)}">${xmlText(s)}</a>`;
@@ -70,7 +71,7 @@ describe('broken scale', () => {
   const address = fc.bigInt({ min: 0n, max: (1n << 52n) - 1n }).map((n) => n << 12n);
   const range = fc.tuple(address, fc.bigInt({ min: 1n, max: 1n << 30n })).map(([start, pages]) => ({ start, end: start + (pages << 12n) - 1n }));
 
-  it('places every boundary, in address order, and compresses only uncovered segments', { timeout: 60_000 }, () => {
+  it('places every boundary, in address order, and compresses only uncovered segments', { timeout: scaledMs(60_000) }, () => {
     fc.assert(
       fc.property(fc.array(range, { minLength: 1, maxLength: 12 }), (ranges) => {
         const scale = brokenScale(ranges, { minHeight: 20, perDoubling: 3, gapHeight: 26 });

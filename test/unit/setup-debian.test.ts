@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { findDebianArchive } from '../../harness/util/apt-sources.ts';
 import { HOST_TOOLS } from '../../harness/util/host-tools.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /**
  * scripts/setup-debian.sh on the apt layouts a new user's machine may have,
@@ -58,11 +59,11 @@ function runScript(extraEnv: Record<string, string> = {}, asNobody = false) {
   };
   const asUser = asNobody && process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
   const [file, ...args] = [...asUser, 'bash', join(work.path, 'scripts', 'setup-debian.sh')];
-  return execa(file!, args, { env, reject: false, timeout: 30_000 });
+  return execa(file!, args, { env, reject: false, timeout: scaledMs(30_000) });
 }
 
 // The script starts a few processes; on a loaded two-core machine that takes seconds.
-describe('setup-debian.sh on apt layouts', { timeout: 60_000 }, () => {
+describe('setup-debian.sh on apt layouts', { timeout: scaledMs(60_000) }, () => {
   test('a stock Debian 12 (deb822 only, no sources.list) uses its archive, not the security one, with its keyring', async () => {
     await writeFile(apt('sources.list.d', 'debian.sources'), STOCK_BOOKWORM_DEB822);
     const result = await runScript();

