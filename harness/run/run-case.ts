@@ -230,8 +230,15 @@ function panicReason(line: string): string {
   return `guest kernel panic: ${KERNEL_PANIC.exec(line)?.[0] ?? line}`;
 }
 
-/** A log with damaged E820/SRAT lines cannot prove that a row is absent: say so as a failed check. */
+/**
+ * A log with damaged E820/SRAT lines cannot prove that a row is absent, nor a
+ * probe section with lines that are none of its own (one cut in two by a
+ * console message) that a range or device is: say so as a failed check.
+ */
 function logIntegrity(log: SerialLog): Finding[] {
-  if (log.warnings.length === 0) return [];
-  return [{ aspect: 'e820', check: 'serial log integrity', ok: false, detail: log.warnings.map((w) => `  ${w}`) }];
+  const findings: Finding[] = [];
+  if (log.warnings.length > 0) findings.push({ aspect: 'e820', check: 'serial log integrity', ok: false, detail: log.warnings.map((w) => `  ${w}`) });
+  const stray = log.probe.stray;
+  if (stray.length > 0) findings.push({ aspect: 'guest', check: "guest probe output integrity (lines that are none of their section's)", ok: false, detail: stray.map((s) => `  ${s.section}: ${JSON.stringify(s.text)}`) });
+  return findings;
 }
