@@ -1,15 +1,17 @@
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureEntry, readEntry, sweepDeadStaging } from '../../harness/cache/entry.ts';
-import { acquireEntryLock, lockPathFor, lockTimeoutMs } from '../../harness/cache/lock.ts';
+import { acquireEntryLock, legacyLockPathFor, lockPathFor, lockTimeoutMs } from '../../harness/cache/lock.ts';
 import { HarnessError } from '../../harness/util/errors.ts';
 import { run } from '../../harness/util/subprocess.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 
 // The cache's guarantees across processes, on the real file system: one
-// producer per entry, dead owners' locks and staging dirs cleared, a bounded wait.
+// producer per entry (flock), a dead producer's lock gone with it and its
+// staging dirs cleared, a bounded wait.
 let area: string;
 beforeEach(async () => {
   area = await mkdtemp(join(tmpdir(), 'memmap-harness-lock-test-'));
@@ -30,28 +32,58 @@ describe('entry lock', () => {
     const dir = join(area, 'key');
     let produced = 0;
     const lines: string[] = [];
+    // Long enough for the waiter's first progress line (after 1 s).
     const slow = (staging: string) => new Promise<{ n: number }>((resolve) => setTimeout(async () => {
       produced += 1;
       await writeFile(join(staging, 'data'), 'x');
       resolve({ n: produced });
-    }, 300));
-    const [a, b] = await Promise.all([ensureEntry(dir, slow, { pollMs: 20, log: (l) => lines.push(l) }), ensureEntry(dir, slow, { pollMs: 20, log: (l) => lines.push(l) })]);
+    }, 1_800));
+    const [a, b] = await Promise.all([ensureEntry(dir, slow, { log: (l) => lines.push(l) }), ensureEntry(dir, slow, { log: (l) => lines.push(l) })]);
     expect(produced).toBe(1);
     expect(a).toEqual({ n: 1 });
     expect(b).toEqual({ n: 1 });
-    expect(lines.some((l) => /waiting for process \d+, which is making .*key/.test(l))).toBe(true);
-    expect(await readdir(area)).toEqual(['key']);
+    expect(lines.some((l) => l.includes(`waiting for process ${process.pid}, which is making ${dir}`))).toBe(true);
+    // The lock file stays (removing it would let a second holder in), emptied: nobody died holding it.
+    expect((await readdir(area)).sort()).toEqual(['.flock-key', 'key']);
+    expect(await readFile(lockPathFor(dir), 'utf8')).toBe('');
   });
 
-  it("a dead owner's lock is broken and said so", async () => {
+  it('a producer killed with SIGKILL holds nothing: the next one gets the lock at once and says whose it took over', async () => {
     const dir = join(area, 'key');
-    const dead = await deadPid();
-    await writeFile(lockPathFor(dir), `${dead}\n`);
+    // A real other process takes the lock through the harness's own code, then is SIGKILLed.
+    const holder = execa(process.execPath, ['--import', 'tsx', '-e', `import('${join(REPO_ROOT, 'harness', 'cache', 'lock.ts')}').then(async (m) => { await m.acquireEntryLock(${JSON.stringify(dir)}); console.log('held'); setInterval(() => {}, 1000); })`], { cwd: REPO_ROOT, reject: false });
+    await new Promise<void>((resolve) => holder.stdout?.on('data', (d: Buffer) => d.toString().includes('held') && resolve()));
+    const busy = await acquireEntryLock(dir, { timeoutMs: 1_000, log: () => {} }).catch((e: unknown) => e);
+    expect((busy as HarnessError).oneLine()).toMatch(new RegExp(`^waited \\d+ s for process ${holder.pid} to finish making`));
+    holder.kill('SIGKILL');
+    await holder;
     const lines: string[] = [];
-    const lock = await acquireEntryLock(dir, { pollMs: 20, log: (l) => lines.push(l) });
-    expect(lines).toEqual([`memmap-harness: broke the lock of dead process ${dead} on ${dir}`]);
+    const started = Date.now();
+    const lock = await acquireEntryLock(dir, { timeoutMs: 10_000, log: (l) => lines.push(l) });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(lock.diedOwner).toBe(holder.pid);
+    expect(lines).toEqual([`memmap-harness: took over the lock of dead process ${holder.pid} on ${dir}`]);
+    expect(await readFile(lockPathFor(dir), 'utf8')).toBe(`${process.pid}\n`);
     await lock.release();
-    expect(await readdir(area)).toEqual([]);
+  });
+
+  it('a pid in a lock file means nothing by itself: a reused (live) pid does not keep anyone waiting', async () => {
+    const dir = join(area, 'key');
+    await writeFile(lockPathFor(dir), '1\n'); // init: alive forever, and not a holder
+    const lines: string[] = [];
+    const lock = await acquireEntryLock(dir, { timeoutMs: 2_000, log: (l) => lines.push(l) });
+    expect(lines).toEqual([`memmap-harness: took over the lock of dead process 1 on ${dir}`]);
+    await lock.release();
+  });
+
+  it("an older harness's live pid-file lock is still waited for; a dead one's is not", async () => {
+    const dir = join(area, 'key');
+    await writeFile(legacyLockPathFor(dir), `${process.pid}\n`);
+    const error = await acquireEntryLock(dir, { timeoutMs: 1_500, log: () => {} }).catch((e: unknown) => e);
+    expect((error as HarnessError).oneLine()).toMatch(new RegExp(`^waited \\d+ s for process ${process.pid} \\(an older harness\\) to finish making`));
+    await writeFile(legacyLockPathFor(dir), `${await deadPid()}\n`);
+    const lock = await acquireEntryLock(dir, { timeoutMs: 1_500, log: () => {} });
+    await lock.release();
   });
 
   it("a live owner's lock is waited for until the timeout: one line naming the owner", async () => {
@@ -60,11 +92,10 @@ describe('entry lock', () => {
     try {
       const lines: string[] = [];
       const started = Date.now();
-      const error = await acquireEntryLock(dir, { timeoutMs: 300, pollMs: 20, log: (l) => lines.push(l) }).catch((e: unknown) => e);
+      const error = await acquireEntryLock(dir, { timeoutMs: 1_000, log: (l) => lines.push(l) }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HarnessError);
       expect((error as HarnessError).oneLine()).toMatch(new RegExp(`^waited \\d+ s for process ${process.pid} to finish making .*; if process ${process.pid} is stuck`));
-      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-      expect(lines).toHaveLength(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     } finally {
       await held.release();
     }
@@ -77,18 +108,33 @@ describe('entry lock', () => {
 });
 
 describe('leftovers of producers that died', () => {
-  it("staging dirs and lock drafts of dead pids are swept, a live producer's are kept", async () => {
+  it("staging dirs of keys nobody holds are swept, a held key's are kept; older versions' dead pid locks go", async () => {
     const dead = await deadPid();
     const names = {
       deadStaging: `.staging-linux-image-6.1.0-50-amd64_6.1.176-1-${dead}-0a1b2c3d`,
       deadDraft: `.lock-draft-${dead}-0a1b2c3d`,
+      deadLegacyLock: '.lock-gone',
       deadScratch: `.scratch-minimal-6.1_6.1.176-1-96cabdf5746f6b7d-${dead}-0a1b2c3d`,
       liveStaging: `.staging-abc-${process.pid}-0a1b2c3d`,
       entry: 'abc',
     };
     for (const name of Object.values(names)) await mkdir(join(area, name));
-    expect((await sweepDeadStaging(area)).sort()).toEqual([names.deadDraft, names.deadScratch, names.deadStaging].sort());
-    expect((await readdir(area)).sort()).toEqual([names.entry, names.liveStaging].sort());
+    await rm(join(area, names.deadLegacyLock), { recursive: true });
+    await writeFile(join(area, names.deadLegacyLock), `${dead}\n`);
+    const held = await acquireEntryLock(join(area, 'abc'));
+    try {
+      expect((await sweepDeadStaging(area)).sort()).toEqual([names.deadDraft, names.deadLegacyLock, names.deadScratch, names.deadStaging].sort());
+      // Trying a key's lock leaves its (empty) lock file: lock files are never removed.
+      expect((await readdir(area)).sort()).toEqual(['.flock-abc', '.flock-linux-image-6.1.0-50-amd64_6.1.176-1', '.flock-minimal-6.1_6.1.176-1-96cabdf5746f6b7d', names.entry, names.liveStaging].sort());
+    } finally {
+      await held.release();
+    }
+  });
+
+  it("an older harness producing a key keeps its staging dir: its live pid lock is respected", async () => {
+    await mkdir(join(area, `.staging-old-${process.pid}-0a1b2c3d`));
+    await writeFile(join(area, '.lock-old'), `${process.pid}\n`);
+    expect(await sweepDeadStaging(area)).toEqual([]);
   });
 
   it('the next producer sweeps them before it builds, and never takes a staging dir for an entry', async () => {
@@ -99,7 +145,7 @@ describe('leftovers of producers that died', () => {
     let scratchSeen = '';
     expect(await ensureEntry(dir, async (_staging, scratch) => ((scratchSeen = scratch), { fresh: true }))).toEqual({ fresh: true });
     expect(scratchSeen.startsWith(join(area, '.scratch-key-'))).toBe(true);
-    expect(await readdir(area)).toEqual(['key']);
+    expect((await readdir(area)).sort()).toEqual(['.flock-key', 'key']);
   });
 });
 
@@ -115,7 +161,7 @@ describe('waiting, interrupted', () => {
     const held = await acquireEntryLock(dir);
     try {
       const controller = new AbortController();
-      const waiting = acquireEntryLock(dir, { pollMs: 20, log: () => {}, signal: controller.signal });
+      const waiting = acquireEntryLock(dir, { log: () => {}, signal: controller.signal });
       setTimeout(() => controller.abort('SIGINT'), 100);
       await expect(waiting).rejects.toThrow(/waiting for process \d+ to finish making .* interrupted \(SIGINT\)/);
     } finally {
