@@ -80,7 +80,7 @@ describe('report.json is enough to reproduce a case run', () => {
       expect(run.stderr).toContain(`memmap-harness: kept the scratch directory of negative-memmap-type-without-memdev (fail): ${scratch}`);
       expect((await stat(scratch)).isDirectory()).toBe(true);
       // Without its owner mark the next run's sweeper leaves it alone.
-      expect(await readdir(scratch)).not.toContain('.memmap-harness-owner');
+      expect(await readdir(scratch)).not.toContain('.memmap-harness-lock');
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
