@@ -38,21 +38,36 @@ export type Producer<T> = (staging: string, scratch: string) => Promise<T>;
 /**
  * Returns the entry at `dir`, producing it first when missing (see Producer).
  */
-export async function ensureEntry<T>(dir: string, produce: Producer<T>, lockOptions: LockWaitOptions = {}): Promise<T> {
+export async function ensureEntry<T>(dir: string, produce: Producer<T>, lockOptions: LockWaitOptions & EntryCheck<T> = {}): Promise<T> {
   const existing = await readEntry<T>(dir);
-  if (existing !== undefined) return existing;
+  if (existing !== undefined && (await mismatchOf(existing, lockOptions)) === undefined) return existing;
   await mkdir(dirname(dir), { recursive: true });
   const lock = await acquireEntryLock(dir, lockOptions);
   try {
-    // The process we waited for may have published it.
+    // The process we waited for may have published it (or fetched a damaged one again).
     const published = await readEntry<T>(dir);
-    if (published !== undefined) return published;
+    if (published !== undefined) {
+      const mismatch = await mismatchOf(published, lockOptions);
+      if (mismatch === undefined) return published;
+      (lockOptions.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`memmap-harness: ${mismatch}; fetching it again`);
+      await rm(dir, { recursive: true, force: true });
+    }
     await sweepDeadStaging(dirname(dir), basename(dir));
     await removeStaleIncomplete(dir);
     return await produceAndPublish(dir, produce);
   } finally {
     await lock.release();
   }
+}
+
+/** For entries that hold downloads: how to tell, on reuse, that the files are still what was recorded. */
+export interface EntryCheck<T> {
+  /** A description of what no longer matches (e.g. a sha256), or undefined when the entry is sound. */
+  verify?: (manifest: T) => Promise<string | undefined>;
+}
+
+async function mismatchOf<T>(manifest: T, check: EntryCheck<T>): Promise<string | undefined> {
+  return check.verify ? check.verify(manifest) : undefined;
 }
 
 async function produceAndPublish<T>(dir: string, produce: Producer<T>): Promise<T> {

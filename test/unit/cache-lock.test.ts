@@ -8,6 +8,7 @@ import { acquireEntryLock, legacyLockPathFor, lockPathFor, lockTimeoutMs } from 
 import { HarnessError } from '../../harness/util/errors.ts';
 import { run } from '../../harness/util/subprocess.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { filesMismatch, filesSha256, sha256File, sha256Mismatch } from '../../harness/util/hash.ts';
 
 // The cache's guarantees across processes, on the real file system: one
 // producer per entry (flock), a dead producer's lock gone with it and its
@@ -167,5 +168,46 @@ describe('waiting, interrupted', () => {
     } finally {
       await held.release();
     }
+  });
+});
+
+describe('downloads are checked against their recorded sha256 on reuse', () => {
+  // The same check fetchDeb, ensureDebianOrig, ensureFirmware and ensureKernel pass to ensureEntry.
+  const fetchInto = (dir: string, counter: { n: number }) => async (staging: string) => {
+    counter.n += 1;
+    await writeFile(join(staging, 'pkg.deb'), 'the real bytes\n');
+    return { file: 'pkg.deb', sha256: await sha256File(join(staging, 'pkg.deb')), dir };
+  };
+  const verify = (m: { file: string; sha256: string; dir: string }) => sha256Mismatch(join(m.dir, m.file), m.sha256);
+
+  it('an intact download is reused without fetching; a changed one is fetched again, and said so on stderr', async () => {
+    const dir = join(area, 'pkg_1.0');
+    const fetched = { n: 0 };
+    await ensureEntry(dir, fetchInto(dir, fetched), { verify });
+    await ensureEntry(dir, fetchInto(dir, fetched), { verify });
+    expect(fetched.n).toBe(1);
+
+    await writeFile(join(dir, 'pkg.deb'), 'tampered\n');
+    const lines: string[] = [];
+    const again = await ensureEntry(dir, fetchInto(dir, fetched), { verify, log: (l) => lines.push(l) });
+    expect(fetched.n).toBe(2);
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^memmap-harness: ${join(dir, 'pkg.deb')} in the cache has sha256 [0-9a-f]{64}, not the recorded ${again.sha256}; fetching it again$`))]);
+    expect(await readFile(join(dir, 'pkg.deb'), 'utf8')).toBe('the real bytes\n');
+
+    await rm(join(dir, 'pkg.deb'));
+    await ensureEntry(dir, fetchInto(dir, fetched), { verify, log: () => {} });
+    expect(fetched.n).toBe(3);
+  });
+
+  it('recorded file hashes (kernel and firmware entries) catch one changed file; an older entry without them is trusted as before', async () => {
+    const dir = join(area, 'fw');
+    await mkdir(join(dir, 'usr'), { recursive: true });
+    await writeFile(join(dir, 'usr', 'code.fd'), 'code');
+    await writeFile(join(dir, 'vars.fd'), 'vars');
+    const recorded = await filesSha256(dir, ['usr/code.fd', 'vars.fd']);
+    expect(await filesMismatch(dir, recorded)).toBeUndefined();
+    await writeFile(join(dir, 'vars.fd'), 'VARS');
+    expect(await filesMismatch(dir, recorded)).toMatch(/vars\.fd in the cache has sha256 [0-9a-f]{64}, not the recorded/);
+    expect(await filesMismatch(dir, undefined)).toBeUndefined();
   });
 });
