@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIsolation } from '../../harness/qemu-build/no-network.ts';
 import { run } from '../../harness/util/subprocess.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * Issue 22: a series' configure and ninja run without network by default.
@@ -24,12 +25,12 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 async function reach(allowNetwork: boolean): Promise<{ out: string; note: string }> {
   const { isolate, note } = await buildIsolation(allowNetwork);
-  const result = await run(...isolate(process.execPath, ['-e', CONNECT, String(port)]), { timeoutMs: 20_000 });
+  const result = await run(...isolate(process.execPath, ['-e', CONNECT, String(port)]), { timeoutMs: 20_000 }); // run() scales it
   expect(result.exitCode, result.all).toBe(0);
   return { out: result.stdout.trim(), note };
 }
 
-describe('build steps and the network', () => {
+describe('build steps and the network', { timeout: scaledMs(60_000) }, () => {
   it('by default a build step cannot reach even a listener on the host loopback, and has no interface but lo', async () => {
     const { out, note } = await reach(false);
     expect(note).toMatch(/^building without network \(unshare -r?n\)$/);

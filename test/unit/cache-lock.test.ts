@@ -9,6 +9,7 @@ import { HarnessError } from '../../harness/util/errors.ts';
 import { run } from '../../harness/util/subprocess.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { filesMismatch, filesSha256, sha256File, sha256Mismatch } from '../../harness/util/hash.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 // The cache's guarantees across processes, on the real file system: one
 // producer per entry (flock), a dead producer's lock gone with it and its
@@ -28,7 +29,7 @@ async function deadPid(): Promise<number> {
   return pid;
 }
 
-describe('entry lock', () => {
+describe('entry lock', { timeout: scaledMs(60_000) }, () => {
   it('a second producer waits for the first and reuses its entry instead of producing again', async () => {
     const dir = join(area, 'key');
     let produced = 0;
@@ -60,8 +61,8 @@ describe('entry lock', () => {
     await holder;
     const lines: string[] = [];
     const started = Date.now();
-    const lock = await acquireEntryLock(dir, { timeoutMs: 10_000, log: (l) => lines.push(l) });
-    expect(Date.now() - started).toBeLessThan(5_000);
+    const lock = await acquireEntryLock(dir, { timeoutMs: scaledMs(10_000), log: (l) => lines.push(l) });
+    expect(Date.now() - started).toBeLessThan(scaledMs(5_000));
     expect(lock.diedOwner).toBe(holder.pid);
     expect(lines).toEqual([`memmap-harness: took over the lock of dead process ${holder.pid} on ${dir}`]);
     expect(await readFile(lockPathFor(dir), 'utf8')).toBe(`${process.pid}\n`);
@@ -108,7 +109,7 @@ describe('entry lock', () => {
   });
 });
 
-describe('leftovers of producers that died', () => {
+describe('leftovers of producers that died', { timeout: scaledMs(60_000) }, () => {
   it("staging dirs of keys nobody holds are swept, a held key's are kept; older versions' dead pid locks go", async () => {
     const dead = await deadPid();
     const names = {
@@ -156,7 +157,7 @@ describe('children run through setpriv (they die with the harness)', () => {
   });
 });
 
-describe('waiting, interrupted', () => {
+describe('waiting, interrupted', { timeout: scaledMs(60_000) }, () => {
   it('an aborted signal ends the wait with an interruption, not a timeout', async () => {
     const dir = join(area, 'key');
     const held = await acquireEntryLock(dir);
@@ -171,7 +172,7 @@ describe('waiting, interrupted', () => {
   });
 });
 
-describe('downloads are checked against their recorded sha256 on reuse', () => {
+describe('downloads are checked against their recorded sha256 on reuse', { timeout: scaledMs(60_000) }, () => {
   // The same check fetchDeb, ensureDebianOrig, ensureFirmware and ensureKernel pass to ensureEntry.
   const fetchInto = (dir: string, counter: { n: number }) => async (staging: string) => {
     counter.n += 1;

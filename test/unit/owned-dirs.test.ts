@@ -37,7 +37,7 @@ async function orphanOfKilledProcess(): Promise<string> {
   return path;
 }
 
-describe('the temp-directory sweeper', () => {
+describe('the temp-directory sweeper', { timeout: scaledMs(60_000) }, () => {
   it("sweeps the directory of a harness killed with SIGKILL, never a live one's", async () => {
     const live = await createPrivateDir(root);
     const orphan = await orphanOfKilledProcess();

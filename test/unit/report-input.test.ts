@@ -9,6 +9,7 @@ import { cacheRoot } from '../../harness/util/cache-dirs.ts';
 import { UsageError } from '../../harness/util/errors.ts';
 import { fromExactJson, toExactJson } from '../../harness/util/exact-json.ts';
 import { CASES_DIR } from '../../harness/util/paths.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * Issue 22: a report.json is input from anyone (CI artifacts, a fork's pull
@@ -101,7 +102,7 @@ describe('the rest of a report is checked field by field', () => {
   });
 });
 
-describe("the QEMU a reproduction runs: from the cache by key or --qemu, never the report's path", () => {
+describe("the QEMU a reproduction runs: from the cache by key or --qemu, never the report's path", { timeout: scaledMs(60_000) }, () => {
   it('a recorded binary that exists and is executable is not run when the key is not in the cache', async () => {
     const [run] = recordedRuns(report((c) => (c.run.qemu.binary = process.execPath)), 'r.json');
     const error = await qemuForRun(run as NonNullable<typeof run>, undefined).catch((e: unknown) => e as Error);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { patchPaths, UnsafeSeriesPathError } from '../../harness/source/diff-paths.ts';
 import { UsageError } from '../../harness/util/errors.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * Issue 22: a series is input from people we do not know. Its paths come only
@@ -62,7 +63,7 @@ describe('paths come only from diff headers', () => {
   });
 });
 
-describe('paths that leave the tree are refused with the patch and the line', () => {
+describe('paths that leave the tree are refused with the patch and the line', { timeout: scaledMs(60_000) }, () => {
   it('an absolute path', () => {
     const diff = '--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-root\n+toor\n';
     expect(refusal(mail('msg', diff))).toBe("patch 0001-x.patch line 7: names the absolute path '/etc/passwd'");

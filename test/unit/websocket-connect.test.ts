@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectError } from '../../harness/qmp/errors.ts';
 import { connectWebSocket } from '../../harness/qmp/websocket-transport.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * The WebSocket transport now connects over a UNIX socket with its own
@@ -22,7 +23,7 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('connectWebSocket over a UNIX socket', () => {
+describe('connectWebSocket over a UNIX socket', { timeout: scaledMs(60_000) }, () => {
   it('a peer that never answers the handshake is a ConnectError within the timeout', async () => {
     dir = await mkdtemp(join(tmpdir(), 'memmap-ws-test-'));
     const path = join(dir, 'silent.sock');
@@ -32,7 +33,7 @@ describe('connectWebSocket over a UNIX socket', () => {
     const error = await connectWebSocket({ socketPath: path, timeoutMs: 1_500 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as Error).message).toMatch(new RegExp(`^cannot connect to QMP at ws\\+unix:${path} within 1500 ms: no WebSocket handshake from ${path}`));
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(scaledMs(10_000));
     expect(held.length).toBeGreaterThan(0); // it did reach the peer
   });
 
