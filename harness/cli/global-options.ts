@@ -6,6 +6,7 @@ const GLOBAL_FLAGS: Readonly<Record<string, string>> = {
   '--refresh': 'MEMMAP_HARNESS_REFRESH',
   '--offline': 'MEMMAP_HARNESS_OFFLINE',
   '--keep-scratch': 'MEMMAP_HARNESS_KEEP_SCRATCH',
+  '--allow-network': 'MEMMAP_HARNESS_ALLOW_NETWORK',
 };
 
 /**

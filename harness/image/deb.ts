@@ -5,7 +5,7 @@ import { ensureEntry } from '../cache/entry.ts';
 import { downloadDeb, type AptSuite, candidateVersion } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { toolPath } from '../util/host-tools.ts';
-import { sha256File } from '../util/hash.ts';
+import { sha256File, sha256Mismatch } from '../util/hash.ts';
 import { scaledMs } from '../util/timeouts.ts';
 
 /** A Debian binary package at an exact version, as recorded in manifests. */
@@ -39,11 +39,16 @@ export async function requireVersion(name: string, suite: AptSuite): Promise<str
 /** Downloads `name=version` once into the cache (entry keyed by name and version). */
 export async function fetchDeb(ref: PackageRef): Promise<DebFile> {
   const dir = join(cacheArea('debs'), safeName(`${ref.name}_${ref.version}`));
-  return ensureEntry<DebFile>(dir, async (staging) => {
-    const staged = await downloadDeb(ref.name, ref.version, staging);
-    const sha256 = await sha256File(staged);
-    return { ...ref, path: join(dir, staged.slice(staging.length + 1)), sha256 };
-  });
+  return ensureEntry<DebFile>(
+    dir,
+    async (staging) => {
+      const staged = await downloadDeb(ref.name, ref.version, staging);
+      const sha256 = await sha256File(staged);
+      return { ...ref, path: join(dir, staged.slice(staging.length + 1)), sha256 };
+    },
+    // A cached download is checked against its recorded sha256 on every reuse; a mismatch is fetched again.
+    { verify: (deb) => sha256Mismatch(deb.path, deb.sha256) },
+  );
 }
 
 /**

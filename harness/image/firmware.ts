@@ -6,7 +6,7 @@ import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
-import { sha256File } from '../util/hash.ts';
+import { filesMismatch, filesSha256, sha256File } from '../util/hash.ts';
 import { resolveVersion } from './resolve.ts';
 import { scaledMs } from '../util/timeouts.ts';
 
@@ -74,7 +74,8 @@ export async function ensureFirmware(id: string): Promise<FirmwareManifest> {
   const ref = { name: spec.package, version };
   const dir = join(cacheArea('firmware'), safeName(`${spec.package}_${version}`));
   const files = spec.kind === 'ovmf' ? { code: OVMF_CODE, vars: OVMF_VARS } : { bios: SEABIOS_BIOS };
-  const stored = await ensureEntry(dir, (staging, tmp) => extractFiles(ref, Object.values(files), tmp, staging));
+  // Checked on every reuse against the sha256 recorded when it was extracted; a mismatch is extracted (and fetched) again.
+  const stored = await ensureEntry(dir, (staging, tmp) => extractFiles(ref, Object.values(files), tmp, staging), { verify: (m) => filesMismatch(dir, m.fileSha256) });
   const [pinnedPackage = stored.package] = await pinAll([stored.package]);
   const common = { id, package: pinnedPackage, origin: 'cache' as const, dir };
   return spec.kind === 'ovmf'
@@ -109,7 +110,7 @@ async function installedBios(id: FirmwareId, kind: keyof typeof INSTALLED_BIOS, 
 }
 
 /** Extracts the .deb into `tmp` and copies just `files` (paths inside the package) into `staging`. */
-async function extractFiles(ref: PackageRef, files: string[], tmp: string, staging: string): Promise<{ package: PackageRef; files: string[] }> {
+async function extractFiles(ref: PackageRef, files: string[], tmp: string, staging: string): Promise<{ package: PackageRef; files: string[]; fileSha256: Record<string, string> }> {
   const deb = await fetchDeb(ref);
   await extractDeb(deb.path, tmp);
   for (const file of files) {
@@ -117,7 +118,7 @@ async function extractFiles(ref: PackageRef, files: string[], tmp: string, stagi
     await mkdir(join(staging, file, '..'), { recursive: true });
     await copyFile(join(tmp, file), join(staging, file));
   }
-  return { package: pinned(deb), files };
+  return { package: pinned(deb), files, fileSha256: await filesSha256(staging, files) };
 }
 
 async function requireFile(path: string, hint: string): Promise<void> {

@@ -25,5 +25,7 @@ export interface CachedKernel<Id extends string = string> {
   builtin: string[];
   /** Wanted modules this kernel has neither as file nor built in. */
   absent: string[];
+  /** sha256 of the files extracted from the packages (relative paths), checked on reuse; absent in older entries. */
+  fileSha256?: Record<string, string>;
   dir: string;
 }

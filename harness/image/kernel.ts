@@ -5,7 +5,7 @@ import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
 import type { CachedKernel, KernelModule } from './kernel-manifest.ts';
 import { HarnessError } from '../util/errors.ts';
-import { hashJson } from '../util/hash.ts';
+import { filesMismatch, filesSha256, hashJson } from '../util/hash.ts';
 import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
 import { ensureMinimalKernel, isMinimalKernelId, MINIMAL_KERNEL_IDS, type EnsureMinimalKernelOptions, type MinimalKernelId } from './minimal-kernel.ts';
 import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, PROBE_MODULES, runDepmod } from './modules.ts';
@@ -64,7 +64,8 @@ async function ensureDebianKernel(id: DebianKernelId): Promise<KernelManifest> {
   // The module list is part of the key: changing what the probe needs re-extracts.
   const key = safeName(`${resolved.image.name}_${resolved.image.version}-${hashJson(PROBE_MODULES).slice(0, 8)}`);
   const dir = join(cacheArea('kernels'), key);
-  const stored = await ensureEntry<StoredKernel>(dir, (staging, tmp) => unpackKernel(id, suite, resolved.release, resolved.image, resolved.parts, tmp, staging));
+  // Checked on every reuse against the sha256 recorded when it was extracted; a mismatch is extracted (and fetched) again.
+  const stored = await ensureEntry<StoredKernel>(dir, (staging, tmp) => unpackKernel(id, suite, resolved.release, resolved.image, resolved.parts, tmp, staging), { verify: (m) => filesMismatch(dir, m.fileSha256) });
   return absolutize({ ...stored, packages: await pinAll(stored.packages) }, dir);
 }
 
@@ -92,7 +93,8 @@ async function unpackKernel(id: KernelId, suite: AptSuite, release: string, imag
     await copyFile(join(modulesDir, file), join(staging, rel));
     modules.push({ name: moduleName(file), path: rel });
   }
-  return { id, suite, release, image, packages, vmlinuz: 'vmlinuz', config: 'config', modules, builtin: closure.builtin, absent: closure.absent };
+  const fileSha256 = await filesSha256(staging, ['vmlinuz', 'config', ...modules.map((m) => m.path)]);
+  return { id, suite, release, image, packages, vmlinuz: 'vmlinuz', config: 'config', modules, builtin: closure.builtin, absent: closure.absent, fileSha256 };
 }
 
 function absolutize(stored: StoredKernel, dir: string): KernelManifest {

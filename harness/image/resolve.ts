@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { join } from 'node:path';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { packageField, refreshLists, type AptSuite } from '../util/apt.ts';
@@ -44,9 +45,7 @@ async function rememberUntilRefresh<T>(name: string, compute: () => Promise<T>):
   const value = await compute();
   await mkdir(cacheArea('resolved'), { recursive: true });
   // Written aside and renamed: a concurrent reader never sees half a file.
-  const aside = `${memo}.${process.pid}.tmp`;
-  await writeFile(aside, `${JSON.stringify({ stamp, value }, null, 2)}\n`);
-  await rename(aside, memo);
+  await writeFileAtomic(memo, `${JSON.stringify({ stamp, value }, null, 2)}\n`);
   return value;
 }
 

@@ -4,7 +4,8 @@ import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
 import { applySeries, type AppliedPatch } from '../source/apply.ts';
 import { ensurePristineTree, identityKey, resolveSource, type SourceIdentity } from '../source/fetch.ts';
-import { copySome, seriesPaths, treeKey, withBuildTree, type LockedTree } from './tree.ts';
+import { buildIsolation } from './no-network.ts';
+import { copySome, treeKey, withBuildTree, type LockedTree } from './tree.ts';
 import { checkBaseCommit, type BaseCheck } from '../source/git.ts';
 import { loadSeries, type Series } from '../source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../source/spec.ts';
@@ -67,6 +68,8 @@ export interface EnsureQemuOptions {
   jobs?: number;
   /** Aborting it stops the build, kills its children and removes the staging directory. */
   signal?: AbortSignal;
+  /** Let configure and ninja reach the network; default MEMMAP_HARNESS_ALLOW_NETWORK (else they run in a namespace without one). */
+  allowNetwork?: boolean;
   /** Default: lines on stderr. */
   reporter?: BuildReporter;
 }
@@ -158,7 +161,7 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManife
 
   const pristine = await timed('fetch', () => ensurePristineTree(ctx.source, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }));
   // The series goes onto a sparse copy of just the files it names; the persistent tree takes them from there.
-  const paths = ctx.series ? seriesPaths(ctx.series.patches) : [];
+  const paths = ctx.series ? ctx.series.paths : [];
   await timed('copy', () => copySome(pristine.dir, wanted, paths));
   let applied: AppliedPatch[] = [];
   if (ctx.series) {
@@ -177,7 +180,9 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<QemuManife
     await withBuildTree(key, { pristine, patched: wanted, seriesPaths: paths }, { cacheEnv: ctx.options.cacheEnv, signal, log: (l) => reporter.step(l) }, async (tree) => {
       phases.sync = (Date.now() - syncStarted) / 1000;
       const env = await compilerEnv(tree.src, ccacheDir);
-      const stepOptions = { tree: tree.src, env, signal, reporter };
+      const { isolate, note } = await buildIsolation(ctx.options.allowNetwork);
+      reporter.step(note);
+      const stepOptions = { tree: tree.src, env, signal, reporter, isolate };
       // Not from the source, so not kept by the sync: written (when missing) on every build.
       placeholders = await writeMissingEdk2Placeholders(tree.src);
       await writeDeviceConfig(tree.src, ctx.deviceConfig);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { run, runOk } from '../util/subprocess.ts';
 import { CCACHE_COMPILER_DIR, DEVICE_CONFIG_TREE_PATH, NINJA_TARGET, TIMEOUTS_MS } from './config.ts';
+import type { Isolate } from './no-network.ts';
 import { parseNinjaProgress, type BuildReporter } from './progress.ts';
 
 /** configure or ninja failed; `logFile` holds its whole output. */
@@ -38,6 +39,8 @@ export async function writeDeviceConfig(tree: string, content: string): Promise<
 
 interface StepOptions {
   tree: string;
+  /** Wraps the command (no network by default: ./no-network.ts). */
+  isolate: Isolate;
   env: Record<string, string>;
   logFile: string;
   signal: AbortSignal;
@@ -49,7 +52,7 @@ export async function configure(args: readonly string[], options: StepOptions): 
   const buildDir = join(options.tree, 'build');
   await mkdir(buildDir, { recursive: true });
   const result = await logged(options.logFile, (onLine) =>
-    run(join('..', 'configure'), args, { cwd: buildDir, env: options.env, timeoutMs: TIMEOUTS_MS.configure, signal: options.signal, onLine }),
+    run(...options.isolate(join('..', 'configure'), args), { cwd: buildDir, env: options.env, timeoutMs: TIMEOUTS_MS.configure, signal: options.signal, onLine }),
   );
   if (result.exitCode !== 0) {
     throw new BuildStepError(`configure failed (exit ${result.exitCode}): ${configureErrorLine(result.all)}`, options.logFile);
@@ -61,7 +64,7 @@ export async function ninja(options: StepOptions & { jobs?: number }): Promise<s
   const buildDir = join(options.tree, 'build');
   const args = [...(options.jobs ? ['-j', String(options.jobs)] : []), NINJA_TARGET];
   const result = await logged(options.logFile, (onLine) =>
-    run('ninja', args, {
+    run(...options.isolate('ninja', args), {
       cwd: buildDir,
       env: options.env,
       timeoutMs: TIMEOUTS_MS.ninja,

@@ -13,6 +13,7 @@ import { copyTree, type PristineTree } from '../source/fetch.ts';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { hashJson } from '../util/hash.ts';
 import { acquireLock } from './tree-lock.ts';
+import { seriesPathsOf } from '../source/diff-paths.ts';
 
 /** What a tree remembers between builds; absent or unreadable means "not usable: make it afresh". */
 interface TreeState {
@@ -153,16 +154,9 @@ export async function pruneTrees(area: string, current: string, keep: number): P
   return emptied;
 }
 
-/** Every path a series' diffs name (old and new names), relative to the tree; /dev/null left out. */
-export function seriesPaths(patches: readonly { content: Buffer | string }[]): string[] {
-  const paths = new Set<string>();
-  for (const patch of patches) {
-    for (const line of patch.content.toString('utf8').split('\n')) {
-      const header = /^(?:---|\+\+\+) [ab]\/(.+?)(?:\t.*)?$/.exec(line) ?? /^(?:rename|copy) (?:from|to) (.+)$/.exec(line);
-      if (header?.[1]) paths.add(header[1]);
-    }
-  }
-  return [...paths].sort();
+/** Every path a series' diff headers name (old and new names), relative to the tree; /dev/null left out; a path leaving the tree is refused. */
+export function seriesPaths(patches: readonly { name?: string; content: Buffer | string }[]): string[] {
+  return seriesPathsOf(patches.map((p, i) => ({ name: p.name ?? `#${i + 1}`, content: p.content })));
 }
 
 /** Copies the files of `paths` that exist in `from` into `to` (the sparse tree a series is applied to). */

@@ -14,11 +14,16 @@ const MAX_SOCKET_PATH = 107;
  * and a QEMU that cannot connect exits with a message instead of waiting.
  */
 export class UnixListener {
+  // The first connection, kept from the moment we listen: QEMU may connect before anyone calls accept().
+  private readonly first: Promise<Socket>;
+
   private constructor(
     /** The socket's path. */
     readonly path: string,
     private readonly server: Server,
-  ) {}
+  ) {
+    this.first = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  }
 
   /** Starts listening at `path` (which must not exist; put it in a private directory). */
   static async listen(path: string): Promise<UnixListener> {
@@ -43,7 +48,7 @@ export class UnixListener {
       const onAbort = (): void => reject(signal?.reason);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.server.once('connection', (socket: Socket) => {
+      void this.first.then((socket) => {
         signal?.removeEventListener('abort', onAbort);
         resolve(socket);
       });

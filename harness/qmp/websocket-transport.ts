@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import { ConnectError } from './errors.ts';
 import { deadlineAfter, delay, remaining } from './deadline.ts';
@@ -11,8 +12,8 @@ const POKE_INTERVAL_MS = 10;
 
 /** Options for connectWebSocket. */
 export interface WebSocketConnectOptions {
-  /** QEMU's `-chardev socket,host=127.0.0.1,port=P,server=on,wait=off,websocket=on` port. */
-  port: number;
+  /** QEMU's `-chardev socket,path=P,server=on,wait=off,websocket=on` UNIX socket (in a 0700 directory). */
+  socketPath: string;
   /** Gives up (ConnectError) when QEMU has not accepted within this time. */
   timeoutMs: number;
   /** Stops retrying, rejecting with `signal.reason` (the launcher aborts when QEMU exits). */
@@ -22,17 +23,17 @@ export interface WebSocketConnectOptions {
 }
 
 /**
- * Connects to QEMU's WebSocket chardev on loopback, retrying while QEMU is
- * not yet listening (it binds the port early in startup, but after exec).
+ * Connects to QEMU's WebSocket chardev on its UNIX socket, retrying while
+ * QEMU is not yet listening (it binds early in startup, but after exec).
  */
 export async function connectWebSocket(options: WebSocketConnectOptions): Promise<WebSocketTransport> {
-  const url = `ws://127.0.0.1:${options.port}/`;
+  const url = `ws+unix:${options.socketPath}`;
   const deadline = deadlineAfter(options.timeoutMs);
   let lastError: Error | undefined;
   for (let attempt = 0; ; attempt++) {
     if (options.signal?.aborted) throw options.signal.reason;
     try {
-      const opened = await openOnce(url, Math.max(1, remaining(deadline)));
+      const opened = await openOnce(options.socketPath, Math.max(1, remaining(deadline)));
       return new WebSocketTransport(opened, url, options.waker);
     } catch (error) {
       lastError = error as Error;
@@ -54,10 +55,14 @@ export interface OpenedSocket {
 }
 
 /** One connection attempt; resolves when the handshake is done. */
-function openOnce(url: string, timeoutMs: number): Promise<OpenedSocket> {
+function openOnce(socketPath: string, timeoutMs: number): Promise<OpenedSocket> {
   return new Promise((resolve, reject) => {
+    // The HTTP upgrade goes over our own UNIX connection (a path in a URL would need
+    // escaping); the host in the URL only fills the Host header QEMU asks for.
     // QEMU does not negotiate extensions; it accepts only binary frames from us.
-    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: scaledMs(timeoutMs) });
+    const socket = new WebSocket('ws://localhost/', { perMessageDeflate: false, createConnection: () => connect(socketPath) });
+    // ws's handshakeTimeout never fires with our own createConnection (measured): bound the handshake ourselves.
+    const timer = setTimeout(() => fail(new ConnectError(`no WebSocket handshake from ${socketPath} within ${timeoutMs} ms`)), scaledMs(timeoutMs));
     // QEMU writes its greeting right behind the handshake reply, often in the same
     // TCP segment: ws then emits 'message' in the same tick as 'open', before any
     // listener added after an await would exist. Collect from the start.
@@ -65,12 +70,14 @@ function openOnce(url: string, timeoutMs: number): Promise<OpenedSocket> {
     const collect = (data: RawData): void => void early.push(toBuffer(data));
     socket.on('message', collect);
     const fail = (error: Error): void => {
+      clearTimeout(timer);
       socket.removeAllListeners();
       socket.on('error', () => {});
       socket.terminate();
       reject(error);
     };
     socket.once('open', () => {
+      clearTimeout(timer);
       socket.removeListener('error', fail);
       resolve({ socket, early, collect });
     });

@@ -1,6 +1,7 @@
 import { dirname, isAbsolute } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import type { Series, SeriesPatch } from './series.ts';
+import { patchPaths } from './diff-paths.ts';
 import { lastMeaningfulLine, run, type RunResult } from '../util/subprocess.ts';
 
 const APPLY_TIMEOUT_MS = 60_000;
@@ -77,6 +78,8 @@ interface ApplyOptions {
  * hunk fits. Returns how each patch went in.
  */
 export async function applySeries(series: Series, tree: string, options: ApplyOptions): Promise<AppliedPatch[]> {
+  // loadSeries checked this already; checked again here, before the first patch goes in, for any Series however made.
+  for (const patch of series.patches) patchPaths(patch.content, patch.name);
   const applied: AppliedPatch[] = [];
   for (const [index, patch] of series.patches.entries()) {
     options.log?.(`applying ${index + 1}/${series.patches.length} ${patch.name}`);

@@ -4,7 +4,7 @@ import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import { downloadSource } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
-import { sha256File } from '../util/hash.ts';
+import { sha256File, sha256Mismatch } from '../util/hash.ts';
 import type { DebianSpec } from './spec.ts';
 
 /** A Debian source package's orig tarball, kept in the cache so its identity is known without the network. */
@@ -34,7 +34,7 @@ export async function ensureDebianOrig(spec: DebianSpec, cacheEnv: NodeJS.Proces
       throw new HarnessError(`source package ${spec.package}=${spec.version} has no orig tarball (got ${files.join(', ')})`, 'use a non-native Debian source package');
     }
     return { package: spec.package, version: spec.version, origTarball: orig, sha256: await sha256File(join(staging, orig)) };
-  });
+  }, { verify: (m) => sha256Mismatch(join(dir, m.origTarball), m.sha256) });
   return { package: manifest.package, version: manifest.version, tarball: join(dir, manifest.origTarball), sha256: manifest.sha256 };
 }
 

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson, sha256 } from '../util/hash.ts';
 import { runOk } from '../util/subprocess.ts';
+import { seriesPathsOf } from './diff-paths.ts';
 
 /**
  * A patch series: a directory of `*.patch` files (git format-patch output,
@@ -29,6 +30,8 @@ export interface Series {
   skipped: string[];
   /** sha256 over the applied patches' (name, content), in order. */
   hash: string;
+  /** Every path the patches' diff headers name, relative to the tree; checked to stay inside it (see diff-paths.ts). */
+  paths: string[];
   /** The commit the series was made against, from a `base-commit:` trailer (`git format-patch --base`); null when none names it. */
   baseCommit: string | null;
 }
@@ -48,7 +51,9 @@ export async function loadSeries(path: string): Promise<Series> {
   const patches = messages.filter((m) => containsDiff(m.content));
   const skipped = messages.filter((m) => !containsDiff(m.content)).map((m) => m.name);
   if (patches.length === 0) throw new SeriesError(`patch series ${absolute} holds no patches`, format === 'dir' ? 'put git format-patch *.patch files in it' : 'give an mbox of patch mails');
-  return { path: absolute, format, patches, skipped, hash: seriesHash(patches), baseCommit: seriesBaseCommit(absolute, messages) };
+  // Refused here, before anything is copied, applied or built: a path outside the tree is exit 2.
+  const paths = seriesPathsOf(patches);
+  return { path: absolute, format, patches, skipped, hash: seriesHash(patches), paths, baseCommit: seriesBaseCommit(absolute, messages) };
 }
 
 /**

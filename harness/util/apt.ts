@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { dyingWithParent } from './subprocess.ts';
-import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.ts';
 import { join } from 'node:path';
 import { cacheArea } from './cache-dirs.ts';
 import { DEFAULT_KEYRINGS, findDebianArchive, type DebianArchive } from './apt-sources.ts';
@@ -51,7 +52,7 @@ export async function aptOptions(): Promise<string[]> {
   const options = keyring ? ` [signed-by=${keyring}]` : '';
   const sources = APT_SUITES.flatMap((suite) => [`deb${options} ${uri} ${suite} main`, `deb-src${options} ${uri} ${suite} main`]).join('\n');
   const previous = await readFile(sourcesFile, 'utf8').catch(() => '');
-  if (previous !== `${sources}\n`) await writeFile(sourcesFile, `${sources}\n`);
+  if (previous !== `${sources}\n`) await writeFileAtomic(sourcesFile, `${sources}\n`);
   return [
     '-o', `Dir::State::Lists=${lists}`,
     '-o', `Dir::Etc::SourceList=${sourcesFile}`,
@@ -96,7 +97,7 @@ export function refreshLists(): Promise<void> {
 
 async function fetchLists(): Promise<void> {
   await runApt('apt-get', ['update', '-qq']);
-  await writeFile(listsStamp(), new Date().toISOString());
+  await writeFileAtomic(listsStamp(), new Date().toISOString());
   fetchedThisProcess = true;
 }
 

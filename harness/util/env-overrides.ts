@@ -17,6 +17,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { variable: 'MEMMAP_HARNESS_ACCEL=A', flag: '--accel A', meaning: 'tcg (default), kvm (needs a usable /dev/kvm), or auto (kvm when usable); run, matrix, cell' },
   { variable: 'MEMMAP_HARNESS_OFFLINE=1', flag: '--offline', meaning: 'never touch the network; what is not cached is an error' },
   { variable: 'MEMMAP_HARNESS_REFRESH=1', flag: '--refresh', meaning: 'fetch new Debian package lists first' },
+  { variable: 'MEMMAP_HARNESS_ALLOW_NETWORK=1', flag: '--allow-network', meaning: "let a QEMU build's configure and ninja reach the network (default: unshare -n, none)" },
 ];
 
 /** The table as aligned text lines. */

@@ -28,3 +28,26 @@ function stableStringify(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** Undefined when the file at `path` has sha256 `expected`; else what is wrong with it, for one line. */
+export async function sha256Mismatch(path: string, expected: string): Promise<string | undefined> {
+  const actual = await sha256File(path).catch(() => undefined);
+  if (actual === expected) return undefined;
+  return actual === undefined ? `${path} in the cache is missing (recorded sha256 ${expected})` : `${path} in the cache has sha256 ${actual}, not the recorded ${expected}`;
+}
+
+/** sha256 of each file (paths relative to `dir`), as an entry records what it holds. */
+export async function filesSha256(dir: string, files: readonly string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const file of files) out[file] = await sha256File(`${dir}/${file}`);
+  return out;
+}
+
+/** The first recorded file whose content changed, for one line; undefined when all match or nothing was recorded (an older entry). */
+export async function filesMismatch(dir: string, recorded: Readonly<Record<string, string>> | undefined): Promise<string | undefined> {
+  for (const [file, expected] of Object.entries(recorded ?? {})) {
+    const wrong = await sha256Mismatch(`${dir}/${file}`, expected);
+    if (wrong !== undefined) return wrong;
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dir } from 'tmp-promise';
-import { markOwned, sweepOrphansOnce, type OwnedPrefix } from './owned-dirs.ts';
+import { markOwned, releaseOwned, sweepOrphansOnce, type OwnedPrefix } from './owned-dirs.ts';
 
 /** A 0700 temporary directory for one VM's sockets; removed by `remove()` on every exit path. */
 export interface PrivateDir {
@@ -21,7 +21,12 @@ export interface PrivateDir {
 export async function createPrivateDir(root?: string, prefix: OwnedPrefix = 'memmap-vm-'): Promise<PrivateDir> {
   await sweepOrphansOnce(root ?? tmpdir());
   const created = await dir({ unsafeCleanup: true, mode: 0o700, prefix, ...(root === undefined ? {} : { tmpdir: root }) });
-  await markOwned(created.path);
+  try {
+    await markOwned(created.path);
+  } catch (error) {
+    await created.cleanup();
+    throw error;
+  }
   let removed = false;
   return {
     path: created.path,
@@ -29,11 +34,14 @@ export async function createPrivateDir(root?: string, prefix: OwnedPrefix = 'mem
       if (removed) return;
       removed = true;
       await created.cleanup();
+      await releaseOwned(created.path);
     },
     removeNow() {
       if (removed) return;
       removed = true;
       rmSync(created.path, { recursive: true, force: true });
+      // The lock's holder ends with its pipe (at the latest when this process exits).
+      void releaseOwned(created.path);
     },
   };
 }

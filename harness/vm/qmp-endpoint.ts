@@ -4,7 +4,6 @@ import { deadlineAfter, remaining } from '../qmp/deadline.ts';
 import type { QmpTransport } from '../qmp/transport.ts';
 import { UnixListener, UnixSocketTransport } from '../qmp/unix-transport.ts';
 import { connectWebSocket } from '../qmp/websocket-transport.ts';
-import { findFreeLoopbackPort } from './free-port.ts';
 
 /** Which QMP transport a VM is driven over. */
 export type QmpTransportKind = 'unix' | 'websocket';
@@ -30,7 +29,7 @@ export interface QmpEndpointOptions {
 /** Prepares the listener or port for `kind` before QEMU starts. */
 export async function prepareQmpEndpoint(kind: QmpTransportKind, options: QmpEndpointOptions): Promise<QmpEndpoint> {
   if (kind === 'unix') return unixEndpoint(join(options.dir, 'qmp.sock'));
-  return websocketEndpoint(options.websocketWaker === false ? undefined : join(options.dir, 'qmp-wake.sock'));
+  return websocketEndpoint(join(options.dir, 'qmp-ws.sock'), options.websocketWaker === false ? undefined : join(options.dir, 'qmp-wake.sock'));
 }
 
 /** The harness listens; QEMU connects as a client, so nobody races for the path. */
@@ -45,11 +44,16 @@ async function unixEndpoint(path: string): Promise<QmpEndpoint> {
   };
 }
 
-/** QEMU listens on a loopback port we picked; the waker monitor, if any, connects to us like the unix one. */
-async function websocketEndpoint(wakePath: string | undefined): Promise<QmpEndpoint> {
-  const port = await findFreeLoopbackPort();
+/**
+ * QEMU listens (WebSocket over a UNIX socket) at `path` in the VM's 0700
+ * directory, so no other local user can reach the monitor: a loopback TCP
+ * port would let any uid connect and drive QEMU. The path is in a directory
+ * only we can write, so nobody can take it first either. The waker monitor,
+ * if any, connects to us like the unix one.
+ */
+async function websocketEndpoint(path: string, wakePath: string | undefined): Promise<QmpEndpoint> {
   const wakeListener = wakePath === undefined ? undefined : await UnixListener.listen(wakePath);
-  const args = ['-chardev', `socket,id=qmp,host=127.0.0.1,port=${port},server=on,wait=off,websocket=on`, '-mon', 'chardev=qmp,mode=control'];
+  const args = ['-chardev', `socket,id=qmp,path=${optionValue(path)},server=on,wait=off,websocket=on`, '-mon', 'chardev=qmp,mode=control'];
   if (wakePath !== undefined) args.push('-chardev', `socket,id=qmp-wake,path=${optionValue(wakePath)},server=off`, '-mon', 'chardev=qmp-wake,mode=control');
   return {
     args,
@@ -57,7 +61,7 @@ async function websocketEndpoint(wakePath: string | undefined): Promise<QmpEndpo
       const deadline = deadlineAfter(timeoutMs);
       const waker = wakeListener ? new IothreadWaker(await wakeListener.accept(timeoutMs, signal)) : undefined;
       try {
-        return await connectWebSocket({ port, timeoutMs: Math.max(1, remaining(deadline)), signal, ...(waker ? { waker } : {}) });
+        return await connectWebSocket({ socketPath: path, timeoutMs: Math.max(1, remaining(deadline)), signal, ...(waker ? { waker } : {}) });
       } catch (error) {
         waker?.close();
         throw error;

@@ -187,8 +187,9 @@ describe('builder machinery (toy source tree)', () => {
     expect(a.manifest).toEqual(b.manifest);
     expect(a.manifest.qemuVersion).toBe('0.0.1-toy');
     expect(a.manifest.source).toMatchObject({ kind: 'dir', version: 'unversioned' });
+    // The entry and its lock file (flock files stay: removing one would let a second holder in).
     const entries = await readdir(cacheArea('qemu', cacheEnv));
-    expect(entries).toEqual([a.manifest.cacheKey]);
+    expect(entries.sort()).toEqual([`.flock-${a.manifest.cacheKey}`, a.manifest.cacheKey].sort());
     expect((await execa(a.manifest.binary, ['--version'])).stdout).toContain('0.0.1-toy');
     expect((await ensureQemu(options)).cacheHit).toBe(true);
   });
@@ -208,7 +209,7 @@ describe('builder machinery (toy source tree)', () => {
     await expect(build).rejects.toBeInstanceOf(InterruptedError);
     expect(Date.now() - abortedAt).toBeLessThan(scaledMs(10_000));
     expect(isAlive(pid)).toBe(false);
-    expect(await readdir(cacheArea('qemu', cacheEnv))).toEqual([]);
+    expect((await readdir(cacheArea('qemu', cacheEnv))).filter((n) => !n.startsWith('.flock-'))).toEqual([]);
   });
 });
 
@@ -228,7 +229,7 @@ describe('the CLI interrupted', () => {
     expect(result.exitCode).toBe(130);
     expect(result.stderr).toMatch(/interrupted \(SIGINT\)/);
     expect(isAlive(pid)).toBe(false);
-    expect(await readdir(join(cacheHome, 'memmap-harness', 'qemu'))).toEqual([]);
+    expect((await readdir(join(cacheHome, 'memmap-harness', 'qemu'))).filter((n) => !n.startsWith('.flock-'))).toEqual([]);
   });
 });
 

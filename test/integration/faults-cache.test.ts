@@ -83,15 +83,15 @@ describe('SIGKILL while filling the cache', () => {
     const secondStaging = join(area, await waitFor('the next build to start staging', () => stagingOf(area, secondPid), 120_000));
     const names = await readdir(area);
     expect(names).not.toContain(firstStaging.slice(area.length + 1));
-    const lockName = `.lock-${secondStaging.slice(area.length + '/.staging-'.length, secondStaging.lastIndexOf(`-${secondPid}-`))}`;
-    expect((await readFile(join(area, lockName), 'utf8')).trim()).toBe(String(secondPid)); // the dead one's lock was broken, this one holds it
+    const lockName = `.flock-${secondStaging.slice(area.length + '/.staging-'.length, secondStaging.lastIndexOf(`-${secondPid}-`))}`;
+    expect((await readFile(join(area, lockName), 'utf8')).trim()).toBe(String(secondPid)); // the kernel dropped the dead one's flock; this one holds it
     second.kill('SIGKILL');
     const out = await second;
-    expect(out.all).toMatch(new RegExp(`broke the lock of dead process ${firstPid}`));
+    expect(out.all).toMatch(new RegExp(`took over the lock of dead process ${firstPid}`));
     expect(out.all).toMatch(/building QEMU for .* → /);
     await nothingLeft(() => buildChildren(secondStaging), 'the second build children to die');
-    // What the second one left is this test's to clear, as the next build would: its staging, scratch and lock.
-    expect(await sweepDeadStaging(area)).toEqual(expect.arrayContaining([secondStaging.slice(area.length + 1), lockName]));
+    // What the second one left is this test's to clear, as the next build would: its staging and scratch (the lock file stays; nobody holds it).
+    expect(await sweepDeadStaging(area)).toEqual(expect.arrayContaining([secondStaging.slice(area.length + 1)]));
     expect((await readdir(area)).filter((n) => !n.startsWith('.'))).toEqual(entriesBefore);
     expect(await harnessDirs(tmp)).toEqual([]);
     expect(await halfWrittenEntries()).toEqual([]);
@@ -134,7 +134,11 @@ describe('two harness processes on one cold cache entry', () => {
     const a = run(1);
     const aPid = a.pid ?? 0;
     // Hold the first one still while it owns the lock, so the second surely finds it held.
-    await waitFor('the first run to take the kernel lock', async () => ((await readdir(kernels).catch(() => [] as string[])).some((n) => n.startsWith('.lock-')) ? true : undefined), 300_000);
+    const holdsLock = async () => {
+      for (const n of (await readdir(kernels).catch(() => [] as string[])).filter((x) => x.startsWith('.flock-'))) if ((await readFile(join(kernels, n), 'utf8').catch(() => '')).trim() === String(aPid)) return true;
+      return undefined;
+    };
+    await waitFor('the first run to take the kernel lock', holdsLock, 300_000);
     process.kill(aPid, 'SIGSTOP');
     const b = run(2);
     let bOutput = '';
@@ -149,7 +153,7 @@ describe('two harness processes on one cold cache entry', () => {
     expect(ra.exitCode, ra.all).toBe(0);
     expect(rb.exitCode, rb.all).toBe(0);
     expect(rb.all).toMatch(waits);
-    expect(rb.all).not.toMatch(/broke the lock/);
+    expect(rb.all).not.toMatch(/took over the lock/);
     expect((await readdir(kernels)).filter((n) => !n.startsWith('.'))).toHaveLength(1);
     expect(await halfWrittenEntries(join(root, 'memmap-harness'))).toEqual([]);
   });
@@ -180,7 +184,7 @@ describe('a first run builds QEMU and the kernel side by side', () => {
     expect(result.all).not.toMatch(/aborted|interrupted/i);
     await nothingLeft(() => processesWithCache(root), 'the kernel build to be gone with the run');
     const kernels = join(root, 'memmap-harness', 'kernels');
-    expect((await readdir(kernels).catch(() => [] as string[])).filter((n) => !n.startsWith('.lock-'))).toEqual([]);
+    expect((await readdir(kernels).catch(() => [] as string[])).filter((n) => !n.startsWith('.flock-'))).toEqual([]);
     expect(await halfWrittenEntries(join(root, 'memmap-harness'))).toEqual([]);
     expect(await harnessDirs(tmp)).toEqual([]);
   });

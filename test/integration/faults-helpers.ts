@@ -47,8 +47,8 @@ export const harnessDirs = async (dir: string): Promise<string[]> => (await read
 const ENTRY_AREAS = ['qemu', 'qemu-bin', 'kernels', 'initramfs', 'firmware', 'debs', 'downloads', 'sources'];
 
 /**
- * Half-written cache entries under a cache root: staging dirs and lock files of
- * dead processes, and entry directories without entry.json. What live processes
+ * Half-written cache entries under a cache root: staging dirs and (older
+ * versions') pid lock files of dead processes, and entry directories without entry.json. What live processes
  * (other developers' runs on the shared cache) are making right now is not counted.
  */
 export async function halfWrittenEntries(root: string = cacheRoot()): Promise<string[]> {
@@ -56,6 +56,8 @@ export async function halfWrittenEntries(root: string = cacheRoot()): Promise<st
   for (const area of ENTRY_AREAS) {
     for (const name of await readdir(join(root, area)).catch(() => [] as string[])) {
       const path = join(root, area, name);
+      // flock files stay by design (util/flock.ts): never half of anything.
+      if (name.startsWith('.flock-')) continue;
       if (name.startsWith('.')) {
         if (!(await ownerAlive(name, path))) found.push(join(area, name));
       } else if (!name.endsWith('.json') && !(await readFile(join(path, 'entry.json')).then(() => true, () => false))) {

@@ -66,7 +66,7 @@ describe('report.json is enough to reproduce a case run', () => {
     await writeFile(join(workDir, 'lost.json'), JSON.stringify(lost));
     const missing = await cli(['reproduce', join(workDir, 'lost.json'), '--results', join(workDir, 'lost')], 2 * MINUTES);
     expect(missing.exitCode).toBe(3);
-    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^memmap-harness: the QEMU of seed-spm@patched-v5\.q35\.ovmf-sid\.minimal-6\.1: build 0{16}… is not in this machine's cache and .* is not here; /)]);
+    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^memmap-harness: the QEMU of seed-spm@patched-v5\.q35\.ovmf-sid\.minimal-6\.1: build 0{16}… is not in this machine's cache \(the report's binary path is not run\); /)]);
   }, scaledMs(25 * MINUTES));
 
   it('a failed run keeps its scratch directory on request, and reproduces as the same failure', async ({ cli, workDir }) => {
@@ -81,7 +81,7 @@ describe('report.json is enough to reproduce a case run', () => {
       expect(run.stderr).toContain(`memmap-harness: kept the scratch directory of negative-memmap-type-without-memdev (fail): ${scratch}`);
       expect((await stat(scratch)).isDirectory()).toBe(true);
       // Without its owner mark the next run's sweeper leaves it alone.
-      expect(await readdir(scratch)).not.toContain('.memmap-harness-owner');
+      expect(await readdir(scratch)).not.toContain('.memmap-harness-lock');
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }

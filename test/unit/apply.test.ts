@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySeries, PatchApplyError, type AppliedPatch } from '../../harness/source/apply.ts';
+import { UnsafeSeriesPathError } from '../../harness/source/diff-paths.ts';
 import { checkBaseCommit, localTreeState, resolveGitCommit } from '../../harness/source/git.ts';
 import { loadSeries, SeriesError, type Series } from '../../harness/source/series.ts';
 import { buildNotes } from '../../harness/cli/commands/build.ts';
@@ -238,10 +239,15 @@ describe('the fuzzy path stays inside the tree', () => {
     return loadSeries(dir);
   }
 
-  it('refuses a file name that climbs out of the tree', async () => {
+  it('refuses a file name that climbs out of the tree: loading names the patch and line; applying a series made otherwise refuses too, before any file', async () => {
     const tree = await treeWith('escape', text(masterLines));
-    const series = await handSeries('escape-series', 'diff --git a/../escaped.txt b/../escaped.txt\nnew file mode 100644\n--- /dev/null\n+++ b/../escaped.txt\n@@ -0,0 +1 @@\n+out\n');
-    await expect(applyTo(tree, series)).rejects.toThrow(PatchApplyError);
+    const diff = 'diff --git a/../escaped.txt b/../escaped.txt\nnew file mode 100644\n--- /dev/null\n+++ b/../escaped.txt\n@@ -0,0 +1 @@\n+out\n';
+    await expect(handSeries('escape-series', diff)).rejects.toThrow(/^patch 0001-evil\.patch line 5: names '\.\.\/escaped\.txt', whose '\.\.' leaves the tree$/);
+    const content = Buffer.from(`From: x\nSubject: [PATCH] evil\n\n---\n${diff}`);
+    const made: Series = { path: tree, format: 'dir', patches: [{ name: '0001-evil.patch', origin: 'hand', sha256: '', content }], skipped: [], hash: '', paths: [], baseCommit: null };
+    const before = await snapshot(tree);
+    await expect(applyTo(tree, made)).rejects.toThrow(UnsafeSeriesPathError);
+    expect(await snapshot(tree)).toEqual(before);
     await expect(stat(join(scratch, 'escaped.txt'))).rejects.toThrow();
   });
 

@@ -12,7 +12,9 @@ import { matrixExitStatus } from '../../harness/matrix/execute.ts';
 import { deadlineAfter, remaining } from '../../harness/qmp/deadline.ts';
 import { serialTail } from '../../harness/report/serial-tail.ts';
 import { pickRun, recordedRuns, verdictDifferences } from '../../harness/run/reproduce.ts';
+import { loadCase } from '../../harness/case/load.ts';
 import { UsageError } from '../../harness/util/errors.ts';
+import { toExactJson } from '../../harness/util/exact-json.ts';
 import { EXIT, exitForStatuses } from '../../harness/util/exit-codes.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { scaledMs, timeoutFactor } from '../../harness/util/timeouts.ts';
@@ -100,10 +102,11 @@ describe('report helpers', () => {
   });
 });
 
-// A report.json case as a run writes it (schema 2), cut to what reproduce reads.
+// A report.json case as a run writes it (schema 2), cut to what reproduce reads; the case data is cases/seed-spm.json as loaded.
+const SEED_SPM = toExactJson(await loadCase(join(REPO_ROOT, 'cases', 'seed-spm.json')));
 function reportWith(findings: Pick<Finding, 'aspect' | 'check' | 'ok'>[], status = 'pass'): unknown {
   const run = { qemu: { binary: '/q', label: 'patched-v5', firmwareDirs: [] }, transport: 'unix', profile: 'v5' };
-  const caseData = { name: 'seed-spm', nodes: [], memory: '16G', expect: { e820: [{ start: { $bigint: '4294967296' } }] } };
+  const caseData = SEED_SPM;
   const entry = { name: 'seed-spm', status, machine: 'q35', firmware: 'ovmf-sid', kernel: 'minimal-6.1', qemu: 'patched-v5', findings, run, caseData };
   return { schemaVersion: 2, cases: [entry, { ...entry, machine: 'pc' }] };
 }
@@ -127,7 +130,7 @@ describe('reproduce: reading a report and comparing verdicts', () => {
     expect(() => pickRun(runs, undefined, 'r.json')).toThrow(UsageError);
     const run = pickRun(runs, 'seed-spm@patched-v5.pc.ovmf-sid.minimal-6.1', 'r.json');
     expect(run.machine).toBe('pc');
-    expect((run.caseSpec.expect as unknown as { e820: { start: bigint }[] }).e820[0]?.start).toBe(4294967296n);
+    expect(run.caseSpec.expect.e820?.rows[1]).toEqual({ start: 0x280000000n, end: 0x47fffffffn, type: 0xefffffff });
   });
 
   it('the same status and checks reproduce; a flipped check or status does not', () => {

@@ -17,9 +17,11 @@ const usage = `usage: memmap-harness reproduce REPORT.json [CASE|CASE@CELL] [--q
 
 Runs one case run of a report.json again from what the report recorded alone:
 the case data as it ran, the QEMU (found by its build key in this machine's
-cache, else at its recorded path), the firmware and kernel (the same ids; their
-package versions and sha256 are compared with the report's), the machine,
-backend, QMP transport and revision profile. Then compares the verdicts.
+cache, or --qemu; never the binary path the report records), the firmware and
+kernel (the same ids; their package versions and sha256 are compared with the
+report's), the machine, backend, QMP transport and revision profile. Then
+compares the verdicts. A report may come from anyone: every field is checked
+first (the case data like a case file); a bad one is exit 2 naming it.
 
   CASE            the case name, or CASE@CELL when the report ran it in several
                   cells (as the serial log names: seed-spm@v5.q35.ovmf-sid.minimal-6.1);

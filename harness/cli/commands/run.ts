@@ -42,7 +42,7 @@ or -device sp-mem for an sp-mem case).
   --firmware ID      run on this firmware instead of each case's own (ovmf-sid, seabios-bookworm, qboot, …);
                      default: the set's firmware if it names one (the default set: qboot), else each case's own
   --kernel ID        run on this kernel instead of each case's own (bookworm-6.1, trixie-6.12, sid-7.2)
-  --transport T      QMP over a UNIX socket (default) or a loopback WebSocket
+  --transport T      QMP over a UNIX socket (default) or WebSocket (on a UNIX socket too)
   --accel A          tcg (default, or $MEMMAP_HARNESS_ACCEL), kvm (a usable /dev/kvm or exit 3 before
                      any QEMU starts) or auto (kvm when /dev/kvm opens read-write, else tcg; printed
                      with the reason). KVM verdicts are never 'pass' until the KVM model is verified
