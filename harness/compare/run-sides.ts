@@ -1,0 +1,141 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CaseSpec } from '../case/types.ts';
+import type { Status, Verdict } from '../core/vocabulary.ts';
+import { runPool } from '../matrix/pool.ts';
+import { caseAppliesTo } from '../model/from-case.ts';
+import { expectationsFor } from '../model/expectations.ts';
+import { formatVerdict } from '../report/console.ts';
+import { writeReports } from '../report/write-all.ts';
+import { prepareRun } from '../run/prepare.ts';
+import { safeLabel, type ResolvedQemu } from '../run/resolve-qemu.ts';
+import { runCase } from '../run/run-case.ts';
+import { orderedPrinter } from '../run/run-cases.ts';
+import type { Accelerator } from '../util/accel.ts';
+import { recordsOfVerdicts, type CaseRecord } from './records.ts';
+import type { Side } from './sides.ts';
+
+/** One case on one firmware (undefined: the case's own). */
+export interface PlanEntry {
+  spec: CaseSpec;
+  firmware?: string;
+}
+
+/** A case run judged against what its side's own revision promises. */
+export interface Judged {
+  verdict: Verdict;
+  /** pass also for `unsupported` where the side's revision lacks the interface (its model says so). */
+  outcome: 'pass' | 'fail' | 'error';
+  why?: string;
+}
+
+/** Everything one side's runs gave. */
+export interface SideRun {
+  side: Side;
+  qemu: ResolvedQemu;
+  /** The revision profile its expectations came from. */
+  profile: string | undefined;
+  judged: Judged[];
+  records: CaseRecord[];
+  /** Plan entries not run on this side: the case is about other revisions. */
+  notApplicable: string[];
+  resultsDir: string;
+}
+
+export interface RunSidesOptions {
+  jobs: number;
+  accel: Accelerator;
+  transport: 'unix' | 'websocket';
+  resultsDir: string;
+  print?: (line: string) => void;
+}
+
+/**
+ * The QEMU of each side, built or taken from the cache, with the images every
+ * plan entry boots; one side at a time (builds share one tree and every core).
+ */
+export async function prepareSides(sides: readonly Side[], plan: readonly PlanEntry[]): Promise<ResolvedQemu[]> {
+  const specs = plan.map((e) => (e.firmware === undefined ? e.spec : { ...e.spec, firmware: e.firmware }));
+  const out: ResolvedQemu[] = [];
+  for (const side of sides) out.push(await prepareRun(side.choice, specs, {}));
+  return out;
+}
+
+/**
+ * Runs the plan on every side in one pool (`jobs` guests at once across the
+ * sides, so the last runs of one side overlap the first of the next), each
+ * case exactly once per side and configuration. Verdicts print in plan order,
+ * prefixed with the side's name. Writes each side's reports into its own directory.
+ */
+export async function runSides(sides: readonly Side[], qemus: readonly ResolvedQemu[], plan: readonly PlanEntry[], options: RunSidesOptions): Promise<SideRun[]> {
+  const print = options.print ?? console.log;
+  const dirs = sides.map((side, i) => join(options.resultsDir, sideDirName(side, i)));
+  await Promise.all(dirs.map((dir) => mkdir(dir, { recursive: true })));
+  const profiles = qemus.map((q) => q.profile.id);
+  const runs = sides.flatMap((_, s) => plan.map((entry) => ({ s, entry })));
+  const printer = orderedPrinter(runs.length, print);
+  const width = Math.max(...sides.map((side) => side.name.length));
+  const results = await runPool(runs, options.jobs, async ({ s, entry }, index) => {
+    const side = sides[s] as Side;
+    const profile = profiles[s];
+    const prefix = `${side.name.padEnd(width)}  `;
+    if (profile !== undefined && !caseAppliesTo(entry.spec, profile)) {
+      printer.ready(index, [`${prefix}n/a         ${entry.spec.name}  (about revisions ${entry.spec.profiles?.join(', ')}, not ${profile})`]);
+      return { s, skipped: entry.spec.name };
+    }
+    const verdict = await runCase(entry.spec, {
+      qemu: qemus[s] as ResolvedQemu,
+      ...(entry.firmware === undefined ? {} : { firmware: entry.firmware }),
+      transport: options.transport,
+      accel: options.accel,
+      profile,
+      logDir: dirs[s] as string,
+    });
+    printer.ready(index, formatVerdict(verdict).map((line, i) => (i === 0 ? prefix + line : `${' '.repeat(prefix.length)}${line}`)));
+    return { s, judged: judge(entry.spec, verdict, profile) };
+  });
+  return Promise.all(
+    sides.map(async (side, s) => {
+      const mine = results.filter((r) => r.s === s);
+      const judged = mine.flatMap((r) => ('judged' in r && r.judged ? [r.judged] : []));
+      const verdicts = judged.map((j) => j.verdict);
+      await writeReports(dirs[s] as string, verdicts);
+      return {
+        side,
+        qemu: qemus[s] as ResolvedQemu,
+        profile: profiles[s],
+        judged,
+        records: recordsOfVerdicts(verdicts),
+        notApplicable: mine.flatMap((r) => ('skipped' in r && r.skipped ? [r.skipped] : [])),
+        resultsDir: dirs[s] as string,
+      };
+    }),
+  );
+}
+
+/**
+ * A verdict against its side's revision: `unsupported` is what a revision
+ * without the interface must give (baseline for memmap-type, 10.2.2 for
+ * sp-mem), and a failure on one that has it.
+ */
+export function judge(spec: CaseSpec, verdict: Verdict, profile: string | undefined): Judged {
+  if (verdict.status === 'pass') return { verdict, outcome: 'pass' };
+  if (verdict.status === 'fail') return { verdict, outcome: 'fail' };
+  if (verdict.status === 'error') return { verdict, outcome: 'error', ...(verdict.reason ? { why: verdict.reason } : {}) };
+  const expected = profile !== undefined && expectationsFor(spec, { machine: spec.machine, firmware: verdict.firmware, kernel: verdict.kernel, revision: profile }).kind === 'unsupported';
+  return expected
+    ? { verdict, outcome: 'pass', why: `unsupported, as revision ${profile} expects` }
+    : { verdict, outcome: 'fail', why: `unsupported, but ${profile === undefined ? 'the revision is unknown' : `revision ${profile} has the interface`}: ${verdict.reason ?? ''}`.trim() };
+}
+
+/** One exit status for judged runs: a failure outranks a broken run (as every command ranks them). */
+export function exitForJudged(judged: readonly Judged[]): number {
+  const statuses: Status[] = judged.map((j) => j.outcome);
+  if (statuses.includes('fail')) return 1;
+  if (statuses.includes('error')) return 3;
+  return 0;
+}
+
+function sideDirName(side: Side, index: number): string {
+  return `${String.fromCharCode(97 + index)}-${safeLabel(side.name.replace(/\/+$/, '').split('/').pop() ?? side.name)}`;
+}
