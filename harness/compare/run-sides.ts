@@ -13,7 +13,7 @@ import { runCase } from '../run/run-case.ts';
 import { orderedPrinter } from '../run/run-cases.ts';
 import type { Accelerator } from '../util/accel.ts';
 import { recordsOfVerdicts, type CaseRecord } from './records.ts';
-import type { Side } from './sides.ts';
+import type { LiveSide, Side } from './sides.ts';
 
 /** One case on one firmware (undefined: the case's own). */
 export interface PlanEntry {
@@ -31,7 +31,7 @@ export interface Judged {
 
 /** Everything one side's runs gave. */
 export interface SideRun {
-  side: Side;
+  side: LiveSide;
   qemu: ResolvedQemu;
   /** The revision profile its expectations came from. */
   profile: string | undefined;
@@ -54,7 +54,7 @@ export interface RunSidesOptions {
  * The QEMU of each side, built or taken from the cache, with the images every
  * plan entry boots; one side at a time (builds share one tree and every core).
  */
-export async function prepareSides(sides: readonly Side[], plan: readonly PlanEntry[]): Promise<ResolvedQemu[]> {
+export async function prepareSides(sides: readonly LiveSide[], plan: readonly PlanEntry[]): Promise<ResolvedQemu[]> {
   const specs = plan.map((e) => (e.firmware === undefined ? e.spec : { ...e.spec, firmware: e.firmware }));
   const out: ResolvedQemu[] = [];
   for (const side of sides) out.push(await prepareRun(side.choice, specs, {}));
@@ -67,7 +67,7 @@ export async function prepareSides(sides: readonly Side[], plan: readonly PlanEn
  * case exactly once per side and configuration. Verdicts print in plan order,
  * prefixed with the side's name. Writes each side's reports into its own directory.
  */
-export async function runSides(sides: readonly Side[], qemus: readonly ResolvedQemu[], plan: readonly PlanEntry[], options: RunSidesOptions): Promise<SideRun[]> {
+export async function runSides(sides: readonly LiveSide[], qemus: readonly ResolvedQemu[], plan: readonly PlanEntry[], options: RunSidesOptions): Promise<SideRun[]> {
   const print = options.print ?? console.log;
   const dirs = sides.map((side, i) => join(options.resultsDir, sideDirName(side, i)));
   await Promise.all(dirs.map((dir) => mkdir(dir, { recursive: true })));
@@ -76,7 +76,7 @@ export async function runSides(sides: readonly Side[], qemus: readonly ResolvedQ
   const printer = orderedPrinter(runs.length, print);
   const width = Math.max(...sides.map((side) => side.name.length));
   const results = await runPool(runs, options.jobs, async ({ s, entry }, index) => {
-    const side = sides[s] as Side;
+    const side = sides[s] as LiveSide;
     const profile = profiles[s];
     const prefix = `${side.name.padEnd(width)}  `;
     if (profile !== undefined && !caseAppliesTo(entry.spec, profile)) {

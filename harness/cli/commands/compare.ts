@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { diffRecords, differenceLines, type Difference, type SideNames } from '../../compare/diff.ts';
 import { planFor } from '../../compare/plan.ts';
 import { exitForJudged, prepareSides, runSides, type PlanEntry, type SideRun } from '../../compare/run-sides.ts';
-import { parseSide, type Side } from '../../compare/sides.ts';
+import { parseSide, type LiveSide, type Side } from '../../compare/sides.ts';
+import { readReportFile, type CaseRecord } from '../../compare/records.ts';
 import { FIRMWARE_IDS, isFirmwareId } from '../../image/index.ts';
 import { decideJobsHere } from '../../matrix/jobs.ts';
 import { toJsonValue } from '../../parse/json.ts';
@@ -31,6 +32,7 @@ Each case runs once per side and configuration; the rows come from the runs' rep
                        a qemu-system-x86_64 binary (as --qemu)
                        a source spec as --source takes it, built as it is (no series):
                          debian:…, debian-bin:…, git:…, dir:…
+                       a report.json of an earlier run (read, nothing boots again)
   --set NAME         a set from cases/sets/ (repeatable); default: the 'default' set
   --case NAME        a case (repeatable)
   --firmware ID      run every case on this firmware (repeatable: each case on each);
@@ -56,6 +58,8 @@ export interface CompareArgs {
   transport: 'unix' | 'websocket';
   results: string;
   json?: JsonTarget;
+  /** --case or --set given: a report side keeps only those cases. */
+  filtered: boolean;
 }
 
 export const compareCommand: Command = {
@@ -68,13 +72,20 @@ export const compareCommand: Command = {
     const accel = decideAccelerator(options.accel);
     const sides = [await parseSide(options.a), await parseSide(options.b)];
     const plan = await planFor(options);
-    await checkResultsSpace(options.results);
+    if (sides.some((s) => s.kind !== 'report')) await checkResultsSpace(options.results);
     console.log(`accelerator: ${accel.accel} (${accel.reason})`);
-    const runs = await compareSides(sides, plan, { jobs: options.jobs, accel: accel.accel, transport: options.transport, results: options.results });
-    const differences = diffRecords(runs[0]?.records ?? [], runs[1]?.records ?? []);
+    const live = sides.filter((s): s is LiveSide => s.kind !== 'report');
+    const runs = live.length > 0 ? await compareSides(live, plan, { jobs: options.jobs, accel: accel.accel, transport: options.transport, results: options.results }) : [];
+    const wanted = new Set(plan.map((e) => e.spec.name));
+    const recordsOf = async (side: Side): Promise<CaseRecord[]> =>
+      side.kind === 'report' ? (await readReportFile(side.report)).filter((r) => !options.filtered || wanted.has(r.name)) : (runs.find((r) => r.side === side)?.records ?? []);
+    const [recordsA, recordsB] = [await recordsOf(sides[0] as Side), await recordsOf(sides[1] as Side)];
+    const differences = diffRecords(recordsA, recordsB);
     const names = { a: sides[0]?.name ?? 'A', b: sides[1]?.name ?? 'B' };
     printDifferences(differences, names);
-    const exitStatus = exitForJudged(runs.flatMap((r) => r.judged));
+    // A report's verdicts count as its run decided them; live runs are judged against their side's revision.
+    const reported = sides.flatMap((s, i) => (s.kind === 'report' ? (i === 0 ? recordsA : recordsB) : []));
+    const exitStatus = combineExits([exitForJudged(runs.flatMap((r) => r.judged)), exitForRecorded(reported)]);
     if (options.json) await emitJson(options.json, compareJson(runs, differences, names, exitStatus));
     console.log(`results: ${options.results}`);
     return exitStatus;
@@ -82,7 +93,7 @@ export const compareCommand: Command = {
 };
 
 /** Builds (or takes from the cache) each side's QEMU and runs the plan on both, printing what each side is. */
-export async function compareSides(sides: Side[], plan: PlanEntry[], options: { jobs?: number; accel: 'tcg' | 'kvm'; transport: 'unix' | 'websocket'; results: string }): Promise<SideRun[]> {
+export async function compareSides(sides: LiveSide[], plan: PlanEntry[], options: { jobs?: number; accel: 'tcg' | 'kvm'; transport: 'unix' | 'websocket'; results: string }): Promise<SideRun[]> {
   const qemus = await prepareSides(sides, plan);
   sides.forEach((side, i) => {
     const q = qemus[i];
@@ -91,6 +102,16 @@ export async function compareSides(sides: Side[], plan: PlanEntry[], options: { 
   const jobs = decideJobsHere(plan.map((e) => e.spec), plan.length * sides.length, options.jobs);
   console.log(`jobs: ${jobs.jobs} (${jobs.why})`);
   return runSides(sides, qemus, plan, { jobs: jobs.jobs, accel: options.accel, transport: options.transport, resultsDir: options.results });
+}
+
+/** A saved report's verdicts: 1 for a failure, 3 for a broken run, else 0. */
+function exitForRecorded(records: readonly CaseRecord[]): number {
+  return records.some((r) => r.status === 'fail') ? 1 : records.some((r) => r.status === 'error') ? 3 : 0;
+}
+
+/** A failure outranks a broken run, which outranks success. */
+function combineExits(statuses: readonly number[]): number {
+  return statuses.includes(1) ? 1 : statuses.includes(3) ? 3 : 0;
 }
 
 function printDifferences(differences: Difference[], names: SideNames): void {
@@ -149,5 +170,6 @@ export function parseCompareArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     transport,
     results: resolve(values.results ?? newResultsDir()),
     ...(json ? { json } : {}),
+    filtered: (values.case ?? []).length > 0 || (values.set ?? []).length > 0,
   };
 }

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { diffRecords } from '../../compare/diff.ts';
 import { exitForJudged, prepareSides, runSides } from '../../compare/run-sides.ts';
-import { parseSide, type Side } from '../../compare/sides.ts';
+import { parseSide, type LiveSide } from '../../compare/sides.ts';
 import { FIRMWARE_IDS, isFirmwareId } from '../../image/index.ts';
 import { decideJobsHere } from '../../matrix/jobs.ts';
 import { cachedInterfaces } from '../../probe/interface.ts';
@@ -78,14 +78,18 @@ export const reviewCommand: Command = {
     const seriesPath = resolve(options.series);
     const mail = await readSeriesMail(seriesPath);
     const testedBy = options.testedBy ?? (options.testedByGit ? await gitIdentity() : undefined);
-    const refs: Side[] = [];
-    for (const ref of options.against) refs.push(await parseSide(ref));
+    const refs: LiveSide[] = [];
+    for (const ref of options.against) {
+      const side = await parseSide(ref);
+      if (side.kind === 'report') throw new UsageError(`review: --against ${ref} is a report; a review runs its cases on each REF`, 'give a revision, series, binary or source spec (or use compare for saved reports)');
+      refs.push(side);
+    }
     await checkResultsSpace(options.results);
     console.log(`accelerator: ${accel.accel} (${accel.reason})`);
     console.log(`series: ${mail.subject} (${mail.patches.length} patches)`);
 
     // The series first: one that does not apply stops here (exit 3, naming the patch and hunk).
-    const seriesSide: Side = { name: options.series, kind: 'series', choice: { ...(options.source ? { source: options.source } : {}), patches: seriesPath } };
+    const seriesSide: LiveSide = { name: options.series, kind: 'series', choice: { ...(options.source ? { source: options.source } : {}), patches: seriesPath } };
     const [seriesQemu] = await prepareSides([seriesSide], []);
     if (!seriesQemu) throw new Error('unreachable: no QEMU for the series');
     const applyNotes = buildNotes(seriesQemu.build ?? { base: null });
