@@ -1,5 +1,7 @@
 import { loadCases } from '../case/load.ts';
 import { loadCaseSet } from '../case/sets.ts';
+import type { CaseSpec } from '../case/types.ts';
+import { caseAppliesTo } from '../model/from-case.ts';
 import type { InterfaceReport } from '../probe/classify.ts';
 import type { PlanEntry } from '../compare/run-sides.ts';
 import { CASES_DIR } from '../util/paths.ts';
@@ -33,14 +35,22 @@ export interface ReviewPlan {
  *   before any firmware runs);
  * - -device sp-mem: sp-mem-seed on every review firmware, the rest of the sp-mem
  *   set on the default firmware;
- * - neither: the seed's cases on the default firmware, which then say
+ * - neither: the seed's cases, which then say
  *   `unsupported` (and the review says the series implements neither).
  */
-export async function reviewPlan(report: Pick<InterfaceReport, 'interfaces'>, firmware: readonly string[] = Object.values(REVIEW_FIRMWARE), casesDir = CASES_DIR): Promise<ReviewPlan> {
+export async function reviewPlan(
+  report: Pick<InterfaceReport, 'interfaces'>,
+  firmware: readonly string[] = Object.values(REVIEW_FIRMWARE),
+  /** The series' probed revision: cases about other revisions only (a baseline refusal) are left out. */
+  profile?: string,
+  casesDir = CASES_DIR,
+): Promise<ReviewPlan> {
   const [primary = REVIEW_FIRMWARE.default] = firmware;
   const everywhere = (names: readonly string[]) => load(names, firmware);
   const once = (names: readonly string[]) => load(names, [primary]);
-  const load = async (names: readonly string[], on: readonly string[]) => (await loadCases(casesDir, [...names])).flatMap((spec) => on.map((f) => ({ spec, firmware: f })));
+  const about = (spec: CaseSpec) => profile === undefined || caseAppliesTo(spec, profile);
+  const load = async (names: readonly string[], on: readonly string[]) =>
+    (await loadCases(casesDir, [...names])).filter(about).flatMap((spec) => on.map((f) => ({ spec, firmware: f })));
   const entries: PlanEntry[] = [];
   const why: string[] = [];
   const seed = await loadCaseSet(casesDir, 'default');
@@ -55,7 +65,7 @@ export async function reviewPlan(report: Pick<InterfaceReport, 'interfaces'>, fi
     why.push(`layouts (${REVIEW_LAYOUTS.join(', ')}) on ${primary}`);
     const negatives = await loadCaseSet(casesDir, 'negative');
     entries.push(...(await once(negatives)));
-    why.push(`the negative set on ${primary} (QEMU refuses before any firmware runs)`);
+    why.push(`the negative set's cases about this revision on ${primary} (QEMU refuses before any firmware runs)`);
   }
   if (spMem) {
     const set = await loadCaseSet(casesDir, 'sp-mem');

@@ -96,7 +96,7 @@ export const reviewCommand: Command = {
     for (const note of applyNotes) console.error(`memmap-harness: ${note}`);
     const probed = await cachedInterfaces(seriesQemu.binary, seriesQemu.firmwareDirs);
     console.log(`interface: ${probed.summary} → profile ${probed.profile ?? 'none'}`);
-    const plan = await reviewPlan(probed, options.firmware.length > 0 ? options.firmware : undefined);
+    const plan = await reviewPlan(probed, options.firmware.length > 0 ? options.firmware : undefined, probed.profile);
     await prepareImages(plan.entries.map((e) => (e.firmware === undefined ? e.spec : { ...e.spec, firmware: e.firmware })), {});
     const refQemus = await prepareSides(refs, plan.entries);
     const sides = [seriesSide, ...refs];
