@@ -56,7 +56,7 @@ export function diffRecords(a: readonly CaseRecord[], b: readonly CaseRecord[]):
 export function diffPair(a: CaseRecord, b: CaseRecord): Difference[] {
   const at = { case: a.name, configuration: configurationOf(a) };
   const out: Difference[] = [];
-  if (a.status !== b.status) out.push({ ...at, aspect: 'verdict', side: 'both', what: 'verdict', values: { a: verdictText(a), b: verdictText(b) } });
+  if (a.status !== b.status && a.judged !== false && b.judged !== false) out.push({ ...at, aspect: 'verdict', side: 'both', what: 'verdict', values: { a: verdictText(a), b: verdictText(b) } });
   // Rows are compared only when both guests got as far as the firmware tables: an error or
   // unsupported run has no rows, and listing every row of the other side as missing says nothing.
   if (a.e820.length > 0 && b.e820.length > 0) out.push(...rowDiff(at, 'e820', a.e820.map(e820Text), b.e820.map(e820Text)));

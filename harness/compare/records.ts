@@ -21,6 +21,8 @@ export interface CaseRecord {
   e820: PrintedE820Row[];
   srat: SratRow[];
   observed?: ObservedFacts;
+  /** false for a run made only to observe (the case is about other revisions): it has no verdict to compare. */
+  judged?: false;
 }
 
 /** A report file (or any JSON) that is not a report.json of this harness. */

@@ -37,8 +37,10 @@ export interface SideRun {
   profile: string | undefined;
   judged: Judged[];
   records: CaseRecord[];
-  /** Plan entries not run on this side: the case is about other revisions. */
+  /** Plan entries whose case is about other revisions: run to observe, not judged. */
   notApplicable: string[];
+  /** What those runs observed (refused or started, rows): material for the diff, never a verdict. */
+  observedOnly: CaseRecord[];
   resultsDir: string;
 }
 
@@ -79,10 +81,6 @@ export async function runSides(sides: readonly LiveSide[], qemus: readonly Resol
     const side = sides[s] as LiveSide;
     const profile = profiles[s];
     const prefix = `${side.name.padEnd(width)}  `;
-    if (profile !== undefined && !caseAppliesTo(entry.spec, profile)) {
-      printer.ready(index, [`${prefix}n/a         ${entry.spec.name}  (about revisions ${entry.spec.profiles?.join(', ')}, not ${profile})`]);
-      return { s, skipped: entry.spec.name };
-    }
     const verdict = await runCase(entry.spec, {
       qemu: qemus[s] as ResolvedQemu,
       ...(entry.firmware === undefined ? {} : { firmware: entry.firmware }),
@@ -91,6 +89,11 @@ export async function runSides(sides: readonly LiveSide[], qemus: readonly Resol
       profile,
       logDir: dirs[s] as string,
     });
+    if (profile !== undefined && !caseAppliesTo(entry.spec, profile)) {
+      // Not this revision's case (v6's memdev refusal on v5): what QEMU did is still the difference to show.
+      printer.ready(index, [`${prefix}n/a         ${entry.spec.name}  (about revisions ${entry.spec.profiles?.join(', ')}, not ${profile}; observed: ${observation(verdict)})`]);
+      return { s, observed: verdict };
+    }
     printer.ready(index, formatVerdict(verdict).map((line, i) => (i === 0 ? prefix + line : `${' '.repeat(prefix.length)}${line}`)));
     return { s, judged: judge(entry.spec, verdict, profile) };
   });
@@ -99,6 +102,7 @@ export async function runSides(sides: readonly LiveSide[], qemus: readonly Resol
       const mine = results.filter((r) => r.s === s);
       const judged = mine.flatMap((r) => ('judged' in r && r.judged ? [r.judged] : []));
       const verdicts = judged.map((j) => j.verdict);
+      const observed = mine.flatMap((r) => ('observed' in r && r.observed ? [r.observed] : []));
       await writeReports(dirs[s] as string, verdicts);
       return {
         side,
@@ -106,7 +110,8 @@ export async function runSides(sides: readonly LiveSide[], qemus: readonly Resol
         profile: profiles[s],
         judged,
         records: recordsOfVerdicts(verdicts),
-        notApplicable: mine.flatMap((r) => ('skipped' in r && r.skipped ? [r.skipped] : [])),
+        notApplicable: observed.map((v) => v.name),
+        observedOnly: recordsOfVerdicts(observed).map((r) => ({ ...r, judged: false as const })),
         resultsDir: dirs[s] as string,
       };
     }),
@@ -134,6 +139,18 @@ export function exitForJudged(judged: readonly Judged[]): number {
   if (statuses.includes('fail')) return 1;
   if (statuses.includes('error')) return 3;
   return 0;
+}
+
+/** What a run showed, in a few words, for a case that is not its side's to judge. */
+function observation(verdict: Verdict): string {
+  const refusal = verdict.observed?.refusal;
+  if (refusal) return refusal.refused ? `QEMU refused: ${refusal.message ?? ''}`.trim() : 'QEMU started';
+  return verdict.status === 'error' || verdict.status === 'unsupported' ? `${verdict.status}: ${verdict.reason ?? ''}`.trim() : 'booted';
+}
+
+/** The records a diff compares for a side: its judged runs and its observed-only ones. */
+export function diffableRecords(run: SideRun): CaseRecord[] {
+  return [...run.records, ...run.observedOnly];
 }
 
 function sideDirName(side: Side, index: number): string {

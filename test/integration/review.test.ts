@@ -117,6 +117,11 @@ describe('review of our v6 series as one mbox, against v5', () => {
     expect(text).toContain('SRAT entry pxm 1 [0x280000000-0x47fffffff] present in');
   });
 
+  it("lists v6's memdev refusal, which v5 does not make (run there to observe, not judged)", () => {
+    const rows = json.differences.find((d) => d.against === 'patches/memmap-type/v5')?.rows ?? [];
+    expect(rows.filter((r) => /^negative-memmap-type-without-memdev \[q35, qboot, minimal-6\.1\]: refusal ".*memdev.*" in \S*v6\.mbx; patches\/memmap-type\/v5: started/.test(r)), rows.join('\n')).toHaveLength(1);
+  });
+
   it('writes a mail-ready review.md: subject, base, apply notes, table, differences, version, command line', () => {
     const lines = text.split('\n');
     for (const line of lines) expect(line.length, line).toBeLessThan(100);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { diffRecords, differenceLines, type Difference, type SideNames } from '../../compare/diff.ts';
 import { planFor } from '../../compare/plan.ts';
-import { exitForJudged, prepareSides, runSides, type PlanEntry, type SideRun } from '../../compare/run-sides.ts';
+import { diffableRecords, exitForJudged, prepareSides, runSides, type PlanEntry, type SideRun } from '../../compare/run-sides.ts';
 import { parseSide, type LiveSide, type Side } from '../../compare/sides.ts';
 import { readReportFile, type CaseRecord } from '../../compare/records.ts';
 import { FIRMWARE_IDS, isFirmwareId } from '../../image/index.ts';
@@ -78,7 +78,7 @@ export const compareCommand: Command = {
     const runs = live.length > 0 ? await compareSides(live, plan, { jobs: options.jobs, accel: accel.accel, transport: options.transport, results: options.results }) : [];
     const wanted = new Set(plan.map((e) => e.spec.name));
     const recordsOf = async (side: Side): Promise<CaseRecord[]> =>
-      side.kind === 'report' ? (await readReportFile(side.report)).filter((r) => !options.filtered || wanted.has(r.name)) : (runs.find((r) => r.side === side)?.records ?? []);
+      side.kind === 'report' ? (await readReportFile(side.report)).filter((r) => !options.filtered || wanted.has(r.name)) : (() => { const run = runs.find((r) => r.side === side); return run ? diffableRecords(run) : []; })();
     const [recordsA, recordsB] = [await recordsOf(sides[0] as Side), await recordsOf(sides[1] as Side)];
     const differences = diffRecords(recordsA, recordsB);
     const names = { a: sides[0]?.name ?? 'A', b: sides[1]?.name ?? 'B' };

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { diffRecords } from '../../compare/diff.ts';
-import { exitForJudged, prepareSides, runSides } from '../../compare/run-sides.ts';
+import { diffableRecords, exitForJudged, prepareSides, runSides } from '../../compare/run-sides.ts';
 import { parseSide, type LiveSide } from '../../compare/sides.ts';
 import { FIRMWARE_IDS, isFirmwareId } from '../../image/index.ts';
 import { decideJobsHere } from '../../matrix/jobs.ts';
@@ -12,6 +12,7 @@ import { readSeriesMail } from '../../review/series-mail.ts';
 import { prepareImages } from '../../run/prepare.ts';
 import { checkResultsSpace, newResultsDir } from '../../run/results-dir.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
+import { SeriesError } from '../../source/series.ts';
 import { acceleratorChoiceOf, decideAccelerator, type AcceleratorChoice } from '../../util/accel.ts';
 import { UsageError } from '../../util/errors.ts';
 import { formatHarnessVersion } from '../../util/harness-version.ts';
@@ -76,7 +77,10 @@ export const reviewCommand: Command = {
     keepStdoutForJson(options.json);
     const accel = decideAccelerator(options.accel);
     const seriesPath = resolve(options.series);
-    const mail = await readSeriesMail(seriesPath);
+    // A SERIES that is not there is the command line's fault (2); one that holds no patch is bad input too.
+    const mail = await readSeriesMail(seriesPath).catch((error: unknown) => {
+      throw error instanceof SeriesError ? new UsageError(`review: ${error.message}`, error.hint) : error;
+    });
     const testedBy = options.testedBy ?? (options.testedByGit ? await gitIdentity() : undefined);
     const refs: LiveSide[] = [];
     for (const ref of options.against) {
@@ -117,7 +121,7 @@ export const reviewCommand: Command = {
       interface: { summary: probed.summary, profile: probed.profile, profileReason: probed.profileReason, qemuVersion: probed.qemuVersion, interfaces: probed.interfaces },
       plan,
       runs: { series: seriesRun, refs: refRuns },
-      differences: refRuns.map((ref) => ({ against: ref.side.name, rows: diffRecords(seriesRun.records, ref.records) })),
+      differences: refRuns.map((ref) => ({ against: ref.side.name, rows: diffRecords(diffableRecords(seriesRun), diffableRecords(ref)) })),
       ...(testedBy && everythingPassed ? { testedBy } : {}),
       harness: formatHarnessVersion().replace(/^memmap-harness\s+/, ''),
       commandLine: ['memmap-harness', 'review', ...args].map(shellWord).join(' '),
