@@ -49,6 +49,8 @@ export interface RunSidesOptions {
   accel: Accelerator;
   transport: 'unix' | 'websocket';
   resultsDir: string;
+  /** Every case on this guest kernel instead of its own. */
+  kernel?: string;
   print?: (line: string) => void;
 }
 
@@ -56,10 +58,10 @@ export interface RunSidesOptions {
  * The QEMU of each side, built or taken from the cache, with the images every
  * plan entry boots; one side at a time (builds share one tree and every core).
  */
-export async function prepareSides(sides: readonly LiveSide[], plan: readonly PlanEntry[]): Promise<ResolvedQemu[]> {
+export async function prepareSides(sides: readonly LiveSide[], plan: readonly PlanEntry[], kernel?: string): Promise<ResolvedQemu[]> {
   const specs = plan.map((e) => (e.firmware === undefined ? e.spec : { ...e.spec, firmware: e.firmware }));
   const out: ResolvedQemu[] = [];
-  for (const side of sides) out.push(await prepareRun(side.choice, specs, {}));
+  for (const side of sides) out.push(await prepareRun(side.choice, specs, kernel === undefined ? {} : { kernel }));
   return out;
 }
 
@@ -84,6 +86,7 @@ export async function runSides(sides: readonly LiveSide[], qemus: readonly Resol
     const verdict = await runCase(entry.spec, {
       qemu: qemus[s] as ResolvedQemu,
       ...(entry.firmware === undefined ? {} : { firmware: entry.firmware }),
+      ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
       transport: options.transport,
       accel: options.accel,
       profile,

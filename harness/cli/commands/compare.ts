@@ -4,7 +4,7 @@ import { planFor } from '../../compare/plan.ts';
 import { diffableRecords, exitForJudged, prepareSides, runSides, type PlanEntry, type SideRun } from '../../compare/run-sides.ts';
 import { parseSide, type LiveSide, type Side } from '../../compare/sides.ts';
 import { readReportFile, type CaseRecord } from '../../compare/records.ts';
-import { FIRMWARE_IDS, isFirmwareId } from '../../image/index.ts';
+import { FIRMWARE_IDS, isFirmwareId, isKernelId, KERNEL_IDS } from '../../image/index.ts';
 import { decideJobsHere } from '../../matrix/jobs.ts';
 import { toJsonValue } from '../../parse/json.ts';
 import { checkResultsSpace, newResultsDir } from '../../run/results-dir.ts';
@@ -14,7 +14,7 @@ import { parseCommandArgs, type Command } from '../command.ts';
 import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
 import { parseJobs } from './matrix.ts';
 
-const usage = `usage: memmap-harness compare A B [--set NAME]... [--case NAME]... [--firmware ID]...
+const usage = `usage: memmap-harness compare A B [--set NAME]... [--case NAME]... [--firmware ID]... [--kernel ID]
                               [--jobs N] [--accel tcg|kvm|auto] [--transport unix|websocket]
                               [--results DIR] [--json [FILE.json]]
 
@@ -37,6 +37,7 @@ Each case runs once per side and configuration; the rows come from the runs' rep
   --case NAME        a case (repeatable)
   --firmware ID      run every case on this firmware (repeatable: each case on each);
                      default: the set's firmware when it names one, else each case's own
+  --kernel ID        every case on this guest kernel instead of its own (bookworm-6.1, …)
   --jobs N           guests at once across both sides (default: one per core, as memory allows)
   --accel, --transport  as for 'run'
   --results DIR      where each side's reports and serial logs go (default results/<timestamp>)
@@ -53,6 +54,7 @@ export interface CompareArgs {
   cases: string[];
   sets: string[];
   firmware: string[];
+  kernel?: string;
   jobs?: number;
   accel: AcceleratorChoice;
   transport: 'unix' | 'websocket';
@@ -75,7 +77,7 @@ export const compareCommand: Command = {
     if (sides.some((s) => s.kind !== 'report')) await checkResultsSpace(options.results);
     console.log(`accelerator: ${accel.accel} (${accel.reason})`);
     const live = sides.filter((s): s is LiveSide => s.kind !== 'report');
-    const runs = live.length > 0 ? await compareSides(live, plan, { jobs: options.jobs, accel: accel.accel, transport: options.transport, results: options.results }) : [];
+    const runs = live.length > 0 ? await compareSides(live, plan, { jobs: options.jobs, accel: accel.accel, transport: options.transport, results: options.results, ...(options.kernel ? { kernel: options.kernel } : {}) }) : [];
     const wanted = new Set(plan.map((e) => e.spec.name));
     const recordsOf = async (side: Side): Promise<CaseRecord[]> =>
       side.kind === 'report' ? (await readReportFile(side.report)).filter((r) => !options.filtered || wanted.has(r.name)) : (() => { const run = runs.find((r) => r.side === side); return run ? diffableRecords(run) : []; })();
@@ -93,15 +95,15 @@ export const compareCommand: Command = {
 };
 
 /** Builds (or takes from the cache) each side's QEMU and runs the plan on both, printing what each side is. */
-export async function compareSides(sides: LiveSide[], plan: PlanEntry[], options: { jobs?: number; accel: 'tcg' | 'kvm'; transport: 'unix' | 'websocket'; results: string }): Promise<SideRun[]> {
-  const qemus = await prepareSides(sides, plan);
+export async function compareSides(sides: LiveSide[], plan: PlanEntry[], options: { jobs?: number; accel: 'tcg' | 'kvm'; transport: 'unix' | 'websocket'; results: string; kernel?: string }): Promise<SideRun[]> {
+  const qemus = await prepareSides(sides, plan, options.kernel);
   sides.forEach((side, i) => {
     const q = qemus[i];
     if (q) console.log(`${side.name}: ${q.label} (${q.binary}), revision profile ${q.profile.id ?? 'none'} (${q.profile.reason})`);
   });
   const jobs = decideJobsHere(plan.map((e) => e.spec), plan.length * sides.length, options.jobs);
   console.log(`jobs: ${jobs.jobs} (${jobs.why})`);
-  return runSides(sides, qemus, plan, { jobs: jobs.jobs, accel: options.accel, transport: options.transport, resultsDir: options.results });
+  return runSides(sides, qemus, plan, { jobs: jobs.jobs, accel: options.accel, transport: options.transport, resultsDir: options.results, ...(options.kernel ? { kernel: options.kernel } : {}) });
 }
 
 /** A saved report's verdicts: 1 for a failure, 3 for a broken run, else 0. */
@@ -147,6 +149,7 @@ export function parseCompareArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       case: { type: 'string', multiple: true },
       set: { type: 'string', multiple: true },
       firmware: { type: 'string', multiple: true },
+      kernel: { type: 'string' },
       jobs: { type: 'string' },
       accel: { type: 'string' },
       transport: { type: 'string' },
@@ -157,6 +160,7 @@ export function parseCompareArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   const firmware = values.firmware ?? [];
   const unknown = firmware.filter((f) => !isFirmwareId(f));
   if (unknown.length > 0) throw new UsageError(`compare: unknown firmware ${unknown.join(', ')}`, `use one of ${FIRMWARE_IDS.join(', ')}`);
+  if (values.kernel !== undefined && !isKernelId(values.kernel)) throw new UsageError(`compare: unknown kernel '${values.kernel}'`, `use one of ${KERNEL_IDS.join(', ')}`);
   const transport = values.transport ?? 'unix';
   if (transport !== 'unix' && transport !== 'websocket') throw new UsageError(`compare: --transport must be unix or websocket, not '${transport}'`);
   return {
@@ -165,6 +169,7 @@ export function parseCompareArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     cases: values.case ?? [],
     sets: values.set ?? [],
     firmware,
+    ...(values.kernel === undefined ? {} : { kernel: values.kernel }),
     ...(values.jobs === undefined ? {} : { jobs: parseJobs(values.jobs) }),
     accel: acceleratorChoiceOf(values.accel, env),
     transport,

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { diffRecords } from '../../compare/diff.ts';
 import { diffableRecords, exitForJudged, prepareSides, runSides } from '../../compare/run-sides.ts';
 import { parseSide, type LiveSide } from '../../compare/sides.ts';
-import { FIRMWARE_IDS, isFirmwareId } from '../../image/index.ts';
+import { FIRMWARE_IDS, isFirmwareId, isKernelId, KERNEL_IDS } from '../../image/index.ts';
 import { decideJobsHere } from '../../matrix/jobs.ts';
 import { cachedInterfaces } from '../../probe/interface.ts';
 import { reviewPlan } from '../../review/plan.ts';
@@ -22,7 +22,7 @@ import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '..
 import { buildNotes } from './build.ts';
 import { parseJobs } from './matrix.ts';
 
-const usage = `usage: memmap-harness review SERIES [--against REF]... [--source SPEC] [--firmware ID]...
+const usage = `usage: memmap-harness review SERIES [--against REF]... [--source SPEC] [--firmware ID]... [--kernel ID]
                               [--tested-by "Name <mail>" | --tested-by-git] [--jobs N]
                               [--results DIR] [--json [FILE.json]]
 
@@ -43,6 +43,7 @@ under 100 columns) and review.json into the results directory; review.md is also
                      layouts and negatives run on)
   --tested-by "Name <mail>"   add this Tested-by: line, only when every run passed
   --tested-by-git    the same with git config user.name and user.email
+  --kernel ID        every case on this guest kernel instead of its own (bookworm-6.1, …)
   --jobs N           guests at once across all sides (default: one per core, as memory allows)
   --accel, --transport  as for 'run'
   --results DIR      where review.md, review.json and each side's reports go
@@ -59,6 +60,7 @@ export interface ReviewArgs {
   against: string[];
   source?: string;
   firmware: string[];
+  kernel?: string;
   testedBy?: string;
   testedByGit: boolean;
   jobs?: number;
@@ -101,14 +103,14 @@ export const reviewCommand: Command = {
     const probed = await cachedInterfaces(seriesQemu.binary, seriesQemu.firmwareDirs);
     console.log(`interface: ${probed.summary} → profile ${probed.profile ?? 'none'}`);
     const plan = await reviewPlan(probed, options.firmware.length > 0 ? options.firmware : undefined, probed.profile);
-    await prepareImages(plan.entries.map((e) => (e.firmware === undefined ? e.spec : { ...e.spec, firmware: e.firmware })), {});
-    const refQemus = await prepareSides(refs, plan.entries);
+    await prepareImages(plan.entries.map((e) => (e.firmware === undefined ? e.spec : { ...e.spec, firmware: e.firmware })), options.kernel ? { kernel: options.kernel } : {});
+    const refQemus = await prepareSides(refs, plan.entries, options.kernel);
     const sides = [seriesSide, ...refs];
     const qemus = [{ ...seriesQemu, profile: { id: probed.profile ?? seriesQemu.profile.id, reason: seriesQemu.profile.reason } }, ...refQemus];
     sides.forEach((side, i) => console.log(`${side.name}: ${qemus[i]?.label} (${qemus[i]?.binary}), revision ${qemus[i]?.profile.id ?? 'unknown'}`));
     const jobs = decideJobsHere(plan.entries.map((e) => e.spec), plan.entries.length * sides.length, options.jobs);
     console.log(`jobs: ${jobs.jobs} (${jobs.why})`);
-    const [seriesRun, ...refRuns] = await runSides(sides, qemus, plan.entries, { jobs: jobs.jobs, accel: accel.accel, transport: options.transport, resultsDir: options.results });
+    const [seriesRun, ...refRuns] = await runSides(sides, qemus, plan.entries, { jobs: jobs.jobs, accel: accel.accel, transport: options.transport, resultsDir: options.results, ...(options.kernel ? { kernel: options.kernel } : {}) });
     if (!seriesRun) throw new Error('unreachable: no runs for the series');
 
     const all = [seriesRun, ...refRuns].flatMap((r) => r.judged);
@@ -170,6 +172,7 @@ export function parseReviewArgs(argv: string[], env: NodeJS.ProcessEnv = process
       against: { type: 'string', multiple: true },
       source: { type: 'string' },
       firmware: { type: 'string', multiple: true },
+      kernel: { type: 'string' },
       'tested-by': { type: 'string' },
       'tested-by-git': { type: 'boolean' },
       jobs: { type: 'string' },
@@ -183,6 +186,7 @@ export function parseReviewArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const firmware = values.firmware ?? [];
   const unknown = firmware.filter((f) => !isFirmwareId(f));
   if (unknown.length > 0) throw new UsageError(`review: unknown firmware ${unknown.join(', ')}`, `use one of ${FIRMWARE_IDS.join(', ')}`);
+  if (values.kernel !== undefined && !isKernelId(values.kernel)) throw new UsageError(`review: unknown kernel '${values.kernel}'`, `use one of ${KERNEL_IDS.join(', ')}`);
   const transport = values.transport ?? 'unix';
   if (transport !== 'unix' && transport !== 'websocket') throw new UsageError(`review: --transport must be unix or websocket, not '${transport}'`);
   return {
