@@ -6,6 +6,7 @@ import { runPool } from '../matrix/pool.ts';
 import { caseAppliesTo } from '../model/from-case.ts';
 import { expectationsFor } from '../model/expectations.ts';
 import { formatVerdict } from '../report/console.ts';
+import { writeJsonReport } from '../report/json.ts';
 import { writeReports } from '../report/write-all.ts';
 import { prepareRun } from '../run/prepare.ts';
 import { safeLabel, type ResolvedQemu } from '../run/resolve-qemu.ts';
@@ -14,6 +15,9 @@ import { orderedPrinter } from '../run/run-cases.ts';
 import type { Accelerator } from '../util/accel.ts';
 import { recordsOfVerdicts, type CaseRecord } from './records.ts';
 import type { LiveSide, Side } from './sides.ts';
+
+/** Where a side's runs of cases about other revisions go, beside its report.json (same format). */
+export const OBSERVED_ONLY_REPORT = 'observed-only.json';
 
 /** One case on one firmware (undefined: the case's own). */
 export interface PlanEntry {
@@ -107,6 +111,8 @@ export async function runSides(sides: readonly LiveSide[], qemus: readonly Resol
       const verdicts = judged.map((j) => j.verdict);
       const observed = mine.flatMap((r) => ('observed' in r && r.observed ? [r.observed] : []));
       await writeReports(dirs[s] as string, verdicts);
+      // Runs made only to observe keep their own report.json-format file: the side's report holds its verdicts only.
+      if (observed.length > 0) await writeJsonReport(join(dirs[s] as string, OBSERVED_ONLY_REPORT), observed);
       return {
         side,
         qemu: qemus[s] as ResolvedQemu,

@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { diffRecords, differenceLines, type Difference, type SideNames } from '../../compare/diff.ts';
 import { planFor } from '../../compare/plan.ts';
-import { diffableRecords, exitForJudged, prepareSides, runSides, type PlanEntry, type SideRun } from '../../compare/run-sides.ts';
+import { diffableRecords, exitForJudged, OBSERVED_ONLY_REPORT, prepareSides, runSides, type PlanEntry, type SideRun } from '../../compare/run-sides.ts';
 import { parseSide, type LiveSide, type Side } from '../../compare/sides.ts';
 import { readReportFile, type CaseRecord } from '../../compare/records.ts';
 import { FIRMWARE_IDS, isFirmwareId, isKernelId, KERNEL_IDS } from '../../image/index.ts';
@@ -32,7 +33,8 @@ Each case runs once per side and configuration; the rows come from the runs' rep
                        a qemu-system-x86_64 binary (as --qemu)
                        a source spec as --source takes it, built as it is (no series):
                          debian:…, debian-bin:…, git:…, dir:…
-                       a report.json of an earlier run (read, nothing boots again)
+                       a report.json of an earlier run (read, with the observed-only.json
+                         compare writes beside it; nothing boots again)
   --set NAME         a set from cases/sets/ (repeatable); default: the 'default' set
   --case NAME        a case (repeatable)
   --firmware ID      run every case on this firmware (repeatable: each case on each);
@@ -74,22 +76,24 @@ export const compareCommand: Command = {
     const accel = decideAccelerator(options.accel);
     const sides = [await parseSide(options.a), await parseSide(options.b)];
     const plan = await planFor(options);
-    if (sides.some((s) => s.kind !== 'report')) await checkResultsSpace(options.results);
-    console.log(`accelerator: ${accel.accel} (${accel.reason})`);
     const live = sides.filter((s): s is LiveSide => s.kind !== 'report');
+    if (live.length > 0) {
+      await checkResultsSpace(options.results);
+      console.log(`accelerator: ${accel.accel} (${accel.reason})`);
+    }
     const runs = live.length > 0 ? await compareSides(live, plan, { jobs: options.jobs, accel: accel.accel, transport: options.transport, results: options.results, ...(options.kernel ? { kernel: options.kernel } : {}) }) : [];
     const wanted = new Set(plan.map((e) => e.spec.name));
     const recordsOf = async (side: Side): Promise<CaseRecord[]> =>
-      side.kind === 'report' ? (await readReportFile(side.report)).filter((r) => !options.filtered || wanted.has(r.name)) : (() => { const run = runs.find((r) => r.side === side); return run ? diffableRecords(run) : []; })();
+      side.kind === 'report' ? (await readSavedSide(side.report)).filter((r) => !options.filtered || wanted.has(r.name)) : (() => { const run = runs.find((r) => r.side === side); return run ? diffableRecords(run) : []; })();
     const [recordsA, recordsB] = [await recordsOf(sides[0] as Side), await recordsOf(sides[1] as Side)];
     const differences = diffRecords(recordsA, recordsB);
     const names = { a: sides[0]?.name ?? 'A', b: sides[1]?.name ?? 'B' };
     printDifferences(differences, names);
     // A report's verdicts count as its run decided them; live runs are judged against their side's revision.
-    const reported = sides.flatMap((s, i) => (s.kind === 'report' ? (i === 0 ? recordsA : recordsB) : []));
+    const reported = sides.flatMap((s, i) => (s.kind === 'report' ? (i === 0 ? recordsA : recordsB) : [])).filter((r) => r.judged !== false);
     const exitStatus = combineExits([exitForJudged(runs.flatMap((r) => r.judged)), exitForRecorded(reported)]);
     if (options.json) await emitJson(options.json, compareJson(runs, differences, names, exitStatus));
-    console.log(`results: ${options.results}`);
+    if (live.length > 0) console.log(`results: ${options.results}`);
     return exitStatus;
   },
 };
@@ -104,6 +108,13 @@ export async function compareSides(sides: LiveSide[], plan: PlanEntry[], options
   const jobs = decideJobsHere(plan.map((e) => e.spec), plan.length * sides.length, options.jobs);
   console.log(`jobs: ${jobs.jobs} (${jobs.why})`);
   return runSides(sides, qemus, plan, { jobs: jobs.jobs, accel: options.accel, transport: options.transport, resultsDir: options.results, ...(options.kernel ? { kernel: options.kernel } : {}) });
+}
+
+/** A saved side: its report.json, and the unjudged runs compare kept beside it (observed-only.json), if any. */
+async function readSavedSide(report: string): Promise<CaseRecord[]> {
+  const beside = join(dirname(report), OBSERVED_ONLY_REPORT);
+  const observed = basename(report) === 'report.json' && (await access(beside).then(() => true, () => false)) ? await readReportFile(beside) : [];
+  return [...(await readReportFile(report)), ...observed.map((r) => ({ ...r, judged: false as const }))];
 }
 
 /** A saved report's verdicts: 1 for a failure, 3 for a broken run, else 0. */
