@@ -19,10 +19,11 @@ import type { LiveSide, Side } from './sides.ts';
 /** Where a side's runs of cases about other revisions go, beside its report.json (same format). */
 export const OBSERVED_ONLY_REPORT = 'observed-only.json';
 
-/** One case on one firmware (undefined: the case's own). */
+/** One case on one firmware and kernel (undefined: the case's own). */
 export interface PlanEntry {
   spec: CaseSpec;
   firmware?: string;
+  kernel?: string;
 }
 
 /** A case run judged against what its side's own revision promises. */
@@ -63,7 +64,7 @@ export interface RunSidesOptions {
  * plan entry boots; one side at a time (builds share one tree and every core).
  */
 export async function prepareSides(sides: readonly LiveSide[], plan: readonly PlanEntry[], kernel?: string): Promise<ResolvedQemu[]> {
-  const specs = plan.map((e) => (e.firmware === undefined ? e.spec : { ...e.spec, firmware: e.firmware }));
+  const specs = plan.map((e) => ({ ...e.spec, ...(e.firmware ? { firmware: e.firmware } : {}), ...(e.kernel ? { kernel: e.kernel } : {}) }));
   const out: ResolvedQemu[] = [];
   for (const side of sides) out.push(await prepareRun(side.choice, specs, kernel === undefined ? {} : { kernel }));
   return out;
@@ -90,7 +91,7 @@ export async function runSides(sides: readonly LiveSide[], qemus: readonly Resol
     const verdict = await runCase(entry.spec, {
       qemu: qemus[s] as ResolvedQemu,
       ...(entry.firmware === undefined ? {} : { firmware: entry.firmware }),
-      ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
+      ...(options.kernel ?? entry.kernel ? { kernel: options.kernel ?? entry.kernel } : {}),
       transport: options.transport,
       accel: options.accel,
       profile,

@@ -21,7 +21,8 @@ export interface ReviewResult {
   /** The Tested-by line, given by the user; printed only when everything passed. */
   testedBy?: string;
   harness: string;
-  commandLine: string;
+  /** The command that reproduces the review, as shell words (quoted where needed). */
+  command: string[];
   exitStatus: number;
 }
 
@@ -57,8 +58,7 @@ export function reviewText(r: ReviewResult): string {
   }
   lines.push('', `Result: ${resultLine(sides)}`);
   if (r.testedBy) lines.push('', `Tested-by: ${r.testedBy}`);
-  lines.push('', '-- ', `memmap-harness ${r.harness}`);
-  say(`reproduce: ${r.commandLine}`);
+  lines.push('', '-- ', `memmap-harness ${r.harness}`, 'reproduce with:', ...shellLines(r.command, '  '));
   return `${lines.join('\n')}\n`;
 }
 
@@ -83,7 +83,7 @@ export function reviewJson(r: ReviewResult): unknown {
     differences: r.differences.map((d) => ({ against: d.against, rows: differenceLines(d.rows, { a: series.side.name, b: d.against }), data: d.rows })),
     testedBy: r.testedBy ?? null,
     harness: r.harness,
-    commandLine: r.commandLine,
+    commandLine: r.command.join(' '),
     exitStatus: r.exitStatus,
   };
 }
@@ -122,6 +122,27 @@ export function columnName(name: string): string {
 
 function count(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * A command line as lines a shell reads back as one command: broken between
+ * words, every line but the last ending in ` \\`. Words are never split (a
+ * word longer than a line stays whole on its own line).
+ */
+export function shellLines(words: readonly string[], indent = ''): string[] {
+  const out: string[] = [];
+  let line = indent;
+  for (const word of words) {
+    const sep = line.trim().length === 0 ? '' : ' ';
+    if (line.length + sep.length + word.length + 2 > MAX_COLUMNS && line.trim().length > 0) {
+      out.push(`${line} \\`);
+      line = `${indent}    ${word}`;
+    } else {
+      line += sep + word;
+    }
+  }
+  out.push(line);
+  return out;
 }
 
 /** Wraps at spaces so every line (indent included) is at most MAX_COLUMNS; continuation lines get 4 more spaces. */

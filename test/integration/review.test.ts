@@ -133,7 +133,7 @@ describe('review of our v6 series as one mbox, against v5', () => {
     expect(text).toMatch(/^ {2}case +firmware +v6\.mbx +v5$/m);
     expect(text).toMatch(/^ {2}seed-reserved +seabios-bookworm +pass +pass$/m);
     expect(text).toMatch(/^memmap-harness \d+\.\d+\.\d+/m);
-    expect(text).toMatch(/^reproduce: memmap-harness review \S+v6\.mbx --against patches\/memmap-type\/v5 /m);
+    expect(text).toMatch(/^reproduce with:\n {2}memmap-harness review \S+v6\.mbx --against patches\/memmap-type\/v5 /m);
     expect(text).toMatch(/^Tested-by: Test Reviewer <reviewer@example\.org>$/m);
     expect(json.testedBy).toBe('Test Reviewer <reviewer@example.org>');
   });

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTestedBy, parseReviewArgs, shellWord } from '../../harness/cli/commands/review.ts';
 import { readSeriesMail } from '../../harness/review/series-mail.ts';
-import { MAX_COLUMNS, wrap } from '../../harness/review/render.ts';
+import { MAX_COLUMNS, shellLines, wrap } from '../../harness/review/render.ts';
 import { comparePatchNames } from '../../harness/source/series.ts';
 import { UsageError } from '../../harness/util/errors.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
@@ -101,5 +101,17 @@ describe('wrap', () => {
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(MAX_COLUMNS);
     expect(lines.join('').replace(/\s+/g, '')).toBe(`  ${long}`.replace(/\s+/g, ''));
+  });
+});
+
+describe('shellLines', () => {
+  it('breaks a long command between words with backslash continuations a shell reads back as one', () => {
+    const words = ['memmap-harness', 'review', `/tmp/${'d'.repeat(60)}/v6.mbx`, '--against', 'patches/memmap-type/v5', '--results', `/tmp/${'r'.repeat(40)}`, '--tested-by', shellWord('Test Reviewer <reviewer@example.org>')];
+    const lines = shellLines(words, '  ');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(MAX_COLUMNS);
+    for (const line of lines.slice(0, -1)) expect(line.endsWith(' \\')).toBe(true);
+    expect(lines.map((l) => l.replace(/ \\$/, '').trim()).join(' ')).toBe(words.join(' '));
+    expect(lines.some((l) => l.includes("'Test Reviewer <reviewer@example.org>'"))).toBe(true);
   });
 });

@@ -103,7 +103,7 @@ export const reviewCommand: Command = {
     const probed = await cachedInterfaces(seriesQemu.binary, seriesQemu.firmwareDirs);
     console.log(`interface: ${probed.summary} → profile ${probed.profile ?? 'none'}`);
     const plan = await reviewPlan(probed, options.firmware.length > 0 ? options.firmware : undefined, probed.profile);
-    await prepareImages(plan.entries.map((e) => (e.firmware === undefined ? e.spec : { ...e.spec, firmware: e.firmware })), options.kernel ? { kernel: options.kernel } : {});
+    await prepareImages(plan.entries.map((e) => ({ ...e.spec, ...(e.firmware ? { firmware: e.firmware } : {}), ...(e.kernel ? { kernel: e.kernel } : {}) })), options.kernel ? { kernel: options.kernel } : {});
     const refQemus = await prepareSides(refs, plan.entries, options.kernel);
     const sides = [seriesSide, ...refs];
     const qemus = [{ ...seriesQemu, profile: { id: probed.profile ?? seriesQemu.profile.id, reason: seriesQemu.profile.reason } }, ...refQemus];
@@ -126,7 +126,7 @@ export const reviewCommand: Command = {
       differences: refRuns.map((ref) => ({ against: ref.side.name, rows: diffRecords(diffableRecords(seriesRun), diffableRecords(ref)) })),
       ...(testedBy && everythingPassed ? { testedBy } : {}),
       harness: formatHarnessVersion().replace(/^memmap-harness\s+/, ''),
-      commandLine: ['memmap-harness', 'review', ...args].map(shellWord).join(' '),
+      command: ['memmap-harness', 'review', ...args].map(shellWord),
       exitStatus,
     };
     if (testedBy && !everythingPassed) console.error('memmap-harness: no Tested-by line: not every run passed');
@@ -194,6 +194,7 @@ export function parseReviewArgs(argv: string[], env: NodeJS.ProcessEnv = process
     against: values.against ?? [],
     ...(values.source === undefined ? {} : { source: values.source }),
     firmware,
+    ...(values.kernel === undefined ? {} : { kernel: values.kernel }),
     ...(values['tested-by'] === undefined ? {} : { testedBy: checkTestedBy(values['tested-by']) }),
     testedByGit: values['tested-by-git'] ?? false,
     ...(values.jobs === undefined ? {} : { jobs: parseJobs(values.jobs) }),
