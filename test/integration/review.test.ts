@@ -114,7 +114,8 @@ describe('review of our v6 series as one mbox, against v5', () => {
     const srat = rows.filter((r) => /^seed-reserved \[/.test(r) && /SRAT entry pxm 1 \[0x280000000-0x47fffffff\] present in patches\/memmap-type\/v5, absent in \S*v6\.mbx$/.test(r));
     expect(srat, rows.join('\n')).toHaveLength(1);
     expect(srat[0]).toContain('qboot|ovmf-sid|seabios-bookworm');
-    expect(text).toContain('SRAT entry pxm 1 [0x280000000-0x47fffffff] present in');
+    // In review.md the row is wrapped for the mail: compare with line breaks as spaces.
+    expect(text.replace(/\s+/g, ' ')).toContain(`${srat[0]}`.replace(/\s+/g, ' '));
   });
 
   it("lists v6's memdev refusal, which v5 does not make (run there to observe, not judged)", () => {
