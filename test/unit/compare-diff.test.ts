@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { diffRecords, differenceLines } from '../../harness/compare/diff.ts';
 import { readReportFile, recordsFromReport, ReportFileError, type CaseRecord } from '../../harness/compare/records.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
+import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
  * The behaviour diff on report rows of real runs (test/fixtures/compare/: v5
@@ -105,12 +106,12 @@ describe('diffRecords on v5 against v6', () => {
 
 describe('compare on two saved reports (nothing boots)', () => {
   it('prints the rows and exits 0: differences are information', async () => {
-    const result = await execa('node', [CLI, 'compare', join(DIR, 'v5.report.json'), join(DIR, 'v6.report.json'), '--json'], { reject: false, timeout: 60_000 });
+    const result = await execa('node', [CLI, 'compare', join(DIR, 'v5.report.json'), join(DIR, 'v6.report.json'), '--json'], { reject: false, timeout: scaledMs(60_000) });
     expect(result.exitCode, result.stderr).toBe(0);
     const json = JSON.parse(result.stdout) as { differenceLines: string[]; exitStatus: number };
     expect(json.exitStatus).toBe(0);
     expect(json.differenceLines).toContain(`seed-reserved [q35, qboot, bookworm-6.1]: SRAT entry pxm 1 [0x280000000-0x47fffffff] present in ${join(DIR, 'v5.report.json')}, absent in ${join(DIR, 'v6.report.json')}`);
-  });
+  }, scaledMs(60_000));
 
   it('a report with a failed case makes it exit 1', async () => {
     const json = JSON.parse(readFileSync(join(DIR, 'v6.report.json'), 'utf8'));
@@ -120,11 +121,11 @@ describe('compare on two saved reports (nothing boots)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'compare-test-'));
     try {
       await writeFile(join(dir, 'failed.json'), JSON.stringify(json));
-      const result = await execa('node', [CLI, 'compare', join(DIR, 'v5.report.json'), join(dir, 'failed.json')], { reject: false, timeout: 60_000 });
+      const result = await execa('node', [CLI, 'compare', join(DIR, 'v5.report.json'), join(dir, 'failed.json')], { reject: false, timeout: scaledMs(60_000) });
       expect(result.exitCode, result.stderr).toBe(1);
       expect(result.stdout).toMatch(/seed-spm \[q35, qboot, bookworm-6\.1\]: verdict: pass in .*v5\.report\.json, fail in .*failed\.json/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, scaledMs(60_000));
 });
