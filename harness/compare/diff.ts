@@ -61,7 +61,7 @@ export function diffPair(a: CaseRecord, b: CaseRecord): Difference[] {
   // unsupported run has no rows, and listing every row of the other side as missing says nothing.
   if (a.e820.length > 0 && b.e820.length > 0) out.push(...rowDiff(at, 'e820', a.e820.map(e820Text), b.e820.map(e820Text)));
   if (booted(a) && booted(b)) out.push(...rowDiff(at, 'srat', a.srat.map(sratText), b.srat.map(sratText)));
-  out.push(...refusalDiff(at, a.observed?.refusal, b.observed?.refusal));
+  out.push(...refusalDiff(at, a, b));
   if (a.observed?.guest && b.observed?.guest) out.push(...guestDiff(at, a.observed.guest, b.observed.guest));
   if (a.observed?.qmp && b.observed?.qmp) out.push(...qmpDiff(at, a.observed.qmp, b.observed.qmp));
   return out;
@@ -112,13 +112,23 @@ function sratText(row: { node: number; pxm: number; start: bigint; end: bigint; 
   return `SRAT entry pxm ${row.pxm} ${span(row)}${row.hotplug ? ' hotplug' : ''}`;
 }
 
-function refusalDiff(at: At, a: ObservedFacts['refusal'], b: ObservedFacts['refusal']): Difference[] {
+function refusalDiff(at: At, ra: CaseRecord, rb: CaseRecord): Difference[] {
+  const [a, b] = [ra.observed?.refusal, rb.observed?.refusal];
   if (!a && !b) return [];
-  const text = (r: ObservedFacts['refusal']) => (r === undefined ? 'not a refusal case' : r.refused ? `refused: ${r.message ?? '(no message)'}` : 'started (accepted the configuration)');
   if (a?.refused === b?.refused && a?.message === b?.message) return [];
-  if (a?.refused && !b?.refused) return [{ ...at, aspect: 'refusal', side: 'a', what: `refusal "${a.message ?? ''}"`, values: { a: text(a), b: text(b) } }];
-  if (b?.refused && !a?.refused) return [{ ...at, aspect: 'refusal', side: 'b', what: `refusal "${b.message ?? ''}"`, values: { a: text(a), b: text(b) } }];
-  return [{ ...at, aspect: 'refusal', side: 'both', what: 'refusal message', values: { a: text(a), b: text(b) } }];
+  const values = { a: refusalText(ra), b: refusalText(rb) };
+  if (a?.refused && !b?.refused) return [{ ...at, aspect: 'refusal', side: 'a', what: `refusal "${a.message ?? ''}"`, values }];
+  if (b?.refused && !a?.refused) return [{ ...at, aspect: 'refusal', side: 'b', what: `refusal "${b.message ?? ''}"`, values }];
+  return [{ ...at, aspect: 'refusal', side: 'both', what: 'refusal message', values }];
+}
+
+/** What QEMU did with a configuration, for a refusal row: refused (its words), started, or never asked. */
+function refusalText(r: CaseRecord): string {
+  const refusal = r.observed?.refusal;
+  if (refusal) return refusal.refused ? `refused: ${refusal.message ?? '(no message)'}` : 'started (accepted the configuration)';
+  if (r.status === 'unsupported') return `not started: unsupported (${r.reason ?? 'QEMU lacks the interface'})`;
+  if (r.status === 'error') return `not started: error (${r.reason ?? 'the run broke'})`;
+  return 'no refusal expected or observed';
 }
 
 type Guest = NonNullable<ObservedFacts['guest']>;

@@ -57,7 +57,8 @@ export function reviewText(r: ReviewResult): string {
     for (const row of rows) say(row, '  ');
   }
   lines.push('', `Result: ${resultLine(sides)}`);
-  if (r.testedBy) lines.push('', `Tested-by: ${r.testedBy}`);
+  // Only what the user gave, and only when every run of every side passed.
+  if (r.testedBy && sides.every((s) => s.judged.length > 0 && s.judged.every((j) => j.outcome === 'pass'))) lines.push('', `Tested-by: ${r.testedBy}`);
   lines.push('', '-- ', `memmap-harness ${r.harness}`, 'reproduce with:', ...shellLines(r.command, '  '));
   return `${lines.join('\n')}\n`;
 }
