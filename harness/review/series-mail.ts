@@ -40,7 +40,7 @@ export function mboxMessages(text: string): string[] {
 }
 
 export function describeMessages(path: string, messages: readonly string[]): SeriesMail {
-  const withSubjects = messages.map((m) => ({ subject: subjectOf(m) ?? '(no subject)', diff: containsDiff(m), base: baseCommitOf(m) }));
+  const withSubjects = messages.map((m) => ({ subject: printable(subjectOf(m) ?? '(no subject)'), diff: containsDiff(m), base: baseCommitOf(m) }));
   const patches = withSubjects.filter((m) => m.diff);
   if (patches.length === 0) throw new SeriesError(`patch series ${path} holds no patches`, 'give an mbox of patch mails or a directory of *.patch files');
   const notes = withSubjects.filter((m) => !m.diff);
@@ -52,6 +52,11 @@ export function describeMessages(path: string, messages: readonly string[]): Ser
     patches: patches.map((m) => m.subject),
     otherMessages: notes.filter((m) => m !== cover).map((m) => m.subject),
   };
+}
+
+/** A subject from an untrusted mail goes into a terminal and a reply: control characters (escapes) become '?'. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
 async function directoryMessages(dir: string): Promise<string[]> {

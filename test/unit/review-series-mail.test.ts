@@ -65,6 +65,13 @@ describe('readSeriesMail', () => {
     expect(mail.baseCommit).toBeNull();
   });
 
+  it("keeps a subject's terminal escapes out of the terminal and the reply", async () => {
+    const text = (await readFile(mbox, 'utf8')).replace('*** SUBJECT HERE ***', 'evil \u001b[2J\u001b]0;title\u0007 subject');
+    const path = join(scratch, 'escapes.mbx');
+    await writeFile(path, text);
+    expect((await readSeriesMail(path)).subject).toBe('[PATCH v2 0/2] evil ?[2J?]0;title? subject');
+  });
+
   it('refuses a file with no patch in it, and a missing path', async () => {
     const empty = join(scratch, 'notes.mbx');
     await writeFile(empty, 'From x@y Thu Jan  1 00:00:00 1970\nSubject: just words\n\nno diff here\n');
