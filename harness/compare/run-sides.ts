@@ -83,11 +83,12 @@ export async function runSides(sides: readonly LiveSide[], qemus: readonly Resol
   const profiles = qemus.map((q) => q.profile.id);
   const runs = sides.flatMap((_, s) => plan.map((entry) => ({ s, entry })));
   const printer = orderedPrinter(runs.length, print);
-  const width = Math.max(...sides.map((side) => side.name.length));
+  const shown = sides.map((side) => shortName(side.name));
+  const width = Math.max(...shown.map((name) => name.length));
   const results = await runPool(runs, options.jobs, async ({ s, entry }, index) => {
     const side = sides[s] as LiveSide;
     const profile = profiles[s];
-    const prefix = `${side.name.padEnd(width)}  `;
+    const prefix = `${(shown[s] ?? side.name).padEnd(width)}  `;
     const verdict = await runCase(entry.spec, {
       qemu: qemus[s] as ResolvedQemu,
       ...(entry.firmware === undefined ? {} : { firmware: entry.firmware }),
@@ -161,6 +162,11 @@ function observation(verdict: Verdict): string {
 /** The records a diff compares for a side: its judged runs and its observed-only ones. */
 export function diffableRecords(run: SideRun): CaseRecord[] {
   return [...run.records, ...run.observedOnly];
+}
+
+/** A side's name as a verdict line's prefix: a long path keeps its end. */
+function shortName(name: string, max = 24): string {
+  return name.length <= max ? name : `…${name.slice(name.length - (max - 1))}`;
 }
 
 function sideDirName(side: Side, index: number): string {
