@@ -126,7 +126,8 @@ function refusalDiff(at: At, ra: CaseRecord, rb: CaseRecord): Difference[] {
 function refusalText(r: CaseRecord): string {
   const refusal = r.observed?.refusal;
   if (refusal) return refusal.refused ? `refused: ${refusal.message ?? '(no message)'}` : 'started (accepted the configuration)';
-  if (r.status === 'unsupported') return `not started: unsupported (${r.reason ?? 'QEMU lacks the interface'})`;
+  // The verdict's reason (the probe's evidence) is in that side's report; the row stays short.
+  if (r.status === 'unsupported') return 'not started: unsupported (this QEMU lacks the interface the case uses)';
   if (r.status === 'error') return `not started: error (${r.reason ?? 'the run broke'})`;
   return 'no refusal expected or observed';
 }
