@@ -83,8 +83,11 @@ export const compareCommand: Command = {
     }
     const runs = live.length > 0 ? await compareSides(live, plan, { jobs: options.jobs, accel: accel.accel, transport: options.transport, results: options.results, ...(options.kernel ? { kernel: options.kernel } : {}) }) : [];
     const wanted = new Set(plan.map((e) => e.spec.name));
-    const recordsOf = async (side: Side): Promise<CaseRecord[]> =>
-      side.kind === 'report' ? (await readSavedSide(side.report)).filter((r) => !options.filtered || wanted.has(r.name)) : (() => { const run = runs.find((r) => r.side === side); return run ? diffableRecords(run) : []; })();
+    const recordsOf = async (side: Side): Promise<CaseRecord[]> => {
+      if (side.kind === 'report') return (await readSavedSide(side.report)).filter((r) => !options.filtered || wanted.has(r.name));
+      const run = runs.find((r) => r.side === side);
+      return run ? diffableRecords(run) : [];
+    };
     const [recordsA, recordsB] = [await recordsOf(sides[0] as Side), await recordsOf(sides[1] as Side)];
     const differences = diffRecords(recordsA, recordsB);
     const names = { a: sides[0]?.name ?? 'A', b: sides[1]?.name ?? 'B' };
