@@ -182,6 +182,35 @@ export interface Verdict {
   durationMs: number;
   /** Where durationMs went, for a case whose guest ran (absent otherwise). */
   phases?: CasePhases;
+  /** What the run saw of QEMU's refusal, QMP and the guest (absent when nothing ran). */
+  observed?: ObservedFacts;
+}
+
+/**
+ * What a run saw, beside the rows: QEMU's startup verdict, QMP's answers and the
+ * guest's own view. Recorded so that two runs can be compared aspect by aspect
+ * (`memmap-harness compare`) from their reports alone, without booting again.
+ */
+export interface ObservedFacts {
+  /** For a case QEMU is expected to refuse: whether it did, and its first line of error. */
+  refusal?: { refused: boolean; message?: string };
+  /** QMP, asked while the guest was paused (structurally expect/observations.ts's QmpFacts). */
+  qmp?: {
+    memdevs: { id: string; size: bigint }[];
+    nodes: { node: number; size: bigint; cpus: number[] }[];
+    memoryDevices: { type: string; id?: string; node?: number; addr?: bigint; size?: bigint }[];
+    pluggedMemory: bigint;
+  };
+  /** The guest's view from the probe's sections; absent when the probe did not run to its end (early verdicts). */
+  guest?: {
+    /** `Soft Reserved` ranges in /proc/iomem and in /sys/firmware/memmap. */
+    iomemSoftReserved: AddressRange[];
+    firmwareMemmapSoftReserved: AddressRange[];
+    /** DAX devices by target node and size. */
+    dax: { targetNode?: number; size?: bigint }[];
+    /** MemTotal per node, bytes. */
+    nodeMemTotal: { node: number; bytes: bigint }[];
+  };
 }
 
 /** A booted case's time, in ms, step by step: QEMU started with QMP ready, the QMP questions (and `cont`), the guest until the evidence was in, QEMU stopped. */

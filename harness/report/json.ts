@@ -17,7 +17,8 @@ export const REPORT_SCHEMA_VERSION = 2;
  * and per case: name, status, the inputs (kernel and firmware packages with
  * sha256), the QEMU (version, build key, binary), its full command line and
  * accelerator, parsed e820 and srat (addresses as `0x…` strings), findings,
- * durationMs with its phases (QEMU start, QMP, guest, stop), and the case data as it ran (bigints boxed) for `reproduce`.
+ * durationMs with its phases (QEMU start, QMP, guest, stop), what the run observed
+ * (QEMU's refusal, QMP's answers, the guest's view: `compare` diffs it), and the case data as it ran (bigints boxed) for `reproduce`.
  */
 export function verdictsToJson(verdicts: Verdict[]): JsonValue {
   return {
@@ -50,6 +51,7 @@ function caseToJson(v: Verdict): JsonValue {
     serialLog: v.serialLog,
     scratchDir: v.scratchDir,
     addedByHarness: v.addedByHarness,
+    observed: v.observed,
   }) as { [key: string]: JsonValue };
   // The case must come back exactly (bigint rows and all), so it is boxed, not 0x-formatted.
   return caseData === undefined ? plain : { ...plain, caseData: toExactJson(caseData) as JsonValue };

@@ -16,6 +16,8 @@ export type QemuChoice = { binary: string } | { source?: string; patches?: strin
 /** A QEMU under test with the revision profile its build or its probed behaviour implies. */
 export interface ResolvedQemu extends QemuUnderTest {
   profile: ProfileDecision;
+  /** How a series went in (moved or fuzzed hunks) and its base-commit check, for a build from a series. */
+  build?: Pick<QemuManifest, 'applied' | 'base'>;
 }
 
 /** For a QEMU the harness builds: abort the build with `signal`; its progress goes to `reporter` (default stderr). */
@@ -30,7 +32,7 @@ export async function resolveQemu(choice: QemuChoice, build: QemuBuildOptions = 
   return { ...qemu, ...(version ? { version } : {}), profile };
 }
 
-async function qemuFor(choice: QemuChoice, build: QemuBuildOptions): Promise<QemuUnderTest> {
+async function qemuFor(choice: QemuChoice, build: QemuBuildOptions): Promise<QemuUnderTest & Pick<ResolvedQemu, 'build'>> {
   if ('binary' in choice) {
     const binary = resolve(choice.binary);
     await access(binary, constants.X_OK).catch(() => {
@@ -43,7 +45,8 @@ async function qemuFor(choice: QemuChoice, build: QemuBuildOptions): Promise<Qem
   if ('kind' in manifest) return { binary: manifest.binary, label: safeLabel(manifest.label), firmwareDirs: manifest.firmwareDirs, ...built };
   const label = manifest.patched ? `patched-${safeLabel(basename(manifest.seriesPath ?? 'series'))}` : 'baseline';
   const ownSeries = await ownSeriesOf(manifest);
-  return { binary: manifest.binary, label, firmwareDirs: manifest.firmwareDirs, ...built, ...(ownSeries ? { ownSeries } : {}) };
+  const notes = { build: { ...(manifest.applied ? { applied: manifest.applied } : {}), base: manifest.base } };
+  return { binary: manifest.binary, label, firmwareDirs: manifest.firmwareDirs, ...built, ...(ownSeries ? { ownSeries } : {}), ...notes };
 }
 
 /**

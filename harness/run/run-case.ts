@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { machineArgs, memoryOption } from '../case/qemu-args.ts';
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
 import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
-import { checkRefusal } from '../expect/refusal.ts';
+import { launchOutcome, refusalFindings } from '../expect/refusal.ts';
 import { softReservedFindings } from '../expect/soft-reserved.ts';
 import { expectationsFor, profileForQemuLabel, usesMemmapType, usesSpMem } from '../model/index.ts';
 import { cachedInterfaces } from '../probe/interface.ts';
@@ -26,6 +26,7 @@ import { guestArgs, type GuestImage } from './guest-args.ts';
 import { withFullDiskNote } from './results-dir.ts';
 import { memmapSupport } from './probe-cache.ts';
 import { collectQmpFacts } from './qmp-facts.ts';
+import { observedFromBoot, observedFromLaunch } from './observed.ts';
 
 /** The QEMU a case runs on. */
 export interface QemuUnderTest {
@@ -152,8 +153,9 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     Object.assign(base, { qemuArgs: args, ...(added.length > 0 ? { addedByHarness: added } : {}) });
     if (expect.refusal !== undefined) {
       const launch = () => launchVm({ binary: options.qemu.binary, args, qmp: options.transport ?? 'unix', logPath: serialLog, timeoutMs: 60_000, onCommandLine: recordCommandLine });
-      const findings = await checkRefusal(expect.refusal, launch, { ownSeries: options.qemu.ownSeries });
-      return verdictWithAccelerator(findings, { serialLog });
+      const outcome = await launchOutcome(launch);
+      const findings = refusalFindings(expect.refusal, outcome, { ownSeries: options.qemu.ownSeries });
+      return verdictWithAccelerator(findings, { serialLog, observed: observedFromLaunch(outcome) });
     }
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
     const outcome = await bootAndObserve(options, args, serialLog, waitForProbe, recordCommandLine);
@@ -161,9 +163,10 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: outcome.phases } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
     const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
+    const seen = { ...observed, observed: observedFromBoot(log, outcome.qmp) };
     // Zero checks is not a pass: a case must prove something on every run.
-    if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
-    return verdictWithAccelerator(findings, observed);
+    if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...seen });
+    return verdictWithAccelerator(findings, seen);
   }
 }
 

@@ -1,0 +1,39 @@
+import type { ObservedFacts } from '../core/vocabulary.ts';
+import type { QmpFacts } from '../expect/observations.ts';
+import type { LaunchOutcome } from '../expect/refusal.ts';
+import { flattenIomem } from '../parse/iomem.ts';
+import type { SerialLog } from '../parse/log.ts';
+
+const SOFT_RESERVED = 'Soft Reserved';
+
+/**
+ * What a booted run observed, as a report records it: QMP's answers and, when
+ * the probe ran to its end, the guest's view (soft-reserved ranges, DAX
+ * devices, MemTotal per node). Facts only: nothing here is judged.
+ */
+export function observedFromBoot(log: SerialLog, qmp: QmpFacts): ObservedFacts {
+  const { memdevs, nodes, memoryDevices, pluggedMemory } = qmp;
+  const guest = guestView(log);
+  return { qmp: { memdevs, nodes, memoryDevices, pluggedMemory }, ...(guest ? { guest } : {}) };
+}
+
+/** QEMU's startup verdict for a refusal case: refused (with its first line of error) or started. */
+export function observedFromLaunch(outcome: LaunchOutcome): ObservedFacts {
+  if (!outcome.refused) return { refusal: { refused: false } };
+  const said = (outcome.qemuMessage || outcome.stderr).trim().split('\n')[0];
+  return { refusal: { refused: true, ...(said ? { message: said } : {}) } };
+}
+
+function guestView(log: SerialLog): ObservedFacts['guest'] {
+  const probe = log.probe;
+  if (!probe.done) return undefined;
+  return {
+    iomemSoftReserved: flattenIomem(probe.iomem ?? []).filter(({ node }) => node.name === SOFT_RESERVED).map(({ node: { start, end } }) => ({ start, end })),
+    firmwareMemmapSoftReserved: (probe.firmwareMemmap ?? []).filter((row) => row.type === SOFT_RESERVED).map(({ start, end }) => ({ start, end })),
+    dax: (probe.dax ?? []).map(({ targetNode, size }) => ({ ...(targetNode === undefined ? {} : { targetNode }), ...(size === undefined ? {} : { size }) })),
+    nodeMemTotal: Object.entries(probe.nodeMeminfo ?? {}).flatMap(([node, info]) => {
+      const bytes = info.bytes.MemTotal;
+      return bytes === undefined ? [] : [{ node: Number(node), bytes }];
+    }),
+  };
+}
