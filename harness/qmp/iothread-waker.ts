@@ -8,9 +8,11 @@ import type { Socket } from 'node:net';
  * and tells the I/O thread only through a GSource without a file descriptor,
  * so the I/O thread's poll() never wakes for it: the greeting goes out, but
  * commands sit unanswered until something else wakes that thread. Measured on
- * 10.2.2: a command waits forever; connecting to a second QMP monitor makes
- * the pending reply appear at once. (HMP over the same chardev works; it runs
- * in the main loop.)
+ * 10.2.2: on an idle machine a command waits forever; connecting to a second
+ * QMP monitor makes the pending reply appear at once. (HMP over the same
+ * chardev works; it runs in the main loop.) On a loaded machine something
+ * else sometimes wakes the thread first, so whether the hang shows is a
+ * matter of timing: no test pins it (a CI run saw the reply come).
  *
  * The waker is that second monitor: a plain UNIX-socket QMP monitor that the
  * harness never negotiates (so QEMU sends it nothing but its greeting) and

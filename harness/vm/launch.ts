@@ -28,8 +28,6 @@ export interface LaunchOptions {
   logPath?: string;
   /** Parent of the VM's private temp directory; default the OS temp directory. */
   tmpRoot?: string;
-  /** For 'websocket': add the monitor I/O-thread waker (IothreadWaker); default true. */
-  websocketWaker?: boolean;
   /** Told the full command line (binary first) just before QEMU is spawned: reports record it. */
   onCommandLine?: (argv: readonly string[]) => void;
 }
@@ -53,7 +51,7 @@ export async function launchVm(options: LaunchOptions): Promise<Vm> {
   let qemu: QemuProcess | undefined;
   let unregister = (): void => {};
   try {
-    endpoint = await prepareQmpEndpoint(kind, { dir: dir.path, websocketWaker: options.websocketWaker ?? true });
+    endpoint = await prepareQmpEndpoint(kind, { dir: dir.path });
     const serialFile = options.logPath ?? join(dir.path, 'serial.log');
     const serialArgs = ['-chardev', `file,id=serial0,path=${serialFile.replaceAll(',', ',,')}`, '-serial', 'chardev:serial0'];
     const argv = [...options.args, '-S', ...(await exitWithParentArgs(options.binary)), ...endpoint.args, ...serialArgs];

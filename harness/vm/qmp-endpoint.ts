@@ -22,14 +22,12 @@ export interface QmpEndpoint {
 export interface QmpEndpointOptions {
   /** The VM's private 0700 directory, for socket files. */
   dir: string;
-  /** For `websocket`: add the monitor I/O-thread waker (see IothreadWaker); default true. */
-  websocketWaker?: boolean;
 }
 
 /** Prepares the listener or port for `kind` before QEMU starts. */
 export async function prepareQmpEndpoint(kind: QmpTransportKind, options: QmpEndpointOptions): Promise<QmpEndpoint> {
   if (kind === 'unix') return unixEndpoint(join(options.dir, 'qmp.sock'));
-  return websocketEndpoint(join(options.dir, 'qmp-ws.sock'), options.websocketWaker === false ? undefined : join(options.dir, 'qmp-wake.sock'));
+  return websocketEndpoint(join(options.dir, 'qmp-ws.sock'), join(options.dir, 'qmp-wake.sock'));
 }
 
 /** The harness listens; QEMU connects as a client, so nobody races for the path. */
@@ -48,26 +46,30 @@ async function unixEndpoint(path: string): Promise<QmpEndpoint> {
  * QEMU listens (WebSocket over a UNIX socket) at `path` in the VM's 0700
  * directory, so no other local user can reach the monitor: a loopback TCP
  * port would let any uid connect and drive QEMU. The path is in a directory
- * only we can write, so nobody can take it first either. The waker monitor,
- * if any, connects to us like the unix one.
+ * only we can write, so nobody can take it first either. The waker monitor
+ * connects to us like the unix one. It stays on always: without it a reply
+ * arrives only when something else happens to wake QEMU's monitor thread, so
+ * whether a command hangs depends on the machine's load (see IothreadWaker).
  */
-async function websocketEndpoint(path: string, wakePath: string | undefined): Promise<QmpEndpoint> {
-  const wakeListener = wakePath === undefined ? undefined : await UnixListener.listen(wakePath);
-  const args = ['-chardev', `socket,id=qmp,path=${optionValue(path)},server=on,wait=off,websocket=on`, '-mon', 'chardev=qmp,mode=control'];
-  if (wakePath !== undefined) args.push('-chardev', `socket,id=qmp-wake,path=${optionValue(wakePath)},server=off`, '-mon', 'chardev=qmp-wake,mode=control');
+async function websocketEndpoint(path: string, wakePath: string): Promise<QmpEndpoint> {
+  const wakeListener = await UnixListener.listen(wakePath);
+  const args = [
+    '-chardev', `socket,id=qmp,path=${optionValue(path)},server=on,wait=off,websocket=on`, '-mon', 'chardev=qmp,mode=control',
+    '-chardev', `socket,id=qmp-wake,path=${optionValue(wakePath)},server=off`, '-mon', 'chardev=qmp-wake,mode=control',
+  ];
   return {
     args,
     async connect(timeoutMs, signal) {
       const deadline = deadlineAfter(timeoutMs);
-      const waker = wakeListener ? new IothreadWaker(await wakeListener.accept(timeoutMs, signal)) : undefined;
+      const waker = new IothreadWaker(await wakeListener.accept(timeoutMs, signal));
       try {
-        return await connectWebSocket({ socketPath: path, timeoutMs: Math.max(1, remaining(deadline)), signal, ...(waker ? { waker } : {}) });
+        return await connectWebSocket({ socketPath: path, timeoutMs: Math.max(1, remaining(deadline)), signal, waker });
       } catch (error) {
-        waker?.close();
+        waker.close();
         throw error;
       }
     },
-    close: async () => wakeListener?.close(),
+    close: async () => wakeListener.close(),
   };
 }
 

@@ -95,14 +95,3 @@ describe.each(['unix', 'websocket'] as const)('QMP over %s', (transport) => {
     expect((error as VmStartError).qemuMessage).toMatch(/^qemu-system-x86_64: .*NUMA/);
   });
 });
-
-describe('QMP over websocket without the I/O-thread waker (QEMU bug, pinned)', () => {
-  it('gets its greeting but no reply to qmp_capabilities', async () => {
-    // If this starts passing negotiation, QEMU fixed the WebSocket GSource wakeup and
-    // IothreadWaker can go (see harness/qmp/iothread-waker.ts).
-    const error = await launchVm({ binary: QEMU, args: TWO_NODE_ARGS, qmp: 'websocket', websocketWaker: false, tmpRoot, timeoutMs: 3000 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(VmStartError);
-    expect((error as VmStartError).cause).toBeInstanceOf(QmpTimeoutError);
-    expect((error as VmStartError).message).toMatch(/reply to 'qmp_capabilities': no answer/);
-  });
-});
