@@ -43,6 +43,7 @@ export const PROBE_MODULE_OPTIONS: Readonly<Record<(typeof PROBE_MODULES)[number
   device_dax: 'DEV_DAX',
   dax_hmem: 'DEV_DAX_HMEM',
   kmem: 'DEV_DAX_KMEM',
+  qemu_fw_cfg: 'FW_CFG_SYSFS',
 };
 
 const TIMEOUTS_MS = {

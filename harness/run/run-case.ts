@@ -1,10 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machineArgs, memoryOption } from '../case/qemu-args.ts';
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
 import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
 import { checkRefusal } from '../expect/refusal.ts';
 import { softReservedFindings } from '../expect/soft-reserved.ts';
+import { checkLayers, divergence } from '../expect/layers.ts';
+import { RAW_FILE_SUFFIX, type Layers } from '../parse/layers.ts';
 import { expectationsFor, profileForQemuLabel, usesMemmapType, usesSpMem } from '../model/index.ts';
 import { cachedInterfaces } from '../probe/interface.ts';
 import type { QmpFacts } from '../expect/observations.ts';
@@ -12,7 +14,7 @@ import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import { cont } from '../qmp/queries.ts';
 import { runStem } from '../report/cell.ts';
-import { acceleratorOf, statusOf, type CasePhases, type QemuIdentity, type RunProvenance, type Verdict } from '../core/vocabulary.ts';
+import { acceleratorOf, layerOf, statusOf, type CasePhases, type QemuIdentity, type RunProvenance, type Verdict } from '../core/vocabulary.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
 import { PROBE_DONE } from '../util/constants.ts';
 import { envFlag } from '../util/env-overrides.ts';
@@ -74,8 +76,9 @@ export interface CaseRunOptions {
 }
 
 const PROBE_DONE_LINE = new RegExp(`^${PROBE_DONE}$`);
-// mem_init() prints this after every BIOS-e820 and SRAT line: the firmware-table facts are all in.
-const FIRMWARE_TABLES_DONE = /^(\[[ \d.]+\] )?Memory: \d+K\/\d+K available/;
+// The probe prints this once QEMU's raw tables (fw_cfg etc/e820, ACPI) are out, first thing in init:
+// every BIOS-e820 and SRAT line came long before it, so the firmware-table facts are all in.
+const TABLES_DONE_LINE = /^==== memmap-harness: tables done ====$/;
 // Whatever the run waits for, a panic ends it at once (with panic=-1 QEMU exits right after it anyway).
 const KERNEL_PANIC = /Kernel panic - not syncing:.*/;
 
@@ -140,7 +143,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
   /** A completed run's verdict; an accelerator whose model is unverified (KVM) adds a failed finding: never a silent pass. */
   function verdictWithAccelerator(own: Finding[], observed: Partial<Verdict>): Verdict {
     const accel = options.accel ?? DEFAULT_ACCELERATOR;
-    const findings = [...own, ...acceleratorFindings(accel)];
+    // Every finding carries its layer (qmp, fw_cfg, acpi, firmware, guest).
+    const findings = [...own, ...acceleratorFindings(accel)].map((f) => ({ ...f, layer: f.layer ?? layerOf(f.aspect) }));
     // The reason names the accelerator only when nothing else failed: a real failure is its own reason.
     const onlyUnverified = findings.filter((f) => !f.ok).every((f) => f.check === UNVERIFIED_CHECK) && findings.some((f) => f.check === UNVERIFIED_CHECK);
     return verdict({ status: statusOf(findings), findings, ...observed, ...(onlyUnverified ? { reason: `expectation unverified under ${accel.toUpperCase()}` } : {}) });
@@ -160,10 +164,21 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
     const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: outcome.phases } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
-    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
+    const layers = checkLayers(expectation.qemuTables, expectation.qemuTablesUnknown, log);
+    await keepRawTables(log.layers, serialLog);
+    const layered = {
+      ...observed,
+      ...(layers.fwCfgE820 ? { fwCfgE820: layers.fwCfgE820 } : {}),
+      ...(layers.acpiSrat ? { acpiSrat: layers.acpiSrat } : {}),
+      ...(layers.notes.length > 0 ? { layerNotes: layers.notes } : {}),
+      ...(layers.passage.length > 0 ? { layerPassage: layers.passage } : {}),
+    };
+    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log), ...layers.findings];
     // Zero checks is not a pass: a case must prove something on every run.
-    if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
-    return verdictWithAccelerator(findings, observed);
+    if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...layered });
+    const done = verdictWithAccelerator(findings, layered);
+    const first = divergence(done.findings, layers.passage, [UNVERIFIED_CHECK]);
+    return first ? { ...done, divergence: first } : done;
   }
 }
 
@@ -207,7 +222,7 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     await cont(vm.qmp);
     mark();
     const timeoutMs = options.bootTimeoutMs ?? 180_000;
-    const until = needProbe ? [PROBE_DONE_LINE] : [FIRMWARE_TABLES_DONE];
+    const until = needProbe ? [PROBE_DONE_LINE] : [TABLES_DONE_LINE];
     const panicked = vm.waitForLine(KERNEL_PANIC, timeoutMs + 1_000).then((m) => Promise.reject(new Error(panicReason(m.line))));
     panicked.catch(() => {}); // settled by shutdown when the guest does not panic
     await Promise.race([vm.waitForAll(until, timeoutMs), panicked]);
@@ -228,6 +243,14 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
 
 function panicReason(line: string): string {
   return `guest kernel panic: ${KERNEL_PANIC.exec(line)?.[0] ?? line}`;
+}
+
+/** The raw tables the guest read, beside the serial log (`<stem>.SRAT.dat`…), for `iasl -d` by hand. */
+async function keepRawTables(layers: Layers, serialLog: string): Promise<void> {
+  const stem = serialLog.replace(/\.serial\.log$/, '');
+  for (const [key, read] of Object.entries(layers) as [keyof Layers, Layers[keyof Layers]][]) {
+    if (read.state === 'read') await writeFile(`${stem}.${RAW_FILE_SUFFIX[key]}`, read.bytes);
+  }
 }
 
 /** A log with damaged E820/SRAT lines cannot prove that a row is absent: say so as a failed check. */
