@@ -246,6 +246,8 @@ export interface CasePhases {
   qmpMs: number;
   guestMs: number;
   stopMs: number;
+  /** Part of guestMs: the probe reading and printing QEMU's raw tables (etc/e820, ACPI), by the guest's clock. */
+  tablesMs?: number;
 }
 
 /** The accelerator a QEMU command line asks for (`-accel NAME[,…]` or `-machine …,accel=NAME`), if it names one. */

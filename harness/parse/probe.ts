@@ -21,6 +21,8 @@ export interface Probe {
   initStarted: boolean;
   /** The raw firmware tables are all printed (`tables done`). */
   tablesDone: boolean;
+  /** How long the guest took to read and print the raw tables, by its own clock (/proc/uptime, 10 ms steps). */
+  tablesSeconds?: number;
   done: boolean;
   sections: ProbeSection[];
   iomem?: IomemNode[];
@@ -36,11 +38,14 @@ export interface Probe {
 
 // The images engineer's init frames its output with these exact lines.
 const MARKER = /^==== memmap-harness: (init start|tables done|probe done|begin (\S+)|end (\S+)) ====$/;
+const TABLES_TIME = /^memmap-harness: tables read from uptime (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)$/;
 
 /** Splits the framed probe output out of the console lines and parses each known section. */
 export function parseProbe(lines: readonly ConsoleLine[]): Probe {
   const { initStarted, tablesDone, done, sections } = frame(lines);
   const probe: Probe = { initStarted, tablesDone, done, sections, rawTables: {}, stray: [] };
+  const time = lines.map((line) => TABLES_TIME.exec(line.text.trim())).find((m) => m !== null);
+  if (time) probe.tablesSeconds = Math.max(0, Number(time[2]) - Number(time[1]));
   for (const section of sections) parseSection(probe, section);
   return probe;
 }

@@ -162,7 +162,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
     const outcome = await bootAndObserve(options, args, serialLog, waitForProbe, recordCommandLine);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
-    const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: outcome.phases } : {}) };
+    const tablesMs = log.probe.tablesSeconds === undefined ? {} : { tablesMs: Math.round(log.probe.tablesSeconds * 1000) };
+    const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: { ...outcome.phases, ...tablesMs } } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
     const layers = checkLayers(expectation.qemuTables, expectation.qemuTablesUnknown, log);
     await keepRawTables(log.layers, serialLog);
