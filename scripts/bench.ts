@@ -107,7 +107,7 @@ try {
   console.log(line('qboot (the default set\'s)', qboot, TARGETS.fullProbe));
   console.log(line('SeaBIOS bookworm (spm dropped: variant)', seabios, TARGETS.fullProbe, versus(['SeaBIOS', seabios], ['qboot', qboot])));
 
-  console.log('tables only (early verdict at the kernel\'s "Memory:" line) vs full probe, qboot:');
+  console.log('tables only (early verdict once the probe has printed QEMU\'s raw tables) vs full probe, qboot:');
   const tables = await timeCase(tablesOnly(spm), { ...base, firmware: 'qboot', earlyVerdict: true });
   console.log(line('seed-spm tables only', tables, TARGETS.tablesOnly, versus(['full', qboot], ['tables', tables])));
 

@@ -62,9 +62,10 @@ export interface CaseRunOptions {
   /** From `cont` to the probe's end marker; default 180 s (TCG on two shared cores). */
   bootTimeoutMs?: number;
   /**
-   * Stop the guest as soon as the firmware-table facts are in, for cases that
-   * check nothing of the guest's own view (default true); false always waits
-   * for the probe's end marker (the benchmark compares both).
+   * Stop the guest as soon as the firmware-table facts are in (the kernel's
+   * lines and QEMU's raw tables: the probe's `tables done` marker), for cases
+   * that check nothing of the guest's own view (default true); false always
+   * waits for the probe's end marker (the benchmark compares both).
    */
   earlyVerdict?: boolean;
   /** Revision (harness/model/traits.json id) the QEMU implements; default from the QEMU's label. */

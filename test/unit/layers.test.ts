@@ -164,3 +164,19 @@ describe('the SRAT flag rules in traits.json hold on captures we did not write',
     expect(srat.memory.every((m) => m.length > 0n && m.flags.raw === 1)).toBe(true);
   });
 });
+
+describe('the SVG map shows the layers side by side', () => {
+  const stem = SEED_SPM.find((s) => s.includes('--seabios-'));
+  it.runIf(stem !== undefined)("SeaBIOS: QEMU's etc/e820 column beside the kernel's, its 0xEFFFFFFF row outlined, the passage in the header", async () => {
+    const { renderMemoryMap } = await import('../../harness/report/svg.ts');
+    const log = logOf(stem as string);
+    const outcome = checkLayers((await qemuTablesOf(stem as string)).qemuTables, undefined, log);
+    const svg = renderMemoryMap({ name: 'seed-spm', status: 'pass', firmware: 'seabios-bookworm', kernel: 'bookworm-6.1', machine: 'q35', qemu: 'v5', findings: outcome.findings, e820: log.e820, srat: log.srat, fwCfgE820: outcome.fwCfgE820, layerPassage: outcome.passage, durationMs: 0 });
+    expect(svg).toMatch(/QEMU(&#39;|&apos;|')s etc\/e820<\/text>/);
+    expect(svg).toMatch(/QEMU(&#39;|&apos;|')s etc\/e820: \[0x0000000280000000-0x000000047fffffff\] soft reserved/);
+    expect(svg).toMatch(/firmware dropped it/);
+    // Without a fail or a passage (qboot passes everything) there is no extra column.
+    const plain = renderMemoryMap({ name: 'seed-spm', status: 'pass', firmware: 'qboot', kernel: 'bookworm-6.1', machine: 'q35', qemu: 'v5', findings: [], e820: log.e820, srat: log.srat, fwCfgE820: outcome.fwCfgE820, durationMs: 0 });
+    expect(plain).not.toMatch(/s etc\/e820<\/text>/);
+  });
+});
