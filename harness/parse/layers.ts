@@ -44,10 +44,15 @@ export function readLayers(probe: Probe): Layers {
 /** File suffixes for the raw bytes kept beside the serial log (`<stem>.SRAT.dat`): `iasl -d` reads them as they are. */
 export const RAW_FILE_SUFFIX: Record<keyof Layers, string> = { fwCfgE820: 'fw_cfg-e820.dat', srat: 'SRAT.dat', slit: 'SLIT.dat', hmat: 'HMAT.dat' };
 
+function notPrinted(probe: Probe): string {
+  if (probe.done) return 'a probe from before the raw tables: the log is older';
+  return probe.initStarted ? 'the probe stopped before it' : 'the guest never reached init';
+}
+
 function decode<T>(probe: Probe, section: RawSectionName, decoder: (bytes: Buffer) => T): LayerRead<T> {
   const raw = probe.rawTables[section];
   const what = RAW_SECTIONS[section];
-  if (raw === undefined) return { state: 'not read', why: `the guest did not print ${what} (${probe.initStarted ? 'the probe stopped before it' : 'the guest never reached init'})` };
+  if (raw === undefined) return { state: 'not read', why: `the guest did not print ${what} (${notPrinted(probe)})` };
   switch (raw.state) {
     case 'absent':
       return { state: 'absent', why: `${what}: the guest has no ${raw.path}` };

@@ -39,6 +39,15 @@ describe('captures', () => {
 });
 
 describe.each(runs)('%s', (stem) => {
+  it('the probe printed the raw tables first, closed, with their time, nothing stray', () => {
+    const { probe } = logOf(stem);
+    expect(probe.sections.map((x) => [x.name, x.closed])).toEqual(['fw-cfg-e820', 'acpi-SRAT', 'acpi-SLIT', 'acpi-HMAT', 'iomem', 'firmware-memmap', 'node-meminfo', 'dax', 'cmdline'].map((n) => [n, true]));
+    expect(probe.tablesDone).toBe(true);
+    expect(probe.tablesSeconds).toBeGreaterThanOrEqual(0);
+    expect(probe.stray).toEqual([]);
+    expect(probe.rawTables['acpi-SLIT']).toEqual({ state: 'absent', path: '/sys/firmware/acpi/tables/SLIT' });
+  });
+
   it('the tables decoded from the console are the bytes saved beside the log', () => {
     const { layers } = logOf(stem);
     for (const [key, suffix] of [['srat', 'SRAT.dat'], ['fwCfgE820', 'fw_cfg-e820.dat'], ['slit', 'SLIT.dat'], ['hmat', 'HMAT.dat']] as const) {
