@@ -80,6 +80,8 @@ const PROBE_DONE_LINE = new RegExp(`^${PROBE_DONE}$`);
 // The probe prints this once QEMU's raw tables (fw_cfg etc/e820, ACPI) are out, first thing in init:
 // every BIOS-e820 and SRAT line came long before it, so the firmware-table facts are all in.
 const TABLES_DONE_LINE = /^==== memmap-harness: tables done ====$/;
+// mem_init() prints this after every BIOS-e820 and SRAT line: the kernel's firmware-table facts are all in.
+const FIRMWARE_TABLES_DONE = /^(\[[ \d.]+\] )?Memory: \d+K\/\d+K available/;
 // Whatever the run waits for, a panic ends it at once (with panic=-1 QEMU exits right after it anyway).
 const KERNEL_PANIC = /Kernel panic - not syncing:.*/;
 
@@ -166,7 +168,7 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const tablesMs = log.probe.tablesSeconds === undefined ? {} : { tablesMs: Math.round(log.probe.tablesSeconds * 1000) };
     const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: { ...outcome.phases, ...tablesMs } } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
-    const layers = checkLayers(expectation.qemuTables, expectation.qemuTablesUnknown, log);
+    const layers = checkLayers(expectation.qemuTables, expectation.qemuTablesUnknown, log, 'beforeInit' in outcome ? outcome.beforeInit : undefined);
     await keepRawTables(log.layers, serialLog);
     const layered = {
       ...observed,
@@ -200,7 +202,8 @@ async function spMemUnsupported(qemu: QemuUnderTest): Promise<Pick<Verdict, 'sta
   return { status: 'error', reason: `cannot tell whether QEMU ${version} has -device sp-mem: ${report.summary}`, findings: [] };
 }
 
-type BootOutcome = { qmp: QmpFacts; phases: CasePhases } | { error: string };
+/** `beforeInit`: an early-verdict guest panicked after its firmware-table lines, so the probe never ran (the raw tables could not be read). */
+type BootOutcome = { qmp: QmpFacts; phases: CasePhases; beforeInit?: string } | { error: string };
 
 /** Starts QEMU paused, asks QMP, lets the guest run until the evidence is in, and always stops QEMU. */
 async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, needProbe: boolean, onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
@@ -218,7 +221,8 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     throw error;
   }
   mark();
-  let qmp: QmpFacts;
+  let qmp: QmpFacts | undefined;
+  let beforeInit: string | undefined;
   try {
     qmp = await collectQmpFacts(vm.qmp);
     await cont(vm.qmp);
@@ -230,17 +234,26 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     await Promise.race([vm.waitForAll(until, timeoutMs), panicked]);
     mark();
   } catch (error) {
-    const panic = vm.serial.lines.find((line) => KERNEL_PANIC.test(line));
-    if (panic !== undefined) return { error: panicReason(panic) };
-    // QEMU's own last words (e.g. "terminating on signal 15") say why the guest went away.
-    const why = error instanceof HarnessError ? error.oneLine() : (error as Error).message;
-    return { error: `guest did not finish: ${why}` };
+    const panicAt = vm.serial.lines.findIndex((line) => KERNEL_PANIC.test(line));
+    const panic = vm.serial.lines[panicAt];
+    // A case about the firmware tables only has its facts once mem_init() printed `Memory:`; a
+    // kernel that then cannot reach init (no RAM below 1 MiB) is the layout's outcome, not a broken run.
+    const tablesIn = vm.serial.lines.slice(0, Math.max(0, panicAt)).some((line) => FIRMWARE_TABLES_DONE.test(line));
+    if (panic !== undefined && !needProbe && tablesIn && qmp !== undefined) {
+      beforeInit = panicReason(panic);
+      mark();
+    } else if (panic !== undefined) return { error: panicReason(panic) };
+    else {
+      // QEMU's own last words (e.g. "terminating on signal 15") say why the guest went away.
+      const why = error instanceof HarnessError ? error.oneLine() : (error as Error).message;
+      return { error: `guest did not finish: ${why}` };
+    }
   } finally {
     await vm.shutdown({ graceMs: 5_000 });
   }
   mark();
   const [start = 0, up = 0, asked = 0, evidence = 0, stopped = 0] = marks;
-  return { qmp, phases: { startMs: up - start, qmpMs: asked - up, guestMs: evidence - asked, stopMs: stopped - evidence } };
+  return { qmp, phases: { startMs: up - start, qmpMs: asked - up, guestMs: evidence - asked, stopMs: stopped - evidence }, ...(beforeInit ? { beforeInit } : {}) };
 }
 
 function panicReason(line: string): string {
