@@ -26,7 +26,7 @@ export interface ExpectedSratMemory {
 }
 
 export interface QemuTables {
-  /** etc/e820, sorted by address: QEMU adds one entry per run of one type (pc_add_ram_e820_entries; unpatched: one for low, one for high RAM). */
+  /** etc/e820, sorted by address: one entry per run of one type in RAM (pc_add_ram_e820_entries; unpatched: one for low, one for high RAM), one per sp-mem device. */
   fwCfgE820: E820Row[];
   /** SRAT memory affinity structures in QEMU's order; undefined: QEMU builds no SRAT (no NUMA nodes). */
   srat?: ExpectedSratMemory[];
@@ -45,7 +45,10 @@ export function predictQemuTables(input: LayoutInput): QemuTables {
   const region = memory && deviceRegion(input.ramSize, below, memory.maxmem, memory.slots);
   const placement = memory && region ? placeDevices(region, memory.devices) : undefined;
   const placed = placement && 'placed' in placement ? placement.placed : [];
-  const fwCfgE820 = mergeAdjacent([...qemuE820(input.nodes, input.ramSize, below), ...deviceE820(placed)].sort(byStart)).map((s) => ({ start: s.start, end: s.end - 1n, type: s.type }));
+  // QEMU merges runs of one type within RAM (pc_add_ram_e820_entries), never across e820_add_entry()
+  // calls: two sp-mem devices back to back are two entries (measured on 11.1.3; Linux 6.1 then merges them).
+  const ram = mergeAdjacent([...qemuE820(input.nodes, input.ramSize, below)].sort(byStart));
+  const fwCfgE820 = [...ram, ...deviceE820(placed)].sort(byStart).map((s) => ({ start: s.start, end: s.end - 1n, type: s.type }));
   if (input.nodes.length === 0) return { fwCfgE820 };
   const entry = (pxm: number, start: bigint, end: bigint, rule: SratFlagRuleId): ExpectedSratMemory => {
     const flags = flagsOf(rule);

@@ -189,3 +189,17 @@ describe('the SVG map shows the layers side by side', () => {
     expect(plain).not.toMatch(/s etc\/e820<\/text>/);
   });
 });
+
+describe('the kernel layer merges what QEMU kept apart', () => {
+  const two = runs.find((s) => s.startsWith('sp-mem-two-nodes--upstream-11.1--'));
+  it.runIf(two !== undefined)('11.1.3, two sp-mem devices back to back: two etc/e820 entries, one merged BIOS-e820 row in Linux 6.1, said in the passage', () => {
+    const log = logOf(two as string);
+    const soft = (rows: readonly { start: bigint; end: bigint; type: number }[]) => rows.filter((r) => r.type === E820_TYPE.SOFT_RESERVED).map((r) => [r.start, r.end]);
+    expect(soft(decodeFwCfgE820(read(two as string, 'fw_cfg-e820.dat')))).toEqual([[0x280000000n, 0x37fffffffn], [0x380000000n, 0x3ffffffffn]]);
+    expect(soft(log.e820)).toEqual([[0x280000000n, 0x3ffffffffn]]);
+    expect(checkLayers(undefined, 'not asked', log).passage).toEqual([
+      "firmware: QEMU's etc/e820 has soft reserved (type 0xEFFFFFFF) at 0x280000000-0x37fffffff; the kernel's BIOS-e820 has soft reserved (type 0xEFFFFFFF) at 0x280000000-0x3ffffffff (merged or trimmed by the firmware or the kernel)",
+      "firmware: QEMU's etc/e820 has soft reserved (type 0xEFFFFFFF) at 0x380000000-0x3ffffffff; the kernel's BIOS-e820 has soft reserved (type 0xEFFFFFFF) at 0x280000000-0x3ffffffff (merged or trimmed by the firmware or the kernel)",
+    ]);
+  });
+});
