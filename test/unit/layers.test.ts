@@ -203,3 +203,19 @@ describe('the kernel layer merges what QEMU kept apart', () => {
     ]);
   });
 });
+
+describe('reports name the layer', () => {
+  it('console and Markdown show the first diverging layer, the passage and each failed finding\'s layer', async () => {
+    const { formatVerdict } = await import('../../harness/report/console.ts');
+    const { toMarkdown } = await import('../../harness/report/markdown.ts');
+    const finding: Finding = { aspect: 'srat', layer: 'firmware', check: 'SRAT memory affinity rows', ok: false, detail: ['  - missing x'] };
+    const v = { name: 'seed-reserved', status: 'fail' as const, firmware: 'qboot', kernel: 'bookworm-6.1', machine: 'q35', qemu: 'v6', findings: [finding], e820: [], srat: [], durationMs: 1, divergence: { layer: 'acpi' as const, says: 'first wrong at QEMU\'s ACPI tables (raw SRAT): acpi: SRAT memory affinity structures (PXM, range, flags): QEMU built the wrong table' }, layerPassage: ['firmware: QEMU\'s etc/e820 has x'] };
+    const lines = formatVerdict(v);
+    expect(lines).toContain(`    layer: ${v.divergence.says}`);
+    expect(lines).toContain("    note: firmware: QEMU's etc/e820 has x");
+    expect(lines).toContain('    srat (firmware): SRAT memory affinity rows');
+    const md = toMarkdown([v]);
+    expect(md).toContain('**First layer that left the model: acpi**');
+    expect(md).toContain('#### srat (firmware): SRAT memory affinity rows');
+  });
+});
