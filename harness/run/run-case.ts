@@ -68,6 +68,14 @@ export interface CaseRunOptions {
    * waits for the probe's end marker (the benchmark compares both).
    */
   earlyVerdict?: boolean;
+  /**
+   * QEMU's raw tables on an early verdict: `read` (default) waits for the probe's
+   * `tables done` marker, so every booted case checks its fw_cfg and acpi layers
+   * (a tables-only case then also waits for the kernel to reach init: about 1-3 s
+   * under TCG); `skip-when-early` stops at the kernel's `Memory:` line as before
+   * and notes the layers as not read. Full-probe cases read them either way.
+   */
+  rawTables?: 'read' | 'skip-when-early';
   /** Revision (harness/model/traits.json id) the QEMU implements; default from the QEMU's label. */
   profile?: string;
   /** Words added to the guest kernel's command line (fault tests: `rdinit=/missing` makes the guest panic). */
@@ -163,12 +171,14 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
       return verdictWithAccelerator(findings, { serialLog });
     }
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
-    const outcome = await bootAndObserve(options, args, serialLog, waitForProbe, recordCommandLine);
+    const readTables = waitForProbe || options.rawTables !== 'skip-when-early';
+    const outcome = await bootAndObserve(options, args, serialLog, waitForProbe ? 'probe' : readTables ? 'tables' : 'kernel', recordCommandLine);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
     const tablesMs = log.probe.tablesSeconds === undefined ? {} : { tablesMs: Math.round(log.probe.tablesSeconds * 1000) };
     const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: { ...outcome.phases, ...tablesMs } } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
-    const layers = checkLayers(expectation.qemuTables, expectation.qemuTablesUnknown, log, 'beforeInit' in outcome ? outcome.beforeInit : undefined);
+    const stoppedEarly = readTables ? ('beforeInit' in outcome ? outcome.beforeInit : undefined) : "an early verdict at the kernel's Memory: line (rawTables: skip-when-early)";
+    const layers = checkLayers(expectation.qemuTables, expectation.qemuTablesUnknown, log, stoppedEarly);
     await keepRawTables(log.layers, serialLog);
     const layered = {
       ...observed,
@@ -206,7 +216,8 @@ async function spMemUnsupported(qemu: QemuUnderTest): Promise<Pick<Verdict, 'sta
 type BootOutcome = { qmp: QmpFacts; phases: CasePhases; beforeInit?: string } | { error: string };
 
 /** Starts QEMU paused, asks QMP, lets the guest run until the evidence is in, and always stops QEMU. */
-async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, needProbe: boolean, onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
+async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, waitFor: 'probe' | 'tables' | 'kernel', onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
+  const needProbe = waitFor === 'probe';
   const marks = [performance.now()];
   const mark = () => marks.push(performance.now());
   let vm: Vm;
@@ -228,7 +239,7 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     await cont(vm.qmp);
     mark();
     const timeoutMs = options.bootTimeoutMs ?? 180_000;
-    const until = needProbe ? [PROBE_DONE_LINE] : [TABLES_DONE_LINE];
+    const until = [{ probe: PROBE_DONE_LINE, tables: TABLES_DONE_LINE, kernel: FIRMWARE_TABLES_DONE }[waitFor]];
     const panicked = vm.waitForLine(KERNEL_PANIC, timeoutMs + 1_000).then((m) => Promise.reject(new Error(panicReason(m.line))));
     panicked.catch(() => {}); // settled by shutdown when the guest does not panic
     await Promise.race([vm.waitForAll(until, timeoutMs), panicked]);

@@ -63,4 +63,15 @@ describe('layers on real guests', () => {
     expect(v.layerPassage).toEqual(["firmware: QEMU's etc/e820 has soft reserved (type 0xEFFFFFFF) at 0x280000000-0x47fffffff; not in the kernel's BIOS-e820 (the firmware dropped it)"]);
     expect(v.divergence).toBeUndefined();
   });
+
+  it('a tables-only case reads the layers too, unless told to stop at the kernel\'s Memory: line', async () => {
+    const spec = await loadCase(join(REPO_ROOT, 'cases', 'layout-single-node-q35.json'));
+    const read = await runCase(spec, { qemu: v5, logDir, firmware: 'qboot', kernel: 'minimal-6.1', profile: 'v5' });
+    expect(read.status, read.reason).toBe('pass');
+    expect(layered(read)).toEqual([['fw_cfg', 'fw_cfg', true], ['acpi', 'acpi', true]]);
+    const skipped = await runCase(spec, { qemu: v5, logDir: await mkdtemp(join(logDir, 'skip-')), firmware: 'qboot', kernel: 'minimal-6.1', profile: 'v5', rawTables: 'skip-when-early' });
+    expect(skipped.status, skipped.reason).toBe('pass');
+    expect(layered(skipped)).toEqual([]);
+    expect(skipped.layerNotes).toEqual([expect.stringMatching(/^fw_cfg, acpi: not read: the guest stopped before init \(an early verdict at the kernel's Memory: line/)]);
+  });
 });
