@@ -71,8 +71,8 @@ export interface CaseRunOptions {
   /**
    * QEMU's raw tables on an early verdict: `read` (default) waits for the probe's
    * `tables done` marker, so every booted case checks its fw_cfg and acpi layers
-   * (a tables-only case then also waits for the kernel to reach init: about 1-3 s
-   * under TCG); `skip-when-early` stops at the kernel's `Memory:` line as before
+   * (a tables-only case then also waits for the kernel to reach init: 1-7 s
+   * under TCG on a loaded two-core host); `skip-when-early` stops at the kernel's `Memory:` line as before
    * and notes the layers as not read. Full-probe cases read them either way.
    */
   rawTables?: 'read' | 'skip-when-early';
