@@ -26,7 +26,7 @@ tool_packages=(
   gcc:gcc make:make git:git pkg-config:pkg-config ninja:ninja-build ccache:ccache
   bzip2:bzip2 xz:xz-utils zstd:zstd gzip:gzip tar:tar cpio:cpio patch:patch
   python3:python3 flex:flex bison:bison dtc:device-tree-compiler bc:bc
-  depmod:kmod dpkg-deb:dpkg debootstrap:debootstrap
+  depmod:kmod dpkg-deb:dpkg debootstrap:debootstrap iasl:acpica-tools
 )
 # Libraries and data without a program to look for. ca-certificates: git only
 # recommends it, and a `git:https://…` QEMU source needs it (the debian:bookworm

@@ -53,6 +53,15 @@ export interface SratRow extends AddressRange {
   hotplug?: boolean;
 }
 
+/** One SRAT memory affinity structure as read from the raw table: end inclusive, absent for a zero-length entry. */
+export interface AcpiSratEntry {
+  pxm: number;
+  start: bigint;
+  length: bigint;
+  end?: bigint;
+  flags: { enabled: boolean; hotpluggable: boolean; nonVolatile: boolean };
+}
+
 /** A row of either table. */
 export type TableRow = E820Row | SratRow;
 
@@ -94,9 +103,46 @@ export type RowChange<T extends TableRow = TableRow> =
   | { change: 'changed type'; expected: T; actual: T }
   | { change: 'changed bounds'; expected: T; actual: T };
 
+/**
+ * The layers between QEMU and the guest, in the order memory facts pass them:
+ * QEMU's answers over QMP; QEMU's E820 table as QEMU made it (fw_cfg
+ * `etc/e820`); QEMU's ACPI tables as bytes (SRAT); what the firmware passed to
+ * the kernel, as the kernel printed it (BIOS-e820, `ACPI: SRAT` lines); the
+ * guest's own view (/proc/iomem, sysfs, dax). A failing case is attributed to
+ * the first layer where reality left the model.
+ */
+export const LAYERS = ['qmp', 'fw_cfg', 'acpi', 'firmware', 'guest'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** Each layer in a few words, for verdicts and reports. */
+export const LAYER_WORDS: Record<Layer, string> = {
+  qmp: "QEMU's answers over QMP",
+  fw_cfg: "QEMU's E820 table (fw_cfg etc/e820)",
+  acpi: "QEMU's ACPI tables (raw SRAT)",
+  firmware: 'what the firmware passed to the kernel (BIOS-e820 and SRAT lines)',
+  guest: "the guest's own view (/proc/iomem, /sys, dax)",
+};
+
+export type FindingAspect = 'e820' | 'srat' | 'qmp' | 'guest' | 'refusal' | 'fw_cfg' | 'acpi';
+
+/** The layer a finding of `aspect` is about (a refusal is QEMU's own answer, the first layer). */
+export function layerOf(aspect: FindingAspect): Layer {
+  switch (aspect) {
+    case 'e820':
+    case 'srat':
+      return 'firmware';
+    case 'refusal':
+      return 'qmp';
+    default:
+      return aspect;
+  }
+}
+
 /** The outcome of one expectation: which part of the case, whether it held, and the evidence when not. */
 export interface Finding {
-  aspect: 'e820' | 'srat' | 'qmp' | 'guest' | 'refusal';
+  aspect: FindingAspect;
+  /** Which layer it is about; runCase sets it on every finding of a verdict (layerOf(aspect) unless the check said). */
+  layer?: Layer;
   check: string;
   ok: boolean;
   /** Human-readable lines: a row diff, or expected vs actual. Empty when ok. */
@@ -169,6 +215,16 @@ export interface Verdict {
   /** The guest's BIOS-e820 rows. */
   e820: PrintedE820Row[];
   srat: SratRow[];
+  /** QEMU's E820 table as the guest read it from fw_cfg `etc/e820` (absent when it could not be read: see `layerNotes`). */
+  fwCfgE820?: E820Row[];
+  /** The raw SRAT's memory affinity structures as the guest read them (absent when it could not be read). */
+  acpiSrat?: AcpiSratEntry[];
+  /** Per layer that could not be read or checked, why (`not available on this kernel: …`): neither a pass nor a fail. */
+  layerNotes?: string[];
+  /** What changed between QEMU's tables and what the kernel got (`firmware: QEMU's etc/e820 has … at …; not in the kernel's BIOS-e820`). */
+  layerPassage?: string[];
+  /** For a failing case: the first layer where reality left the model, and what it says. */
+  divergence?: { layer: Layer; says: string };
   /** Path of the full raw serial log kept on disk. */
   serialLog?: string;
   /** Where the run's scratch directory was kept (MEMMAP_HARNESS_KEEP_SCRATCH=1 on a run that did not pass). */
@@ -219,6 +275,8 @@ export interface CasePhases {
   qmpMs: number;
   guestMs: number;
   stopMs: number;
+  /** Part of guestMs: the probe reading and printing QEMU's raw tables (etc/e820, ACPI), by the guest's clock. */
+  tablesMs?: number;
 }
 
 /** The accelerator a QEMU command line asks for (`-accel NAME[,…]` or `-machine …,accel=NAME`), if it names one. */

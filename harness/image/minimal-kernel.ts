@@ -43,6 +43,7 @@ export const PROBE_MODULE_OPTIONS: Readonly<Record<(typeof PROBE_MODULES)[number
   device_dax: 'DEV_DAX',
   dax_hmem: 'DEV_DAX_HMEM',
   kmem: 'DEV_DAX_KMEM',
+  qemu_fw_cfg: 'FW_CFG_SYSFS',
 };
 
 const TIMEOUTS_MS = {
@@ -130,7 +131,12 @@ async function usableEntry(dir: string): Promise<MinimalKernelManifest | undefin
   const stored = await readEntry<StoredMinimalKernel>(dir);
   if (!stored) return undefined;
   const manifest = absolutize(stored, dir);
-  if (await access(manifest.vmlinuz).then(() => true, () => false)) return manifest;
+  if (await access(manifest.vmlinuz).then(() => true, () => false)) {
+    // Which probe modules are built in is read from the kernel's own .config, so an entry
+    // built before PROBE_MODULES grew (qemu_fw_cfg) answers for today's list.
+    const config = await readFile(manifest.config, 'utf8').then(parseKernelConfig, () => undefined);
+    return config ? { ...manifest, ...probeModulesOf(config) } : manifest;
+  }
   await rm(dir, { recursive: true, force: true });
   return undefined;
 }

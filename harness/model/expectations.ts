@@ -23,6 +23,7 @@ import { parseSize, toQemuSize } from '../util/size.ts';
 import { deviceMemoryInput, layoutInputFromCase } from './from-case.ts';
 import { deviceRegion, guestSpMemRuns, placeDevices, QMP_DEVICE_TYPE } from './devices.ts';
 import { predictLayout } from './layout.ts';
+import { predictQemuTables, type QemuTables } from './qemu-tables.ts';
 import { getProfile, loadProfiles, type RevisionProfile } from './profiles.ts';
 import { belowFourGSize, guestRanges, nodeExtents } from './qemu.ts';
 import { traitOf, type SpmView, type TypedMemmap } from './traits.ts';
@@ -78,6 +79,10 @@ export interface CaseExpectation {
   /** What this kernel makes of a soft-reserved range it gets. */
   kernelView: SpmView;
   softReservedChecks: SoftReservedCheck[];
+  /** QEMU's own tables (fw_cfg etc/e820, SRAT with flags) for a run that boots; firmware-independent. */
+  qemuTables?: QemuTables;
+  /** Why there is no `qemuTables` for a run that boots (a QEMU of unknown revision). */
+  qemuTablesUnknown?: string;
 }
 
 const TYPE_CODE: Record<TypedMemmap, string> = { spm: '0xEFFFFFFF', reserved: '2' };
@@ -101,7 +106,16 @@ export function expectationsFor(spec: CaseSpec, config: Configuration): CaseExpe
   // A stated refusal is judged by behaviour on any configuration: no rows to place.
   if (stated.expect.model !== true && stated.expect.refusal !== undefined) return base;
   const derived = stated.expect.model === true ? fromModel(spec, config, profile, base) : fromStated(spec, config, profile, base);
-  return explain(derived, spec.machine, config, profile);
+  return withQemuTables(explain(derived, spec.machine, config, profile), spec, config, profile);
+}
+
+/** For a run that boots: what QEMU's own tables must hold, from the layout model (whatever the case states about the kernel's rows). */
+function withQemuTables(out: CaseExpectation, spec: CaseSpec, config: Configuration, profile: RevisionProfile | undefined): CaseExpectation {
+  if (out.kind !== 'run' || out.spec.expect.refusal !== undefined) return out;
+  if (!profile) return { ...out, qemuTablesUnknown: "no revision profile is known for this QEMU, so the model cannot say what its etc/e820 and SRAT hold" };
+  const input = layoutInputFromCase({ ...spec, machine: config.machine }, config.firmware, profile);
+  if (predictLayout(input).kind !== 'layout') return out;
+  return { ...out, qemuTables: predictQemuTables(input) };
 }
 
 /** Whether the case sets memmap-type on any node (an option a QEMU without the series rejects). */

@@ -67,12 +67,25 @@ export interface KernelTraits {
   reason: string;
 }
 
+/** The SRAT memory affinity flag rules (model/qemu-tables.ts). */
+export const SRAT_FLAG_RULES = ['nodeRam', 'padding', 'deviceMemory', 'spMem'] as const;
+export type SratFlagRuleId = (typeof SRAT_FLAG_RULES)[number];
+const SRAT_FLAG_WORDS = ['enabled', 'hotpluggable', 'non-volatile'];
+
+/** The flags QEMU gives one kind of SRAT memory affinity structure, the source line it mirrors, and the evidence. */
+export interface SratFlagRule {
+  flags: string[];
+  mirrors: string;
+  evidence: string[];
+}
+
 /** The whole traits file. */
 export interface Traits {
   revisions: Record<string, RevisionTraits>;
   machines: Record<string, MachineTraits>;
   firmware: Record<string, FirmwareTypeTraits>;
   kernels: Record<string, KernelTraits>;
+  sratFlags: Record<SratFlagRuleId, SratFlagRule>;
 }
 
 const cache = new Map<string, Traits>();
@@ -94,11 +107,16 @@ export function loadTraits(path = TRAITS_FILE): Traits {
 }
 
 /** One axis value's traits; throws HarnessError naming the known values. */
-export function traitOf<K extends keyof Traits>(axis: K, value: string, path = TRAITS_FILE): Traits[K][string] {
+export function traitOf<K extends Exclude<keyof Traits, 'sratFlags'>>(axis: K, value: string, path = TRAITS_FILE): Traits[K][string] {
   const table = loadTraits(path)[axis];
   const found = table[value];
   if (found === undefined) throw new HarnessError(`${path} has no ${axis} '${value}'`, `known: ${Object.keys(table).join(', ')}`);
   return found as Traits[K][string];
+}
+
+/** The flag rule of one kind of SRAT memory affinity structure. */
+export function sratFlagRule(id: SratFlagRuleId, path = TRAITS_FILE): SratFlagRule {
+  return loadTraits(path).sratFlags[id];
 }
 
 /** `0x…` or a plain byte count. */
@@ -139,6 +157,11 @@ function checkTraits(data: unknown, where: string): Traits {
     for (const type of ['spm', 'reserved'] as const) {
       if (typeof f?.passes?.[type] !== 'boolean' || typeof f.reason?.[type] !== 'string') fail(`firmware.${id}`, `must say whether it passes ${type} through, and why`);
     }
+  }
+  for (const id of SRAT_FLAG_RULES) {
+    const rule = t.sratFlags?.[id];
+    if (!rule || !Array.isArray(rule.flags) || rule.flags.some((f) => !SRAT_FLAG_WORDS.includes(f))) fail(`sratFlags.${id}`, `must list its flags (of ${SRAT_FLAG_WORDS.join(', ')})`);
+    if (typeof rule.mirrors !== 'string' || !Array.isArray(rule.evidence) || rule.evidence.length === 0) fail(`sratFlags.${id}`, 'must name the QEMU source it mirrors and its evidence');
   }
   for (const [id, k] of Object.entries(t.kernels)) {
     const view = k?.whenSpmReachesGuest;

@@ -10,13 +10,15 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /**
  * A JSON-safe copy of parser output: bigints become `0x…` strings (16 digits),
- * Maps become objects, undefined properties are dropped.
+ * Maps become objects, byte arrays base64 strings, undefined properties are dropped.
  */
 export function toJsonValue(value: unknown): JsonValue {
   if (typeof value === 'bigint') return formatAddress(value);
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (Array.isArray(value)) return value.map(toJsonValue);
+  // Raw table bytes (the probe's fw_cfg and ACPI sections): base64, as the guest printed them.
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (value instanceof Map) return toJsonValue(Object.fromEntries(value));
   if (typeof value === 'object') return objectToJson(value as Record<string, unknown>);
   return null;

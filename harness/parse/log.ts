@@ -1,5 +1,6 @@
 import { normaliseConsole, type ConsoleLine } from './console.ts';
 import { parseE820, type E820Entry, type E820Gap, type E820Malformed, type E820Table } from './e820.ts';
+import { readLayers, type Layers } from './layers.ts';
 import { parseProbe, type Probe } from './probe.ts';
 import { parseSrat, type SratCpu, type SratMemory } from './srat.ts';
 
@@ -25,6 +26,8 @@ export interface SerialLog {
   /** Lines that name a PXM but do not parse; each is also a warning. */
   sratMalformed: { text: string; rawLine: number }[];
   probe: Probe;
+  /** QEMU's etc/e820 and the raw ACPI tables, decoded from the probe's raw sections. */
+  layers: Layers;
   lines: ConsoleLine[];
   /** Things a caller should not silently ignore: damaged or unknown e820 rows and SRAT lines, a table or banner printed twice. */
   warnings: string[];
@@ -40,6 +43,7 @@ export function parseSerialLog(raw: string): SerialLog {
   const user = tables.get('user');
   const srat = parseSrat(lines);
   const banners = lines.flatMap((line) => BANNER.exec(line.text)?.[1] ?? []);
+  const probe = parseProbe(lines);
   return {
     kernelVersion: banners[0],
     e820: bios?.entries ?? [],
@@ -50,7 +54,8 @@ export function parseSerialLog(raw: string): SerialLog {
     srat: srat.memory,
     sratCpus: srat.cpus,
     sratMalformed: srat.malformed,
-    probe: parseProbe(lines),
+    probe,
+    layers: readLayers(probe),
     lines,
     warnings: [
       ...malformed.map((row) => `raw line ${row.rawLine}: ${row.reason}: '${row.text}'`),

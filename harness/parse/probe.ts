@@ -3,6 +3,7 @@ import { parseDax, type DaxDevice } from './dax.ts';
 import { parseFirmwareMemmap, type FirmwareMemmapRow } from './firmware-memmap.ts';
 import { parseIomem, type IomemNode } from './iomem.ts';
 import { parseNodeMeminfo, type NodeMeminfo } from './node-meminfo.ts';
+import { decodeRawSection, isRawSection, type RawSectionName, type RawTable } from './tables/raw-section.ts';
 
 /** A section's raw lines as the guest's init printed them (kernel messages taken out where recognisable). */
 export interface ProbeSection {
@@ -18,6 +19,10 @@ export interface ProbeSection {
  */
 export interface Probe {
   initStarted: boolean;
+  /** The raw firmware tables are all printed (`tables done`). */
+  tablesDone: boolean;
+  /** How long the guest took to read and print the raw tables, by its own clock (/proc/uptime, 10 ms steps). */
+  tablesSeconds?: number;
   done: boolean;
   sections: ProbeSection[];
   iomem?: IomemNode[];
@@ -25,23 +30,29 @@ export interface Probe {
   nodeMeminfo?: Record<number, NodeMeminfo>;
   dax?: DaxDevice[];
   cmdline?: string;
+  /** The raw tables (fw_cfg etc/e820, ACPI SRAT/SLIT/HMAT) by section name; a section never printed is absent. */
+  rawTables: Partial<Record<RawSectionName, RawTable>>;
   /** Lines inside a section that fit none of its rows: interleaved untimed kernel output, or a format change. */
   stray: { section: string; text: string }[];
 }
 
 // The images engineer's init frames its output with these exact lines.
-const MARKER = /^==== memmap-harness: (init start|probe done|begin (\S+)|end (\S+)) ====$/;
+const MARKER = /^==== memmap-harness: (init start|tables done|probe done|begin (\S+)|end (\S+)) ====$/;
+const TABLES_TIME = /^memmap-harness: tables read from uptime (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)$/;
 
 /** Splits the framed probe output out of the console lines and parses each known section. */
 export function parseProbe(lines: readonly ConsoleLine[]): Probe {
-  const { initStarted, done, sections } = frame(lines);
-  const probe: Probe = { initStarted, done, sections, stray: [] };
+  const { initStarted, tablesDone, done, sections } = frame(lines);
+  const probe: Probe = { initStarted, tablesDone, done, sections, rawTables: {}, stray: [] };
+  const time = lines.map((line) => TABLES_TIME.exec(line.text.trim())).find((m) => m !== null);
+  if (time) probe.tablesSeconds = Math.max(0, Number(time[2]) - Number(time[1]));
   for (const section of sections) parseSection(probe, section);
   return probe;
 }
 
-function frame(lines: readonly ConsoleLine[]): Pick<Probe, 'initStarted' | 'done' | 'sections'> {
+function frame(lines: readonly ConsoleLine[]): Pick<Probe, 'initStarted' | 'tablesDone' | 'done' | 'sections'> {
   let initStarted = false;
+  let tablesDone = false;
   let done = false;
   const sections: ProbeSection[] = [];
   let open: ProbeSection | undefined;
@@ -50,6 +61,7 @@ function frame(lines: readonly ConsoleLine[]): Pick<Probe, 'initStarted' | 'done
     if (marker) {
       const [, what, begin, end] = marker;
       if (what === 'init start') initStarted = true;
+      else if (what === 'tables done') tablesDone = true;
       else if (what === 'probe done') done = true;
       else if (begin !== undefined) sections.push((open = { name: begin, lines: [], closed: false }));
       else if (end !== undefined && open?.name === end) {
@@ -61,7 +73,7 @@ function frame(lines: readonly ConsoleLine[]): Pick<Probe, 'initStarted' | 'done
     // A printk timestamp marks a kernel message; init's own lines never carry one.
     if (open && line.time === undefined) open.lines.push(line.text);
   }
-  return { initStarted, done, sections };
+  return { initStarted, tablesDone, done, sections };
 }
 
 function parseSection(probe: Probe, section: ProbeSection): void {
@@ -100,6 +112,11 @@ function parseSection(probe: Probe, section: ProbeSection): void {
       break;
     }
     default:
+      if (isRawSection(section.name)) {
+        const decoded = decodeRawSection(section.lines, section.closed);
+        probe.rawTables[section.name] = decoded.table;
+        stray(decoded.stray);
+      }
       break;
   }
 }

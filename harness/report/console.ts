@@ -7,9 +7,12 @@ export function formatVerdict(v: Verdict): string[] {
   const seconds = (v.durationMs / 1000).toFixed(1);
   const lines = [`${MARK[v.status].padEnd(11)} ${v.name}  [${v.machine}, ${v.firmware}, ${v.kernel}]  ${seconds}s`];
   if (v.reason) lines.push(`    ${v.reason}`);
+  if (v.divergence) lines.push(`    layer: ${v.divergence.says}`);
+  // What the firmware changed and which layers this kernel cannot show: said on every verdict, never counted.
+  for (const note of [...(v.layerPassage ?? []), ...(v.layerNotes ?? [])]) lines.push(`    note: ${note}`);
   if (v.firmwareVariant && v.status !== 'pass') lines.push(`    firmware expectation: ${v.firmwareVariant}`);
   for (const finding of v.findings.filter((f) => !f.ok)) {
-    lines.push(`    ${finding.aspect}: ${finding.check}`);
+    lines.push(`    ${finding.aspect}${finding.layer && finding.layer !== finding.aspect ? ` (${finding.layer})` : ''}: ${finding.check}`);
     lines.push(...finding.detail.map((d) => `    ${d}`));
   }
   if (v.status !== 'pass' && v.serialLog) lines.push(`    serial log: ${v.serialLog}`);

@@ -16,7 +16,10 @@ export const REPORT_SCHEMA_VERSION = 2;
  * The JSON report: the schema version, the harness (version, commit), the host,
  * and per case: name, status, the inputs (kernel and firmware packages with
  * sha256), the QEMU (version, build key, binary), its full command line and
- * accelerator, parsed e820 and srat (addresses as `0x…` strings), findings,
+ * accelerator, parsed e820 and srat (addresses as `0x…` strings), QEMU's own
+ * tables as the guest read them (fwCfgE820, acpiSrat), what changed on their
+ * way to the kernel (layerPassage), layers not available (layerNotes), the
+ * first layer that left the model (divergence), findings (each with its layer),
  * durationMs with its phases (QEMU start, QMP, guest, stop), what the run observed
  * (QEMU's refusal, QMP's answers, the guest's view: `compare` diffs it), and the case data as it ran (bigints boxed) for `reproduce`.
  */
@@ -47,6 +50,11 @@ function caseToJson(v: Verdict): JsonValue {
     ...(v.phases ? { phasesMs: Object.fromEntries(Object.entries(v.phases).map(([k, ms]) => [k.replace(/Ms$/, ''), Math.round(ms)])) } : {}),
     e820: v.e820.map(({ start, end, type, label }) => ({ start, end, type, label })),
     srat: v.srat.map(({ node, pxm, start, end, hotplug }) => ({ node, pxm, start, end, ...(hotplug ? { hotplug } : {}) })),
+    fwCfgE820: v.fwCfgE820,
+    acpiSrat: v.acpiSrat,
+    layerPassage: v.layerPassage,
+    layerNotes: v.layerNotes,
+    divergence: v.divergence,
     findings: v.findings,
     serialLog: v.serialLog,
     scratchDir: v.scratchDir,

@@ -38,6 +38,8 @@ function problemSection(v: Verdict, options: MarkdownOptions): string {
   const parts = [`### ${STATUS[v.status]}: ${cell(v.name)} on ${code(cellOf(v))}`];
   if (v.reason) parts.push(v.status === 'unsupported' ? cell(unsupportedMessage(v)) : cell(v.reason));
   if (v.firmwareVariant) parts.push(`Firmware expectation in force: ${cell(v.firmwareVariant)}`);
+  if (v.divergence) parts.push(`**First layer that left the model: ${cell(v.divergence.layer)}**: ${cell(v.divergence.says)}`);
+  for (const note of [...(v.layerPassage ?? []), ...(v.layerNotes ?? [])]) parts.push(`Note: ${cell(note)}`);
   for (const f of v.findings.filter((x) => !x.ok)) parts.push(findingBlock(f));
   const map = options.mapPath?.(v);
   const facts = [v.serialLog === undefined ? '' : `serial log: ${code(v.serialLog)}`, map === undefined ? '' : `memory map: ${code(map)}`];
@@ -48,7 +50,7 @@ function problemSection(v: Verdict, options: MarkdownOptions): string {
 
 /** A failed check: its row changes as a table when it has them, else its detail lines verbatim. */
 function findingBlock(f: Finding): string {
-  const title = `#### ${cell(f.aspect)}: ${cell(f.check)}`;
+  const title = `#### ${cell(f.aspect)}${f.layer && f.layer !== f.aspect ? ` (${cell(f.layer)})` : ''}: ${cell(f.check)}`;
   if (f.rows && f.rows.length > 0) return `${title}\n\n${changeTable(f.rows, f.aspect === 'srat' ? 'node' : 'E820 type')}`;
   return `${title}\n\n${fenced(f.detail.join('\n'))}`;
 }

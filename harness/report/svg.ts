@@ -1,3 +1,4 @@
+import { FOUR_GIB } from '../util/constants.ts';
 import { hex } from '../util/size.ts';
 import { cellOf, unsupportedMessage } from './cell.ts';
 import { shortSize } from './format.ts';
@@ -72,7 +73,19 @@ function definedParts(expected: ExpectedRows | undefined): ExpectedRows {
 // ---- columns ---------------------------------------------------------------
 
 function buildColumns(v: Verdict, expected: ExpectedRows): Column[] {
-  return [...pairOrSingle('E820', v.e820, expected.e820, e820Bars, E820_WIDTH), ...pairOrSingle('SRAT', v.srat, expected.srat, sratBars, SRAT_WIDTH)];
+  return [...qemuLayer(v), ...pairOrSingle('E820', v.e820, expected.e820, e820Bars, E820_WIDTH), ...pairOrSingle('SRAT', v.srat, expected.srat, sratBars, SRAT_WIDTH)];
+}
+
+/**
+ * QEMU's own table (fw_cfg etc/e820) beside the kernel's, for a failing case
+ * or one whose firmware changed QEMU's rows: the layers side by side. Its
+ * rows at or above 4 GiB that the kernel did not get as they were are outlined.
+ */
+function qemuLayer(v: Verdict): Column[] {
+  if (!v.fwCfgE820 || (v.status !== 'fail' && (v.layerPassage ?? []).length === 0)) return [];
+  const rows = [...v.fwCfgE820].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const bars = e820Bars(rows, v.e820, "QEMU's etc/e820").map((b, i) => ({ ...b, differs: b.differs && (rows[i] as E820Row).start >= FOUR_GIB }));
+  return [{ title: "QEMU's etc/e820", width: E820_WIDTH, bars }];
 }
 
 /** One column when expected equals actual (or is unknown), else expected and actual side by side. */
@@ -135,7 +148,13 @@ function header(v: Verdict, width: number): { parts: string[]; height: number } 
     text(MARGIN, 47, cellOf(v), { 'font-family': MONO, fill: '#444' }),
   ];
   let y = 47;
-  const notes = [v.firmwareVariant && `firmware expectation: ${v.firmwareVariant}`, v.status === 'error' && v.reason, v.status === 'unsupported' && unsupportedMessage(v)];
+  const notes = [
+    v.firmwareVariant && `firmware expectation: ${v.firmwareVariant}`,
+    v.status === 'error' && v.reason,
+    v.status === 'unsupported' && unsupportedMessage(v),
+    v.divergence && `layer: ${v.divergence.says}`,
+    ...(v.layerPassage ?? []),
+  ];
   for (const note of notes) {
     if (typeof note !== 'string') continue;
     for (const line of wrap(note, Math.floor((width - 2 * MARGIN) / 6))) {

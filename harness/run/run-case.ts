@@ -1,10 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machineArgs, memoryOption } from '../case/qemu-args.ts';
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
 import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
 import { launchOutcome, refusalFindings } from '../expect/refusal.ts';
 import { softReservedFindings } from '../expect/soft-reserved.ts';
+import { checkLayers, divergence } from '../expect/layers.ts';
+import { RAW_FILE_SUFFIX, type Layers } from '../parse/layers.ts';
 import { expectationsFor, profileForQemuLabel, usesMemmapType, usesSpMem } from '../model/index.ts';
 import { cachedInterfaces } from '../probe/interface.ts';
 import type { QmpFacts } from '../expect/observations.ts';
@@ -12,7 +14,7 @@ import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import { cont } from '../qmp/queries.ts';
 import { runStem } from '../report/cell.ts';
-import { acceleratorOf, statusOf, type CasePhases, type QemuIdentity, type RunProvenance, type Verdict } from '../core/vocabulary.ts';
+import { acceleratorOf, layerOf, statusOf, type CasePhases, type QemuIdentity, type RunProvenance, type Verdict } from '../core/vocabulary.ts';
 import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../vm/index.ts';
 import { PROBE_DONE } from '../util/constants.ts';
 import { envFlag } from '../util/env-overrides.ts';
@@ -61,11 +63,20 @@ export interface CaseRunOptions {
   /** From `cont` to the probe's end marker; default 180 s (TCG on two shared cores). */
   bootTimeoutMs?: number;
   /**
-   * Stop the guest as soon as the firmware-table facts are in, for cases that
-   * check nothing of the guest's own view (default true); false always waits
-   * for the probe's end marker (the benchmark compares both).
+   * Stop the guest as soon as the firmware-table facts are in (the kernel's
+   * lines and QEMU's raw tables: the probe's `tables done` marker), for cases
+   * that check nothing of the guest's own view (default true); false always
+   * waits for the probe's end marker (the benchmark compares both).
    */
   earlyVerdict?: boolean;
+  /**
+   * QEMU's raw tables on an early verdict: `read` (default) waits for the probe's
+   * `tables done` marker, so every booted case checks its fw_cfg and acpi layers
+   * (a tables-only case then also waits for the kernel to reach init: 1-7 s
+   * under TCG on a loaded two-core host); `skip-when-early` stops at the kernel's `Memory:` line as before
+   * and notes the layers as not read. Full-probe cases read them either way.
+   */
+  rawTables?: 'read' | 'skip-when-early';
   /** Revision (harness/model/traits.json id) the QEMU implements; default from the QEMU's label. */
   profile?: string;
   /** Words added to the guest kernel's command line (fault tests: `rdinit=/missing` makes the guest panic). */
@@ -75,7 +86,10 @@ export interface CaseRunOptions {
 }
 
 const PROBE_DONE_LINE = new RegExp(`^${PROBE_DONE}$`);
-// mem_init() prints this after every BIOS-e820 and SRAT line: the firmware-table facts are all in.
+// The probe prints this once QEMU's raw tables (fw_cfg etc/e820, ACPI) are out, first thing in init:
+// every BIOS-e820 and SRAT line came long before it, so the firmware-table facts are all in.
+const TABLES_DONE_LINE = /^==== memmap-harness: tables done ====$/;
+// mem_init() prints this after every BIOS-e820 and SRAT line: the kernel's firmware-table facts are all in.
 const FIRMWARE_TABLES_DONE = /^(\[[ \d.]+\] )?Memory: \d+K\/\d+K available/;
 // Whatever the run waits for, a panic ends it at once (with panic=-1 QEMU exits right after it anyway).
 const KERNEL_PANIC = /Kernel panic - not syncing:.*/;
@@ -141,7 +155,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
   /** A completed run's verdict; an accelerator whose model is unverified (KVM) adds a failed finding: never a silent pass. */
   function verdictWithAccelerator(own: Finding[], observed: Partial<Verdict>): Verdict {
     const accel = options.accel ?? DEFAULT_ACCELERATOR;
-    const findings = [...own, ...acceleratorFindings(accel)];
+    // Every finding carries its layer (qmp, fw_cfg, acpi, firmware, guest).
+    const findings = [...own, ...acceleratorFindings(accel)].map((f) => ({ ...f, layer: f.layer ?? layerOf(f.aspect) }));
     // The reason names the accelerator only when nothing else failed: a real failure is its own reason.
     const onlyUnverified = findings.filter((f) => !f.ok).every((f) => f.check === UNVERIFIED_CHECK) && findings.some((f) => f.check === UNVERIFIED_CHECK);
     return verdict({ status: statusOf(findings), findings, ...observed, ...(onlyUnverified ? { reason: `expectation unverified under ${accel.toUpperCase()}` } : {}) });
@@ -158,15 +173,29 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
       return verdictWithAccelerator(findings, { serialLog, observed: observedFromLaunch(outcome) });
     }
     const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
-    const outcome = await bootAndObserve(options, args, serialLog, waitForProbe, recordCommandLine);
+    const readTables = waitForProbe || options.rawTables !== 'skip-when-early';
+    const outcome = await bootAndObserve(options, args, serialLog, waitForProbe ? 'probe' : readTables ? 'tables' : 'kernel', recordCommandLine);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
-    const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: outcome.phases } : {}) };
+    const tablesMs = log.probe.tablesSeconds === undefined ? {} : { tablesMs: Math.round(log.probe.tablesSeconds * 1000) };
+    const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: { ...outcome.phases, ...tablesMs } } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
-    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
-    const seen = { ...observed, observed: observedFromBoot(log, outcome.qmp) };
+    const stoppedEarly = readTables ? ('beforeInit' in outcome ? outcome.beforeInit : undefined) : "an early verdict at the kernel's Memory: line (rawTables: skip-when-early)";
+    const layers = checkLayers(expectation.qemuTables, expectation.qemuTablesUnknown, log, stoppedEarly);
+    await keepRawTables(log.layers, serialLog);
+    const layered = {
+      ...observed,
+      ...(layers.fwCfgE820 ? { fwCfgE820: layers.fwCfgE820 } : {}),
+      ...(layers.acpiSrat ? { acpiSrat: layers.acpiSrat } : {}),
+      ...(layers.notes.length > 0 ? { layerNotes: layers.notes } : {}),
+      ...(layers.passage.length > 0 ? { layerPassage: layers.passage } : {}),
+      observed: observedFromBoot(log, outcome.qmp),
+    };
+    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log), ...layers.findings];
     // Zero checks is not a pass: a case must prove something on every run.
-    if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...seen });
-    return verdictWithAccelerator(findings, seen);
+    if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...layered });
+    const done = verdictWithAccelerator(findings, layered);
+    const first = divergence(done.findings, layers.passage, [UNVERIFIED_CHECK]);
+    return first ? { ...done, divergence: first } : done;
   }
 }
 
@@ -186,10 +215,12 @@ async function spMemUnsupported(qemu: QemuUnderTest): Promise<Pick<Verdict, 'sta
   return { status: 'error', reason: `cannot tell whether QEMU ${version} has -device sp-mem: ${report.summary}`, findings: [] };
 }
 
-type BootOutcome = { qmp: QmpFacts; phases: CasePhases } | { error: string };
+/** `beforeInit`: an early-verdict guest panicked after its firmware-table lines, so the probe never ran (the raw tables could not be read). */
+type BootOutcome = { qmp: QmpFacts; phases: CasePhases; beforeInit?: string } | { error: string };
 
 /** Starts QEMU paused, asks QMP, lets the guest run until the evidence is in, and always stops QEMU. */
-async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, needProbe: boolean, onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
+async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, waitFor: 'probe' | 'tables' | 'kernel', onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
+  const needProbe = waitFor === 'probe';
   const marks = [performance.now()];
   const mark = () => marks.push(performance.now());
   let vm: Vm;
@@ -204,33 +235,51 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     throw error;
   }
   mark();
-  let qmp: QmpFacts;
+  let qmp: QmpFacts | undefined;
+  let beforeInit: string | undefined;
   try {
     qmp = await collectQmpFacts(vm.qmp);
     await cont(vm.qmp);
     mark();
     const timeoutMs = options.bootTimeoutMs ?? 180_000;
-    const until = needProbe ? [PROBE_DONE_LINE] : [FIRMWARE_TABLES_DONE];
+    const until = [{ probe: PROBE_DONE_LINE, tables: TABLES_DONE_LINE, kernel: FIRMWARE_TABLES_DONE }[waitFor]];
     const panicked = vm.waitForLine(KERNEL_PANIC, timeoutMs + 1_000).then((m) => Promise.reject(new Error(panicReason(m.line))));
     panicked.catch(() => {}); // settled by shutdown when the guest does not panic
     await Promise.race([vm.waitForAll(until, timeoutMs), panicked]);
     mark();
   } catch (error) {
-    const panic = vm.serial.lines.find((line) => KERNEL_PANIC.test(line));
-    if (panic !== undefined) return { error: panicReason(panic) };
-    // QEMU's own last words (e.g. "terminating on signal 15") say why the guest went away.
-    const why = error instanceof HarnessError ? error.oneLine() : (error as Error).message;
-    return { error: `guest did not finish: ${why}` };
+    const panicAt = vm.serial.lines.findIndex((line) => KERNEL_PANIC.test(line));
+    const panic = vm.serial.lines[panicAt];
+    // A case about the firmware tables only has its facts once mem_init() printed `Memory:`; a
+    // kernel that then cannot reach init (no RAM below 1 MiB) is the layout's outcome, not a broken run.
+    const tablesIn = vm.serial.lines.slice(0, Math.max(0, panicAt)).some((line) => FIRMWARE_TABLES_DONE.test(line));
+    if (panic !== undefined && !needProbe && tablesIn && qmp !== undefined) {
+      beforeInit = panicReason(panic);
+      mark();
+    } else if (panic !== undefined) return { error: panicReason(panic) };
+    else {
+      // QEMU's own last words (e.g. "terminating on signal 15") say why the guest went away.
+      const why = error instanceof HarnessError ? error.oneLine() : (error as Error).message;
+      return { error: `guest did not finish: ${why}` };
+    }
   } finally {
     await vm.shutdown({ graceMs: 5_000 });
   }
   mark();
   const [start = 0, up = 0, asked = 0, evidence = 0, stopped = 0] = marks;
-  return { qmp, phases: { startMs: up - start, qmpMs: asked - up, guestMs: evidence - asked, stopMs: stopped - evidence } };
+  return { qmp, phases: { startMs: up - start, qmpMs: asked - up, guestMs: evidence - asked, stopMs: stopped - evidence }, ...(beforeInit ? { beforeInit } : {}) };
 }
 
 function panicReason(line: string): string {
   return `guest kernel panic: ${KERNEL_PANIC.exec(line)?.[0] ?? line}`;
+}
+
+/** The raw tables the guest read, beside the serial log (`<stem>.SRAT.dat`…), for `iasl -d` by hand. */
+async function keepRawTables(layers: Layers, serialLog: string): Promise<void> {
+  const stem = serialLog.replace(/\.serial\.log$/, '');
+  for (const [key, read] of Object.entries(layers) as [keyof Layers, Layers[keyof Layers]][]) {
+    if (read.state === 'read') await writeFile(`${stem}.${RAW_FILE_SUFFIX[key]}`, read.bytes);
+  }
 }
 
 /**

@@ -30,6 +30,8 @@ export const HOST_TOOLS = {
   depmod: 'kmod',
   'dpkg-deb': 'dpkg',
   debootstrap: 'debootstrap',
+  // ACPICA's disassembler: the reference decoder for the raw ACPI tables the guest reads.
+  iasl: 'acpica-tools',
 } as const;
 export type HostTool = keyof typeof HOST_TOOLS;
 

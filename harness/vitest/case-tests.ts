@@ -85,7 +85,8 @@ async function runAndAssert(context: TestContext, test: CaseTest): Promise<void>
 }
 
 function findingMessage(finding: Finding, verdict: Verdict): string {
-  const lines = [`${finding.aspect}: ${finding.check}`, ...finding.detail];
+  const lines = [`${finding.aspect}${finding.layer && finding.layer !== finding.aspect ? ` (${finding.layer})` : ''}: ${finding.check}`, ...finding.detail];
+  if (verdict.divergence) lines.push(`layer: ${verdict.divergence.says}`);
   if (verdict.firmwareVariant) lines.push(`firmware expectation: ${verdict.firmwareVariant}`);
   if (verdict.serialLog) lines.push(`serial log: ${verdict.serialLog}`);
   return lines.join('\n');

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseSerialLog, toJsonValue } from '../../parse/log.ts';
+import { sratText } from '../../expect/layers.ts';
 import { e820Kind } from '../../core/vocabulary.ts';
 import { hex } from '../../util/size.ts';
 import { UsageError } from '../../util/errors.ts';
@@ -39,6 +40,11 @@ export const parseCommand: Command = {
     for (const e of log.e820) console.log(`e820  ${hex(e.start, 16)}-${hex(e.end, 16)}  ${e820Kind(e.type)}`);
     for (const s of log.srat) console.log(`srat  node ${s.node} pxm ${s.pxm}  ${hex(s.start, 16)}-${hex(s.end, 16)}`);
     console.log(`probe: ${log.probe.done ? 'complete' : log.probe.initStarted ? 'incomplete' : 'absent'}`);
+    const { fwCfgE820, srat } = log.layers;
+    if (fwCfgE820.state === 'read') for (const e of fwCfgE820.value) console.log(`fw_cfg  ${hex(e.start, 16)}-${hex(e.end, 16)}  ${e820Kind(e.type)}`);
+    else console.log(`fw_cfg: ${fwCfgE820.state}: ${fwCfgE820.why}`);
+    if (srat.state === 'read') for (const m of srat.value.memory) console.log(`acpi-srat  ${sratText(m)}`);
+    else console.log(`acpi-srat: ${srat.state}: ${srat.why}`);
     for (const w of log.warnings) console.log(`warning: ${w}`);
     return 0;
   },
