@@ -96,7 +96,7 @@ export type RowChange<T extends TableRow = TableRow> =
 
 /** The outcome of one expectation: which part of the case, whether it held, and the evidence when not. */
 export interface Finding {
-  aspect: 'e820' | 'srat' | 'qmp' | 'guest' | 'refusal';
+  aspect: 'e820' | 'srat' | 'qmp' | 'guest' | 'use' | 'refusal';
   check: string;
   ok: boolean;
   /** Human-readable lines: a row diff, or expected vs actual. Empty when ok. */

@@ -5,6 +5,7 @@ import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
 import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
 import { checkRefusal } from '../expect/refusal.ts';
 import { softReservedFindings } from '../expect/soft-reserved.ts';
+import { checkUse } from '../expect/use.ts';
 import { expectationsFor, profileForQemuLabel, usesMemmapType, usesSpMem } from '../model/index.ts';
 import { cachedInterfaces } from '../probe/interface.ts';
 import type { QmpFacts } from '../expect/observations.ts';
@@ -22,7 +23,7 @@ import { HarnessError } from '../util/errors.ts';
 import { DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
 import { acceleratorFindings, UNVERIFIED_CHECK } from '../model/accelerators.ts';
 import { registerVm } from '../vm/registry.ts';
-import { guestArgs, type GuestImage } from './guest-args.ts';
+import { caseKernelArgs, guestArgs, type GuestImage } from './guest-args.ts';
 import { withFullDiskNote } from './results-dir.ts';
 import { memmapSupport } from './probe-cache.ts';
 import { collectQmpFacts } from './qmp-facts.ts';
@@ -147,7 +148,7 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
   }
 
   async function runInScratch(): Promise<Verdict> {
-    const args = [...machineArgs(spec, run.path, options.accel), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs, options.kernelArgs))];
+    const args = [...machineArgs(spec, run.path, options.accel), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs, [...caseKernelArgs(spec), ...(options.kernelArgs ?? [])]))];
     const added = memoryOption(spec).added;
     Object.assign(base, { qemuArgs: args, ...(added.length > 0 ? { addedByHarness: added } : {}) });
     if (expect.refusal !== undefined) {
@@ -160,7 +161,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
     const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: outcome.phases } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
-    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log)];
+    const useFindings = spec.use && expect.use ? checkUse(spec.use, expect.use, log.probe) : [];
+    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...useFindings, ...logIntegrity(log)];
     // Zero checks is not a pass: a case must prove something on every run.
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...observed });
     return verdictWithAccelerator(findings, observed);
