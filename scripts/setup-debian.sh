@@ -32,7 +32,7 @@ tool_packages=(
 # recommends it, and a `git:https://…` QEMU source needs it (the debian:bookworm
 # image of the CI workflow has none).
 data_packages=(
-  python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev libelf-dev libssl-dev
+  python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev libelf-dev libssl-dev libc6-dev
   busybox-static seabios qemu-system-data debian-archive-keyring ca-certificates
 )
 

@@ -5,7 +5,7 @@ import { parseSize } from '../util/size.ts';
 import { loadProfiles } from '../model/profiles.ts';
 import { parseSerialLog } from '../parse/log.ts';
 import type { E820Row, SratRow } from '../core/vocabulary.ts';
-import type { CaseFile, CaseMemoryDevice, CaseNode, CaseSpec, Expectations, ExpectationsFile } from './types.ts';
+import type { CaseFile, CaseMemoryDevice, CaseNode, CaseSpec, Expectations, ExpectationsFile, UseStep } from './types.ts';
 
 /** A case file that is not valid JSON or not a valid case: names the file and the field. */
 export class CaseFileError extends HarnessError {}
@@ -16,6 +16,12 @@ const MACHINES = ['q35', 'pc'];
 const DEVICE_KINDS = ['sp-mem', 'pc-dimm'];
 const DEVICE_KEYS = ['kind', 'node', 'backend', 'size', 'addr', 'memdev'];
 const PAGE = 4096n;
+const USE_STEPS: readonly UseStep[] = ['dax-pattern', 'kmem-online'];
+const USE_FIELDS: Record<UseStep, 'daxPattern' | 'kmemOnline'> = { 'dax-pattern': 'daxPattern', 'kmem-online': 'kmemOnline' };
+// One kernel parameter each: a word or key=value, nothing a shell or the command line could split.
+const KERNEL_ARG = /^([a-z][a-z0-9_.-]*)(=[a-z0-9_.,-]+)?$/i;
+// Parameters the harness sets itself (guest-args.ts, the use steps): a case may not override them.
+const HARNESS_KERNEL_ARGS = /^(console|panic|init|rdinit|memmap_harness\..*)$/;
 
 /** Reads and validates one case file; throws CaseFileError naming the file and field. */
 export async function loadCase(path: string): Promise<CaseSpec> {
@@ -72,6 +78,8 @@ export function validateCase(data: unknown, where: string): CaseSpec {
   if (typeof c.expect !== 'object' || c.expect === null) fail('expect', 'must be an object');
   checkDevices(c, c.expect?.refusal !== undefined, fail);
   checkModelAndRefusal(c.expect as Expectations, fail);
+  checkUse(c, fail);
+  checkKernelArgs(c.kernelArgs, fail);
   // A case that states nothing to check would pass whatever QEMU does.
   if (Object.keys(c.expect as object).length === 0) fail('expect', 'states nothing to check: give rows, qmp, guest, refusal, or model: true');
   if (c.profiles !== undefined) checkProfiles(c.profiles, fail);
@@ -79,6 +87,7 @@ export function validateCase(data: unknown, where: string): CaseSpec {
   const onFirmware: CaseSpec['onFirmware'] = {};
   for (const [id, variant] of Object.entries(c.onFirmware ?? {})) {
     if (typeof variant.reason !== 'string' || variant.reason.length === 0) fail(`onFirmware.${id}.reason`, 'must say why this firmware differs');
+    if (variant.expect?.use !== undefined) checkUseExpectations(variant.expect.use, c, `onFirmware.${id}.expect.use`, fail);
     onFirmware[id] = { reason: variant.reason, expect: typedExpectations(variant.expect, `onFirmware.${id}.expect`, fail) };
   }
   const { onFirmware: _text, ...file } = c as CaseFile;
@@ -226,6 +235,60 @@ function checkModelAndRefusal(expect: Expectations, fail: (f: string, w: string)
   for (const [id, text] of Object.entries(wording as Record<string, unknown>)) {
     if (!known.includes(id)) fail(`expect.refusal.wording.${id}`, `is not a revision (${known.join(', ')})`);
     if (typeof text !== 'string' || text.length === 0) fail(`expect.refusal.wording.${id}`, 'must be the message text');
+  }
+}
+
+/**
+ * `use` (the probe's use steps) and `expect.use` (what they must show) come
+ * together: a step without expectations would cost boot time and prove
+ * nothing, expectations without the step could never be met.
+ */
+function checkUse(c: Partial<CaseFile>, fail: (f: string, w: string) => never): void {
+  if (c.use === undefined) {
+    if (c.expect?.use !== undefined) fail('expect.use', 'needs the steps that produce it: add "use": ["dax-pattern", "kmem-online"] (or one of them)');
+    return;
+  }
+  if (!Array.isArray(c.use) || c.use.length === 0) fail('use', `must be a non-empty list of ${USE_STEPS.join(', ')}`);
+  for (const [i, step] of (c.use as unknown[]).entries()) {
+    if (!USE_STEPS.includes(step as UseStep)) fail(`use[${i}]`, `'${String(step)}' is not one of ${USE_STEPS.join(', ')}`);
+    if ((c.use as unknown[]).indexOf(step) !== i) fail(`use[${i}]`, `repeats '${String(step)}'`);
+  }
+  if (c.expect?.refusal !== undefined) fail('use', 'cannot run in a case QEMU must refuse (the guest never boots)');
+  if (c.expect?.use === undefined) fail('expect.use', 'must say per node what the use steps show: [{"node": 1, "daxPattern": true, "kmemOnline": true}]');
+  checkUseExpectations(c.expect?.use, c, 'expect.use', fail);
+}
+
+function checkUseExpectations(use: unknown, c: Partial<CaseFile>, at: string, fail: (f: string, w: string) => never): void {
+  if (c.use === undefined) fail(at, 'needs the case\'s "use" steps');
+  if (!Array.isArray(use) || use.length === 0) fail(at, 'must be a non-empty list of {"node": N, "daxPattern": bool, "kmemOnline": bool}');
+  const nodeIds = [...(c.nodes ?? []).map((n) => n.id), ...(c.devices ?? []).map((d) => d.node)];
+  const steps = c.use ?? [];
+  const seen = new Set<number>();
+  for (const [i, entry] of (use as unknown[]).entries()) {
+    const where = `${at}[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(where, 'must be an object');
+    const { node, ...flags } = entry as Record<string, unknown>;
+    if (!Number.isInteger(node) || !nodeIds.includes(node as number)) fail(`${where}.node`, `must be one of the case's nodes (${[...new Set(nodeIds)].join(', ')})`);
+    if (seen.has(node as number)) fail(`${where}.node`, `repeats node ${String(node)}`);
+    seen.add(node as number);
+    const unknownKey = Object.keys(flags).find((k) => !Object.values(USE_FIELDS).includes(k as 'daxPattern'));
+    if (unknownKey !== undefined) fail(`${where}.${unknownKey}`, 'is not a field (node, daxPattern, kmemOnline)');
+    for (const step of USE_STEPS) {
+      const field = USE_FIELDS[step];
+      const value = flags[field];
+      if (steps.includes(step) && typeof value !== 'boolean') fail(`${where}.${field}`, `must be true or false: the case runs ${step}`);
+      if (!steps.includes(step) && value !== undefined) fail(`${where}.${field}`, `needs the ${step} step in "use"`);
+    }
+  }
+}
+
+function checkKernelArgs(args: unknown, fail: (f: string, w: string) => never): void {
+  if (args === undefined) return;
+  if (!Array.isArray(args) || args.length === 0) fail('kernelArgs', 'must be a non-empty list of kernel parameters');
+  for (const [i, arg] of (args as unknown[]).entries()) {
+    const key = typeof arg === 'string' ? KERNEL_ARG.exec(arg)?.[1] : undefined;
+    if (key === undefined) fail(`kernelArgs[${i}]`, `'${String(arg)}' must be one kernel parameter: word or key=value of letters, digits and _.,-`);
+    if (HARNESS_KERNEL_ARGS.test(key as string)) fail(`kernelArgs[${i}]`, `'${key}' is set by the harness itself`);
   }
 }
 

@@ -67,6 +67,28 @@ export interface GuestExpectation {
   nodeMemTotal?: { node: number; min?: string; max?: string }[];
 }
 
+/**
+ * A probe step that puts a node's memory to use (images/probe/init,
+ * `use_steps`): `dax-pattern` maps each /dev/daxX.Y and checks a pattern
+ * written through it; `kmem-online` reconfigures each dax device to System RAM
+ * as `daxctl reconfigure-device --mode=system-ram` does and onlines its blocks.
+ */
+export type UseStep = 'dax-pattern' | 'kmem-online';
+
+/**
+ * What the use steps must show for one node. true: the node's memory is
+ * device memory a program can map (`daxPattern`) and that the page allocator
+ * can be given (`kmemOnline`: the node's MemTotal grows by the dax device's
+ * size within memory-block rounding). false: there is no dax device on the
+ * node to map or to online, and its MemTotal is unchanged by the step.
+ * Each field is required exactly when its step runs.
+ */
+export interface UseExpectation {
+  node: number;
+  daxPattern?: boolean;
+  kmemOnline?: boolean;
+}
+
 /** QMP facts queried while the guest is paused. */
 export interface QmpExpectation {
   /** `query-memdev`: every backend with its size, in any order. */
@@ -110,6 +132,8 @@ export interface Expectations {
   srat?: SratRow[];
   qmp?: QmpExpectation;
   guest?: GuestExpectation;
+  /** Per node: what the case's `use` steps must show (findings of aspect `use`). */
+  use?: UseExpectation[];
 }
 
 /** Expected BIOS-e820 rows and which part of the table they cover. */
@@ -154,6 +178,15 @@ export interface CaseSpec {
   maxmem?: string | false;
   /** `-m …,slots=`; absent = the harness's default when it adds maxmem. */
   slots?: number;
+  /** Probe steps that put the memory to use, in the order they run; their results are checked against `expect.use`. */
+  use?: UseStep[];
+  /**
+   * Words added to the guest kernel's command line, e.g. `efi=nosoftreserve`
+   * (negative controls). `word` or `key=value` of letters, digits and `_.,-`;
+   * never a parameter the harness sets itself (console, panic, init, rdinit,
+   * memmap_harness.*).
+   */
+  kernelArgs?: string[];
   expect: Expectations;
   /** Per firmware id: expectations that replace `expect`'s parts of the same name. */
   onFirmware?: Record<string, FirmwareVariant>;

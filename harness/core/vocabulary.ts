@@ -123,7 +123,7 @@ export const LAYER_WORDS: Record<Layer, string> = {
   guest: "the guest's own view (/proc/iomem, /sys, dax)",
 };
 
-export type FindingAspect = 'e820' | 'srat' | 'qmp' | 'guest' | 'refusal' | 'fw_cfg' | 'acpi';
+export type FindingAspect = 'e820' | 'srat' | 'qmp' | 'guest' | 'use' | 'refusal' | 'fw_cfg' | 'acpi';
 
 /** The layer a finding of `aspect` is about (a refusal is QEMU's own answer, the first layer). */
 export function layerOf(aspect: FindingAspect): Layer {
@@ -133,6 +133,8 @@ export function layerOf(aspect: FindingAspect): Layer {
       return 'firmware';
     case 'refusal':
       return 'qmp';
+    case 'use':
+      return 'guest';
     default:
       return aspect;
   }

@@ -20,7 +20,7 @@ export function checkExpectations(expect: Expectations, seen: Observations): Fin
 
 /** The guest lines a case's expectations need: whether the full probe must run, or the firmware tables suffice. */
 export function needsGuestProbe(expect: Expectations): boolean {
-  return expect.guest !== undefined;
+  return expect.guest !== undefined || expect.use !== undefined;
 }
 
 function checkE820(expect: E820Expectation, seen: Observations): Finding {

@@ -28,5 +28,6 @@ function compare(c: SoftReservedCheck, actual: string[]): Finding {
   const ok = wanted.length === got.length && wanted.every((w, i) => w === got[i]);
   const check = `${where} Soft Reserved ranges`;
   if (ok) return { aspect: 'guest', check, ok, detail: [] };
-  return { aspect: 'guest', check, ok, detail: [`  expected: ${wanted.length ? wanted.join('; ') : '(none)'}`, `  actual:   ${got.length ? got.join('; ') : '(none)'}`] };
+  const source = c.source === undefined ? [] : [`  the expectation rests on ${c.source}`];
+  return { aspect: 'guest', check, ok, detail: [`  expected: ${wanted.length ? wanted.join('; ') : '(none)'}`, `  actual:   ${got.length ? got.join('; ') : '(none)'}`, ...source] };
 }

@@ -10,6 +10,7 @@ import { hashJson, sha256, sha256File } from '../util/hash.ts';
 import { packCpioGz } from './cpio.ts';
 import { ensureKernel, type KernelBuildOptions, type KernelId, type KernelModule } from './kernel.ts';
 import { scaledMs } from '../util/timeouts.ts';
+import { ensureProbeHelper, type ProbeHelperManifest } from './probe-helper.ts';
 
 /** The probe's /init, kept as a readable file in the repository. */
 export const PROBE_INIT = fileURLToPath(new URL('../../images/probe/init', import.meta.url));
@@ -28,11 +29,13 @@ export interface InitramfsManifest {
   modules: string[];
   busybox: { path: string; sha256: string };
   init: { path: string; sha256: string };
+  /** /bin/dax-use, the static helper that maps a dax device (images/probe/dax-use.c). */
+  daxUse: { sha256: string; compiler: string };
   dir: string;
 }
 type StoredInitramfs = Omit<InitramfsManifest, 'path' | 'dir'> & { file: string };
 
-const FORMAT = 1; // bump when the layout inside the cpio changes
+const FORMAT = 2; // bump when the layout inside the cpio changes
 const DECOMPRESS_TIMEOUT_MS = 60_000;
 
 /** Builds (or finds in the cache) the probe initramfs for a kernel; rebuilt only when an input changes. */
@@ -42,18 +45,20 @@ export async function ensureInitramfs(kernelId: string, build: KernelBuildOption
     throw new HarnessError(`${BUSYBOX} is missing`, 'install busybox-static (scripts/setup-debian.sh)');
   });
   const init = await readFile(PROBE_INIT);
+  const helper = await ensureProbeHelper();
   // The kernel is part of the key: kernels without modules (minimal ones) would otherwise share one entry and its manifest.
   const inputs = {
     format: FORMAT,
     kernel: { id: kernel.id, release: kernel.release },
     init: sha256(init),
     busybox: await sha256File(BUSYBOX),
+    daxUse: helper.sha256,
     modules: await Promise.all(kernel.modules.map(async (m) => ({ name: m.name, sha256: await sha256File(m.path) }))),
   };
   const key = hashJson(inputs);
   const dir = join(cacheArea('initramfs'), key);
   const stored = await ensureEntry<StoredInitramfs>(dir, async (staging, tree) => {
-    await layOutTree(tree, init, kernel.modules);
+    await layOutTree(tree, init, helper, kernel.modules);
     await packCpioGz(tree, join(staging, 'initrd.cpio.gz'));
     return {
       kernelId: kernel.id,
@@ -63,20 +68,23 @@ export async function ensureInitramfs(kernelId: string, build: KernelBuildOption
       modules: kernel.modules.map((m) => m.name),
       busybox: { path: BUSYBOX, sha256: inputs.busybox },
       init: { path: PROBE_INIT, sha256: inputs.init },
+      daxUse: { sha256: helper.sha256, compiler: helper.compiler },
     };
   });
   const { file, ...rest } = stored;
   return { ...rest, path: join(dir, file), dir };
 }
 
-/** /init, /bin/busybox, and /lib/modules with plain .ko files plus `load-order` (dependencies first). */
-async function layOutTree(tree: string, init: Buffer, modules: KernelModule[]): Promise<void> {
+/** /init, /bin/busybox, /bin/dax-use, and /lib/modules with plain .ko files plus `load-order` (dependencies first). */
+async function layOutTree(tree: string, init: Buffer, helper: ProbeHelperManifest, modules: KernelModule[]): Promise<void> {
   await mkdir(join(tree, 'bin'), { recursive: true });
   await mkdir(join(tree, 'lib', 'modules'), { recursive: true });
   await writeFile(join(tree, 'init'), init);
   await chmod(join(tree, 'init'), 0o755);
   await copyFile(BUSYBOX, join(tree, 'bin', 'busybox'));
   await chmod(join(tree, 'bin', 'busybox'), 0o755);
+  await copyFile(helper.path, join(tree, 'bin', 'dax-use'));
+  await chmod(join(tree, 'bin', 'dax-use'), 0o755);
   for (const m of modules) await writeFile(join(tree, 'lib', 'modules', `${m.name}.ko`), await plainModule(m.path));
   await writeFile(join(tree, 'lib', 'modules', 'load-order'), modules.map((m) => `${m.name}.ko\n`).join(''));
 }

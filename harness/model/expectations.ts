@@ -14,7 +14,7 @@
  * (explicit parts win).
  */
 import { statedExpectations } from '../case/load.ts';
-import type { BackendKind, CaseNode, CaseSpec, E820Expectation, Expectations, GuestExpectation, MachineType } from '../case/types.ts';
+import type { BackendKind, CaseNode, CaseSpec, E820Expectation, Expectations, GuestExpectation, MachineType, UseExpectation } from '../case/types.ts';
 import { E820_TYPE, type AddressRange, type E820Row } from '../core/vocabulary.ts';
 import { diffRows, formatRowChanges } from '../expect/rows.ts';
 import { FOUR_GIB } from '../util/constants.ts';
@@ -55,6 +55,8 @@ export interface TypedNode {
 export interface SoftReservedCheck {
   place: 'iomem' | 'firmware-memmap';
   ranges: string[];
+  /** The kernel source line the expectation rests on (traits.json kernels.<id>.iomemSource), shown when it fails. */
+  source?: string;
 }
 
 /** What a run of a case on a configuration must show, and why. */
@@ -219,8 +221,8 @@ function modelGuest(spec: CaseSpec, out: CaseExpectation): CaseExpectation {
   // Where the case states the view (its firmware or an onFirmware one, its kernel and machine) it stands as written.
   const own = ownConfiguration(spec);
   if (own.firmwares.includes(out.spec.firmware) && out.spec.kernel === own.kernel && out.spec.machine === own.machine) return out;
-  const derived = deriveGuest(ownGuest, ownTyped, out.typed, out.firmwarePasses.spm, out.kernelView);
-  return withExpect({ ...out, softReservedChecks: derived.checks }, { ...out.spec.expect, guest: derived.guest });
+  const derived = deriveGuest(ownGuest, ownTyped, out.typed, out.firmwarePasses.spm, out.kernelView, traitOf('kernels', out.spec.kernel).iomemSource);
+  return withUse(withExpect({ ...out, softReservedChecks: derived.checks }, { ...out.spec.expect, guest: derived.guest }));
 }
 
 function predict(spec: CaseSpec, machine: MachineType, firmware: string, profile: RevisionProfile): Prediction {
@@ -249,6 +251,10 @@ function fromStated(spec: CaseSpec, config: Configuration, profile: RevisionProf
   const rowsOwn = config.machine === own.machine && onOwnFirmware && (profile === undefined || profile.id === own.revision);
   const guestOwn = config.machine === own.machine && onOwnFirmware && config.kernel === own.kernel;
   let result = out;
+  // The kernel traits describe each kernel as booted by the harness: a case's own kernel parameters (efi=nosoftreserve…) change that.
+  if (!guestOwn && spec.kernelArgs !== undefined && (stated.guest !== undefined || stated.use !== undefined)) {
+    return underivable(out, `${spec.name} boots its guest with ${spec.kernelArgs.join(' ')}, which the kernel and firmware traits do not describe: its guest expectations hold only on its own configuration (${own.machine}, ${own.firmwares.join('/')}, ${own.kernel})`);
+  }
   if (!rowsOwn && (stated.e820 !== undefined || stated.srat !== undefined)) {
     const problem = modelMismatch(spec, own);
     if (problem) return underivable(out, problem);
@@ -258,10 +264,63 @@ function fromStated(spec: CaseSpec, config: Configuration, profile: RevisionProf
   if (!guestOwn && stated.guest !== undefined) {
     const problem = guestMismatch(spec, own);
     if (problem) return underivable(out, problem);
-    const derived = deriveGuest(stated.guest, typedNodes(spec, own.machine), result.typed, result.firmwarePasses.spm, result.kernelView);
+    const derived = deriveGuest(stated.guest, typedNodes(spec, own.machine), result.typed, result.firmwarePasses.spm, result.kernelView, traitOf('kernels', result.spec.kernel).iomemSource);
     result = withExpect({ ...result, softReservedChecks: derived.checks }, { ...result.spec.expect, guest: derived.guest });
   }
+  if (!guestOwn && stated.use !== undefined) {
+    const problem = useMismatch(spec, own);
+    if (problem) return underivable(out, problem);
+    result = withUse(result);
+  }
   return result;
+}
+
+// ---- the use steps on other configurations --------------------------------------
+
+/**
+ * The use expectations on a configuration other than the case's own, from the
+ * traits: an spm node whose range reaches a kernel that leaves it to
+ * device-dax can be mapped and onlined; a node whose range is not soft
+ * reserved there (reserved, or the firmware drops type 0xEFFFFFFF) has
+ * nothing to map or online. A kernel that onlines the range through kmem at
+ * boot leaves no device-dax node to map: the steps are not run there, and the
+ * summary says why (its guest view's nodeMemTotal checks the onlining).
+ */
+function withUse(out: CaseExpectation): CaseExpectation {
+  const use = out.spec.expect.use;
+  if (use === undefined || out.kind !== 'run') return out;
+  const derived = deriveUse(use, out.typed, out.firmwarePasses.spm, out.kernelView);
+  if (derived !== undefined) return withExpect(out, { ...out.spec.expect, use: derived });
+  const { use: _dropped, ...expect } = out.spec.expect;
+  const { use: _steps, ...spec } = out.spec;
+  const why = `use steps not run on ${out.spec.kernel}: the kernel onlines a soft-reserved range through kmem at boot (traits), so there is no device-dax node to map; nodeMemTotal checks the onlining`;
+  return { ...out, spec: { ...spec, expect }, summary: [...out.summary, 'use steps not run (kernel onlines at boot)'], reasons: [...out.reasons, why] };
+}
+
+/** undefined: the kernel onlines the spm range itself, so the steps have nothing of their own to prove. */
+export function deriveUse(stated: readonly UseExpectation[], typed: readonly TypedNode[], reaches: boolean, view: SpmView): UseExpectation[] | undefined {
+  const spm = typed.filter((t) => t.type === 'spm');
+  if (reaches && spm.length > 0 && view.onlined) return undefined;
+  return stated.map((u) => {
+    const node = typed.find((t) => t.id === u.node);
+    if (node === undefined) return u;
+    const works = node.type === 'spm' && reaches && view.daxDevice;
+    return { node: u.node, ...(u.daxPattern === undefined ? {} : { daxPattern: works }), ...(u.kmemOnline === undefined ? {} : { kmemOnline: works }) };
+  });
+}
+
+/** Why the traits cannot carry the case's use expectations: they do not reproduce them on its own configurations. */
+function useMismatch(spec: CaseSpec, own: OwnConfiguration): string | undefined {
+  const typed = typedNodes(spec, own.machine);
+  const view = traitOf('kernels', own.kernel).whenSpmReachesGuest;
+  for (const firmware of own.firmwares) {
+    const use = statedExpectations(spec, firmware).expect.use;
+    if (!use) continue;
+    const derived = deriveUse(use, typed, traitOf('firmware', firmware).passes.spm, view);
+    const text = (u: readonly UseExpectation[] | undefined) => JSON.stringify(u && [...u].sort((a, b) => a.node - b.node).map(({ node, daxPattern, kmemOnline }) => ({ node, daxPattern, kmemOnline })));
+    if (text(derived) !== text(use)) return `${spec.name} on its own configuration (${own.machine}, ${firmware}, ${own.kernel}): the kernel and firmware traits do not reproduce the case's use expectations (${text(use)} stated, ${text(derived) ?? 'not run'} derived)`;
+  }
+  return undefined;
 }
 
 /** The model's rows for the configuration, in the scope the case states them. */
@@ -340,7 +399,7 @@ function canonical(guest: GuestExpectation): string {
  * Reserved in only one of /proc/iomem and /sys/firmware/memmap, each place
  * gets its own check.
  */
-function deriveGuest(stated: GuestExpectation, statedTyped: readonly TypedNode[], typed: readonly TypedNode[], reaches: boolean, view: SpmView): { guest: GuestExpectation; checks: SoftReservedCheck[] } {
+function deriveGuest(stated: GuestExpectation, statedTyped: readonly TypedNode[], typed: readonly TypedNode[], reaches: boolean, view: SpmView, iomemSource?: string): { guest: GuestExpectation; checks: SoftReservedCheck[] } {
   const spm = typed.filter((t) => t.type === 'spm');
   if (spm.length === 0) return { guest: stated, checks: [] };
   const guest: GuestExpectation = { ...stated };
@@ -354,7 +413,7 @@ function deriveGuest(stated: GuestExpectation, statedTyped: readonly TypedNode[]
     if (sameList(iomem, memmap)) guest.softReserved = iomem;
     else {
       delete guest.softReserved;
-      checks.push({ place: 'iomem', ranges: iomem }, { place: 'firmware-memmap', ranges: memmap });
+      checks.push({ place: 'iomem', ranges: iomem, ...(iomemSource ? { source: iomemSource } : {}) }, { place: 'firmware-memmap', ranges: memmap });
     }
   }
   const ids = spm.map((n) => n.id);
@@ -402,7 +461,7 @@ function explain(out: CaseExpectation, caseMachine: MachineType, config: Configu
     const kernel = traitOf('kernels', config.kernel);
     summary.push(`${config.kernel}: ${describeView(out.kernelView)}`);
     tags.push(out.kernelView.onlined ? 'spm onlined (kmem)' : 'spm offline (dax)', ...(out.kernelView.iomemSoftReserved ? [] : ['no Soft Reserved in iomem']));
-    reasons.push(`${config.kernel}: ${kernel.reason}`);
+    reasons.push(`${config.kernel}: ${kernel.reason}`, `${config.kernel} /proc/iomem: ${kernel.iomemSource}`);
   }
   if (out.variantReason !== undefined) reasons.push(`case file onFirmware.${config.firmware}: ${out.variantReason}`);
   if (out.typed.length === 0) summary.push('normal RAM only: the same map on every firmware and kernel');

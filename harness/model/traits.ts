@@ -65,6 +65,12 @@ export interface SpmView {
 export interface KernelTraits {
   whenSpmReachesGuest: SpmView;
   reason: string;
+  /**
+   * The kernel source line `iomemSoftReserved` rests on: where the kernel
+   * puts a Soft Reserved E820 range into /proc/iomem's tree, or sets it aside
+   * until a driver claims it (file:line in that version, function, statement).
+   */
+  iomemSource: string;
 }
 
 /** The SRAT memory affinity flag rules (model/qemu-tables.ts). */
@@ -166,6 +172,7 @@ function checkTraits(data: unknown, where: string): Traits {
   for (const [id, k] of Object.entries(t.kernels)) {
     const view = k?.whenSpmReachesGuest;
     if (!view || VIEW_FLAGS.some((f) => typeof view[f] !== 'boolean') || typeof k.reason !== 'string') fail(`kernels.${id}`, `must give whenSpmReachesGuest {${VIEW_FLAGS.join(', ')}} and a reason`);
+    if (typeof k.iomemSource !== 'string' || !/^[\w/.-]+\.c(:\d+)? /.test(k.iomemSource)) fail(`kernels.${id}.iomemSource`, 'must name the kernel source line (file.c[:line] function: statement) that decides whether /proc/iomem shows Soft Reserved');
   }
   return t;
 }

@@ -4,6 +4,7 @@ import { parseFirmwareMemmap, type FirmwareMemmapRow } from './firmware-memmap.t
 import { parseIomem, type IomemNode } from './iomem.ts';
 import { parseNodeMeminfo, type NodeMeminfo } from './node-meminfo.ts';
 import { decodeRawSection, isRawSection, type RawSectionName, type RawTable } from './tables/raw-section.ts';
+import { parseUseDax, parseUseKmem, type DaxPatternResult, type KmemStep } from './use.ts';
 
 /** A section's raw lines as the guest's init printed them (kernel messages taken out where recognisable). */
 export interface ProbeSection {
@@ -32,6 +33,11 @@ export interface Probe {
   cmdline?: string;
   /** The raw tables (fw_cfg etc/e820, ACPI SRAT/SLIT/HMAT) by section name; a section never printed is absent. */
   rawTables: Partial<Record<RawSectionName, RawTable>>;
+  /** The use steps a case asked for (undefined: the step did not run). */
+  useDax?: DaxPatternResult[];
+  /** The dax-pattern step's time on the guest's clock. */
+  useDaxElapsedMs?: number;
+  useKmem?: KmemStep;
   /** Lines inside a section that fit none of its rows: interleaved untimed kernel output, or a format change. */
   stray: { section: string; text: string }[];
 }
@@ -102,6 +108,19 @@ function parseSection(probe: Probe, section: ProbeSection): void {
     case 'dax': {
       const parsed = parseDax(section.lines);
       probe.dax = parsed.devices;
+      stray(parsed.stray);
+      break;
+    }
+    case 'use-dax': {
+      const parsed = parseUseDax(section.lines);
+      probe.useDax = parsed.value;
+      if (parsed.elapsedMs !== undefined) probe.useDaxElapsedMs = parsed.elapsedMs;
+      stray(parsed.stray);
+      break;
+    }
+    case 'use-kmem': {
+      const parsed = parseUseKmem(section.lines);
+      probe.useKmem = parsed.value;
       stray(parsed.stray);
       break;
     }

@@ -1,5 +1,6 @@
 import { firmwareArgs } from '../image/firmware.ts';
 import type { GuestImage } from '../image/image.ts';
+import type { CaseSpec } from '../case/types.ts';
 
 export type { GuestImage } from '../image/image.ts';
 
@@ -18,4 +19,14 @@ export async function guestArgs(image: GuestImage, runDir: string, firmwareDirs:
     '-initrd', image.initrd.path,
     '-append', ['console=ttyS0,115200', 'panic=-1', ...kernelArgs].join(' '),
   ];
+}
+
+/**
+ * The kernel parameters a case asks for: its own `kernelArgs` (validated by
+ * the case loader) and, when it runs use steps, `memmap_harness.use=<steps>`,
+ * which the probe's init reads from /proc/cmdline (a dotted parameter: the
+ * kernel ignores it).
+ */
+export function caseKernelArgs(spec: Pick<CaseSpec, 'kernelArgs' | 'use'>): string[] {
+  return [...(spec.kernelArgs ?? []), ...(spec.use && spec.use.length > 0 ? [`memmap_harness.use=${spec.use.join(',')}`] : [])];
 }

@@ -7,6 +7,7 @@ import { launchOutcome, refusalFindings } from '../expect/refusal.ts';
 import { softReservedFindings } from '../expect/soft-reserved.ts';
 import { checkLayers, divergence } from '../expect/layers.ts';
 import { RAW_FILE_SUFFIX, type Layers } from '../parse/layers.ts';
+import { checkUse } from '../expect/use.ts';
 import { expectationsFor, profileForQemuLabel, usesMemmapType, usesSpMem } from '../model/index.ts';
 import { cachedInterfaces } from '../probe/interface.ts';
 import type { QmpFacts } from '../expect/observations.ts';
@@ -24,7 +25,7 @@ import { HarnessError } from '../util/errors.ts';
 import { DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
 import { acceleratorFindings, UNVERIFIED_CHECK } from '../model/accelerators.ts';
 import { registerVm } from '../vm/registry.ts';
-import { guestArgs, type GuestImage } from './guest-args.ts';
+import { caseKernelArgs, guestArgs, type GuestImage } from './guest-args.ts';
 import { withFullDiskNote } from './results-dir.ts';
 import { memmapSupport } from './probe-cache.ts';
 import { collectQmpFacts } from './qmp-facts.ts';
@@ -163,7 +164,7 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
   }
 
   async function runInScratch(): Promise<Verdict> {
-    const args = [...machineArgs(spec, run.path, options.accel), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs, options.kernelArgs))];
+    const args = [...machineArgs(spec, run.path, options.accel), ...(await guestArgs(image, run.path, options.qemu.firmwareDirs, [...caseKernelArgs(spec), ...(options.kernelArgs ?? [])]))];
     const added = memoryOption(spec).added;
     Object.assign(base, { qemuArgs: args, ...(added.length > 0 ? { addedByHarness: added } : {}) });
     if (expect.refusal !== undefined) {
@@ -190,7 +191,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
       ...(layers.passage.length > 0 ? { layerPassage: layers.passage } : {}),
       observed: observedFromBoot(log, outcome.qmp),
     };
-    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...logIntegrity(log), ...layers.findings];
+    const useFindings = spec.use && expect.use ? checkUse(spec.use, expect.use, log.probe) : [];
+    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...useFindings, ...logIntegrity(log), ...layers.findings];
     // Zero checks is not a pass: a case must prove something on every run.
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...layered });
     const done = verdictWithAccelerator(findings, layered);

@@ -83,9 +83,12 @@ describe('kernel views of a soft-reserved range (real captures on sid’s OVMF)'
     const e = derive('v5.q35.ovmf-sid.sid-7.2.memfd.unix', 'seed-spm');
     expect(e.spec.expect.guest?.softReserved).toBeUndefined();
     expect(e.softReservedChecks).toEqual([
-      { place: 'iomem', ranges: [] },
+      { place: 'iomem', ranges: [], source: expect.stringMatching(/^arch\/x86\/kernel\/e820\.c e820__reserve_resources_late\(\).*insert_resource_expand_to_fit\(&soft_reserve_resource, res\)/) },
       { place: 'firmware-memmap', ranges: ['0x280000000-0x47fffffff'] },
     ]);
+    // Each kernel's expectation names the source line it rests on; 6.1's is the line read in linux-source-6.1.
+    expect(e.reasons.some((r) => r.startsWith('sid-7.2 /proc/iomem: arch/x86/kernel/e820.c'))).toBe(true);
+    expect(derive('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix', 'seed-spm').reasons).toContainEqual(expect.stringMatching(/^bookworm-6\.1 \/proc\/iomem: arch\/x86\/kernel\/e820\.c:1231 .*insert_resource_expand_to_fit\(&iomem_resource, res\)/));
     expect(failures('v5.q35.ovmf-sid.sid-7.2.memfd.unix', 'seed-spm', evidence('v5.q35.ovmf-sid.sid-7.2.seed-spm.log'))).toEqual([]);
   });
 
