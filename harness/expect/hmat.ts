@@ -11,6 +11,12 @@ import type { Probe } from '../parse/probe.ts';
 import type { HmatTable } from '../parse/tables/hmat.ts';
 
 export const HMAT_CHECK = 'HMAT proximity attributes and latency/bandwidth structures';
+const ACCESS_CHECK = /^node \d+ access0 \(HMAT as Linux shows it\)/;
+
+/** Whether a finding's check is one of these (derived from the case's `hmat`, so reports point there). */
+export function isHmatCheck(check: string): boolean {
+  return check === HMAT_CHECK || ACCESS_CHECK.test(check);
+}
 
 /** The HMAT's structures as lines, expected against read (as multisets: order is not the claim). */
 export function compareHmat(expected: ExpectedHmat, table: HmatTable): Pick<Finding, 'ok' | 'detail'> {

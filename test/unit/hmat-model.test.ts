@@ -137,3 +137,17 @@ describe('kmem-online on a node without vCPUs', () => {
     expect(checkUse(['kmem-online'], [{ node: 1, kmemOnline: false }], probe).map((f) => f.ok)).toEqual([false]);
   });
 });
+
+describe('a failed HMAT check points at the case\'s hmat entries', () => {
+  it('both the acpi and the access0 checks are located at "hmat" in the case file', async () => {
+    const { locateExpectation } = await import('../../harness/vitest/json-location.ts');
+    const { HMAT_CHECK, isHmatCheck } = await import('../../harness/expect/hmat.ts');
+    const text = readFileSync(join(REPO_ROOT, 'cases', 'hmat-spm.json'), 'utf8');
+    const line = text.split('\n').findIndex((l) => l.includes('"hmat": {')) + 1;
+    expect(line).toBeGreaterThan(1);
+    expect(locateExpectation(text, 'acpi', undefined, 'hmat').line).toBe(line);
+    expect(isHmatCheck(HMAT_CHECK)).toBe(true);
+    expect(isHmatCheck('node 1 access0 (HMAT as Linux shows it): absent')).toBe(true);
+    expect(isHmatCheck('SRAT memory affinity structures (PXM, range, flags)')).toBe(false);
+  });
+});
