@@ -4,14 +4,21 @@
  * in /sys/devices/system/node/nodeN/access0/. Everything here follows from
  * the case's own `hmat` and nodes; the checker compares, it knows no numbers.
  *
- * QEMU side mirrors QEMU 10.2.2 (the same code in 11.1): hw/core/numa.c
- * parse_numa_hmat_lb() (the entry base unit, chosen entry by entry in
- * command-line order), hw/acpi/hmat.c hmat_build_table_structs(),
- * build_hmat_mpda(), build_hmat_lb(); hw/core/machine.c
- * machine_set_cpu_numa_node() (a node with vCPUs is its own initiator).
- * Kernel side mirrors Linux 6.1.176 drivers/acpi/numa/hmat.c:
- * hmat_parse_proximity_domain(), hmat_parse_locality(), hmat_normalize(),
- * hmat_update_target_access(), hmat_register_target().
+ * QEMU side mirrors QEMU 10.2.2 (Debian's 1:10.2.2+ds-1 source):
+ * hw/core/numa.c:278-306 (latency base, entry by entry in command-line
+ * order) and :347-373 (bandwidth base) in parse_numa_hmat_lb();
+ * hw/acpi/hmat.c:210-231 hmat_build_table_structs() (type 0 only for nodes
+ * with memory; initiators = nodes with vCPUs), :112-146 build_hmat_lb()
+ * (base unit x1000 for latency, /MiB for bandwidth; entries = value / base;
+ * targets 0..n-1); hw/core/machine.c:931 (a node with vCPUs is its own
+ * initiator). Kernel side mirrors Linux 6.1.176 drivers/acpi/numa/hmat.c:
+ * :190 hmat_normalize(), :225 hmat_update_target_access(), :331-345
+ * hmat_parse_locality() (every entry written, 0 included, when the target's
+ * processor PXM is the initiator), :601-608 (the linked initiator), :725-752
+ * hmat_register_target() (online nodes only) and :764 hmat_callback() (on
+ * MEM_ONLINE). Held against real guests: test/unit/hmat-model.test.ts (our
+ * v5 series and unpatched 10.2.2); Debian's 6.1 and 6.12 kernels passed
+ * hmat-spm too (cases/README.md).
  */
 import type { CaseNode, HmatDataType, HmatSpec } from '../case/types.ts';
 import { HarnessError } from '../util/errors.ts';
