@@ -5,7 +5,7 @@ import { parseSize } from '../util/size.ts';
 import { loadProfiles } from '../model/profiles.ts';
 import { parseSerialLog } from '../parse/log.ts';
 import type { E820Row, SratRow } from '../core/vocabulary.ts';
-import type { CaseFile, CaseMemoryDevice, CaseNode, CaseSpec, Expectations, ExpectationsFile, UseStep } from './types.ts';
+import type { CaseFile, CaseMemoryDevice, CaseNode, CaseSpec, Expectations, ExpectationsFile, HmatDataType, HmatLbEntry, UseStep } from './types.ts';
 
 /** A case file that is not valid JSON or not a valid case: names the file and the field. */
 export class CaseFileError extends HarnessError {}
@@ -68,7 +68,7 @@ export function validateCase(data: unknown, where: string): CaseSpec {
   (c.nodes ?? []).forEach((node, i) => {
     const at = `nodes[${i}]`;
     if (!Number.isInteger(node.id)) fail(`${at}.id`, 'must be an integer');
-    if (typeof node.cpus !== 'string' || !cpuRangeFits(node.cpus, c.smp as number)) fail(`${at}.cpus`, `must be a vCPU range like 0-3 within smp ${c.smp}`);
+    if (node.cpus !== undefined && (typeof node.cpus !== 'string' || !cpuRangeFits(node.cpus, c.smp as number))) fail(`${at}.cpus`, `must be a vCPU range like 0-3 within smp ${c.smp} (or absent: a node without vCPUs)`);
     if (!BACKENDS.includes(node.backend)) fail(`${at}.backend`, `must be one of ${BACKENDS.join(', ')}`);
     total += checkSize(node.size, `${at}.size`, fail);
     if (node.memmapType !== undefined && !MEMMAP_TYPES.includes(node.memmapType)) fail(`${at}.memmapType`, `must be one of ${MEMMAP_TYPES.join(', ')}`);
@@ -79,6 +79,7 @@ export function validateCase(data: unknown, where: string): CaseSpec {
   checkDevices(c, c.expect?.refusal !== undefined, fail);
   checkModelAndRefusal(c.expect as Expectations, fail);
   checkUse(c, fail);
+  checkHmat(c, fail);
   checkKernelArgs(c.kernelArgs, fail);
   // A case that states nothing to check would pass whatever QEMU does.
   if (Object.keys(c.expect as object).length === 0) fail('expect', 'states nothing to check: give rows, qmp, guest, refusal, or model: true');
@@ -290,6 +291,57 @@ function checkKernelArgs(args: unknown, fail: (f: string, w: string) => never): 
     if (key === undefined) fail(`kernelArgs[${i}]`, `'${String(arg)}' must be one kernel parameter: word or key=value of letters, digits and _.,-`);
     if (HARNESS_KERNEL_ARGS.test(key as string)) fail(`kernelArgs[${i}]`, `'${key}' is set by the harness itself`);
   }
+}
+
+const HMAT_DATA_TYPES: readonly HmatDataType[] = ['access-latency', 'read-latency', 'write-latency', 'access-bandwidth', 'read-bandwidth', 'write-bandwidth'];
+const HMAT_LB_KEYS = ['initiator', 'target', 'dataType', 'latency', 'bandwidth'];
+const MIB = 1n << 20n;
+
+/**
+ * `hmat` and the nodes' `initiator`: QEMU's own rules (hw/core/numa.c
+ * parse_numa_hmat_lb(): the initiator has vCPUs, the target exists, latency for
+ * latency types and bandwidth (1 MiB aligned) for bandwidth types, no pair
+ * twice) and the model's: a node with memory and no vCPUs names its initiator,
+ * so the kernel links exactly that one (drivers/acpi/numa/hmat.c).
+ */
+function checkHmat(c: Partial<CaseFile>, fail: (f: string, w: string) => never): void {
+  const nodes = c.nodes ?? [];
+  const withCpus = nodes.filter((n) => n.cpus !== undefined).map((n) => n.id);
+  nodes.forEach((node, i) => {
+    if (node.initiator === undefined) return;
+    if (c.hmat === undefined) fail(`nodes[${i}].initiator`, 'needs hmat (QEMU takes initiator= only with -machine hmat=on)');
+    if (node.cpus !== undefined) fail(`nodes[${i}].initiator`, 'is only for a node without vCPUs (a node with vCPUs is its own initiator)');
+    if (!withCpus.includes(node.initiator as number)) fail(`nodes[${i}].initiator`, `must be a node with vCPUs (${withCpus.join(', ') || 'none'})`);
+  });
+  if (c.hmat === undefined) return;
+  const lb: unknown = (c.hmat as { lb?: unknown }).lb;
+  if (typeof c.hmat !== 'object' || c.hmat === null || !Array.isArray(lb) || lb.length === 0) fail('hmat', 'must be {"lb": [{"initiator", "target", "dataType", "latency" | "bandwidth"}, …]}');
+  const unknownKey = Object.keys(c.hmat as object).find((k) => k !== 'lb');
+  if (unknownKey !== undefined) fail(`hmat.${unknownKey}`, 'is not a field (lb)');
+  nodes.forEach((node, i) => {
+    if (node.cpus === undefined && node.memdev !== false && node.initiator === undefined) fail(`nodes[${i}].initiator`, 'must name the node whose vCPUs are local to this memory (hmat: a node with memory and no vCPUs)');
+  });
+  const seen = new Set<string>();
+  (lb as HmatLbEntry[]).forEach((entry, i) => {
+    const at = `hmat.lb[${i}]`;
+    if (typeof entry !== 'object' || entry === null) fail(at, 'must be an object');
+    const extra = Object.keys(entry).find((k) => !HMAT_LB_KEYS.includes(k));
+    if (extra !== undefined) fail(`${at}.${extra}`, `is not a field (${HMAT_LB_KEYS.join(', ')})`);
+    if (!withCpus.includes(entry.initiator)) fail(`${at}.initiator`, `must be a node with vCPUs (${withCpus.join(', ') || 'none'})`);
+    if (!nodes.some((n) => n.id === entry.target)) fail(`${at}.target`, 'must be one of the case\'s nodes');
+    if (!HMAT_DATA_TYPES.includes(entry.dataType)) fail(`${at}.dataType`, `must be one of ${HMAT_DATA_TYPES.join(', ')}`);
+    if (entry.dataType.endsWith('latency')) {
+      if (!Number.isInteger(entry.latency) || (entry.latency as number) < 1 || (entry.latency as number) > 0xfffe) fail(`${at}.latency`, 'must be nanoseconds, an integer from 1 to 65534');
+      if (entry.bandwidth !== undefined) fail(`${at}.bandwidth`, 'is for the bandwidth data types');
+    } else {
+      const bw = checkSize(entry.bandwidth, `${at}.bandwidth`, fail);
+      if (bw === 0n || bw % MIB !== 0n) fail(`${at}.bandwidth`, 'must be a non-zero multiple of 1 MiB per second (QEMU refuses others)');
+      if (entry.latency !== undefined) fail(`${at}.latency`, 'is for the latency data types');
+    }
+    const key = `${entry.initiator}>${entry.target}:${entry.dataType}`;
+    if (seen.has(key)) fail(at, `repeats initiator ${entry.initiator}, target ${entry.target}, ${entry.dataType}`);
+    seen.add(key);
+  });
 }
 
 function checkProfiles(profiles: unknown, fail: (f: string, w: string) => never): void {

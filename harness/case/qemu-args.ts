@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { accelOption, DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize, toQemuSize } from '../util/size.ts';
-import type { BackendKind, CaseMemoryDevice, CaseNode, CaseSpec } from './types.ts';
+import type { BackendKind, CaseMemoryDevice, CaseNode, CaseSpec, HmatLbEntry } from './types.ts';
 
 /**
  * The QEMU arguments that describe a case's machine: board, RAM, vCPUs,
@@ -11,7 +11,7 @@ import type { BackendKind, CaseMemoryDevice, CaseNode, CaseSpec } from './types.
  * loader, so none can smuggle an extra `,option=` into QEMU's option strings.
  */
 export function machineArgs(spec: CaseSpec, runDir: string, accel: Accelerator = DEFAULT_ACCELERATOR): string[] {
-  const args = ['-machine', spec.machine, '-accel', accelOption(accel), '-m', memoryOption(spec).value, '-smp', String(spec.smp)];
+  const args = ['-machine', spec.hmat ? `${spec.machine},hmat=on` : spec.machine, '-accel', accelOption(accel), '-m', memoryOption(spec).value, '-smp', String(spec.smp)];
   for (const node of spec.nodes) {
     if (node.memdev !== false) args.push('-object', backendOption(node.backend, backendId(node), node.size, runDir));
     args.push('-numa', numaOption(node));
@@ -20,6 +20,7 @@ export function machineArgs(spec: CaseSpec, runDir: string, accel: Accelerator =
     if (device.memdev === undefined) args.push('-object', backendOption(device.backend, deviceBackendId(i), device.size, runDir));
     args.push('-device', deviceOption(device, i));
   });
+  for (const entry of spec.hmat?.lb ?? []) args.push('-numa', hmatLbOption(entry));
   return args;
 }
 
@@ -85,12 +86,20 @@ function deviceOption(device: CaseMemoryDevice, index: number): string {
 }
 
 function numaOption(node: CaseNode): string {
-  const parts = [`node`, `nodeid=${node.id}`, `cpus=${node.cpus}`];
+  const parts = [`node`, `nodeid=${node.id}`];
+  if (node.cpus !== undefined) parts.push(`cpus=${node.cpus}`);
   if (node.memdev !== false) parts.push(`memdev=${backendId(node)}`);
+  if (node.initiator !== undefined) parts.push(`initiator=${node.initiator}`);
   if (node.memmapType !== undefined) parts.push(`memmap-type=${node.memmapType}`);
   // Negative cases only (the loader allows them only with expect.refusal): options QEMU must refuse.
   parts.push(...(node.rawNumaOptions ?? []));
   return parts.join(',');
+}
+
+/** One `-numa hmat-lb` (hierarchy memory): latency in nanoseconds, bandwidth in bytes per second with QEMU's size suffixes. */
+function hmatLbOption(entry: HmatLbEntry): string {
+  const value = entry.latency !== undefined ? `latency=${entry.latency}` : `bandwidth=${toQemuSize(parseSize(entry.bandwidth ?? '0'))}`;
+  return `hmat-lb,initiator=${entry.initiator},target=${entry.target},hierarchy=memory,data-type=${entry.dataType},${value}`;
 }
 
 /** A path as a QEMU option value: QEMU reads a doubled comma as a literal one. */

@@ -21,8 +21,8 @@ export type MachineType = 'q35' | 'pc';
 /** One `-numa node` and its `-object memory-backend-*`. */
 export interface CaseNode {
   id: number;
-  /** vCPU range as QEMU takes it: "0-3". */
-  cpus: string;
+  /** vCPU range as QEMU takes it: "0-3"; absent: a node without vCPUs (memory only, as SPM or HBM is). */
+  cpus?: string;
   backend: BackendKind;
   size: string;
   /** Absent: the option is not given at all (QEMU's default). */
@@ -35,6 +35,31 @@ export interface CaseNode {
    * Letters, digits and dashes only, so nothing else can be smuggled in.
    */
   rawNumaOptions?: string[];
+  /** HMAT (`hmat` set): the node whose vCPUs are this memory's local initiator (`initiator=`); a node with vCPUs is its own. */
+  initiator?: number;
+}
+
+/** What an `-numa hmat-lb` entry describes (its `data-type`). */
+export type HmatDataType = 'access-latency' | 'read-latency' | 'write-latency' | 'access-bandwidth' | 'read-bandwidth' | 'write-bandwidth';
+
+/**
+ * One `-numa hmat-lb,initiator=I,target=T,hierarchy=memory,data-type=…`: the
+ * latency (nanoseconds) or bandwidth (bytes per second, a size like "200G")
+ * from the vCPUs of node `initiator` to the memory of node `target`.
+ */
+export interface HmatLbEntry {
+  initiator: number;
+  target: number;
+  dataType: HmatDataType;
+  /** Nanoseconds, for the latency data types. */
+  latency?: number;
+  /** Bytes per second as a size ("200G" = 200 GiB/s), a multiple of 1 MiB, for the bandwidth data types. */
+  bandwidth?: string;
+}
+
+/** `-machine …,hmat=on` and its `-numa hmat-lb` entries (memory hierarchy only). */
+export interface HmatSpec {
+  lb: HmatLbEntry[];
 }
 
 /** Memory devices a case can plug at startup (QEMU >= 11.1 for sp-mem; pc-dimm on any). */
@@ -187,6 +212,8 @@ export interface CaseSpec {
    * memmap_harness.*).
    */
   kernelArgs?: string[];
+  /** `-machine …,hmat=on` with these latency/bandwidth entries: QEMU builds an ACPI HMAT (checked raw, aspect `acpi`, and as the guest's node access0 attributes, aspect `guest`). */
+  hmat?: HmatSpec;
   expect: Expectations;
   /** Per firmware id: expectations that replace `expect`'s parts of the same name. */
   onFirmware?: Record<string, FirmwareVariant>;

@@ -118,7 +118,7 @@ export type Layer = (typeof LAYERS)[number];
 export const LAYER_WORDS: Record<Layer, string> = {
   qmp: "QEMU's answers over QMP",
   fw_cfg: "QEMU's E820 table (fw_cfg etc/e820)",
-  acpi: "QEMU's ACPI tables (raw SRAT)",
+  acpi: "QEMU's ACPI tables (raw SRAT, HMAT)",
   firmware: 'what the firmware passed to the kernel (BIOS-e820 and SRAT lines)',
   guest: "the guest's own view (/proc/iomem, /sys, dax)",
 };

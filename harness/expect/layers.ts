@@ -12,6 +12,7 @@ import { flagWords } from '../parse/tables/srat.ts';
 import type { ExpectedSratMemory, QemuTables } from '../model/qemu-tables.ts';
 import { FOUR_GIB } from '../util/constants.ts';
 import { hex } from '../util/size.ts';
+import { compareHmat, HMAT_CHECK } from './hmat.ts';
 import { diffRows, formatRowChanges } from './rows.ts';
 
 /** What the layer checks give a verdict. */
@@ -50,6 +51,8 @@ export function checkLayers(expected: QemuTables | undefined, unknown: string | 
       const wanted = expected.srat;
       out.findings.push(...layerFinding('acpi', 'SRAT memory affinity structures (PXM, range, flags)', srat, out.notes, (table) => checkSrat(wanted, table)));
     }
+    const hmat = expected.hmat;
+    if (hmat !== undefined) out.findings.push(...layerFinding('acpi', HMAT_CHECK, log.layers.hmat, out.notes, (table) => compareHmat(hmat, table)));
   }
   if (out.fwCfgE820) out.passage.push(...passage(out.fwCfgE820, log));
   return out;

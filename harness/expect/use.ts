@@ -97,8 +97,10 @@ export function onlinableBytes(start: bigint | undefined, size: bigint | undefin
 }
 
 function growth(step: KmemStep, node: number): bigint | undefined {
-  const before = step.before[node];
   const after = step.after[node];
+  // A node without vCPUs whose memory is all soft reserved is offline until kmem
+  // adds memory to it: it has no /sys/devices/system/node/nodeN before, so MemTotal 0.
+  const before = step.before[node] ?? (after !== undefined && Object.keys(step.before).length > 0 ? 0n : undefined);
   return before === undefined || after === undefined ? undefined : after - before;
 }
 

@@ -62,7 +62,8 @@ function rawMemmapType(options: readonly string[], where: string): string | unde
 }
 
 /** "0-3" or "5" as vCPU indexes (the case loader accepts only these shapes). */
-function cpuList(range: string): number[] {
+function cpuList(range: string | undefined): number[] {
+  if (range === undefined) return [];
   const [first, last = first] = range.split('-').map(Number);
   const out: number[] = [];
   for (let cpu = first ?? 0; cpu <= (last ?? -1); cpu++) out.push(cpu);

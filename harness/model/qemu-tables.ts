@@ -10,6 +10,7 @@ import { byStart, type E820Row } from '../core/vocabulary.ts';
 import { deviceE820, deviceRegion, deviceSrat, placeDevices } from './devices.ts';
 import { belowFourGSize, qemuE820 } from './qemu.ts';
 import { mergeAdjacent } from './ranges.ts';
+import type { ExpectedHmat } from './hmat.ts';
 import { qemuSratEntries } from './srat.ts';
 import { sratFlagRule, type SratFlagRuleId } from './traits.ts';
 import type { LayoutInput } from './types.ts';
@@ -30,6 +31,8 @@ export interface QemuTables {
   fwCfgE820: E820Row[];
   /** SRAT memory affinity structures in QEMU's order; undefined: QEMU builds no SRAT (no NUMA nodes). */
   srat?: ExpectedSratMemory[];
+  /** HMAT, for a case with `-machine hmat=on` (harness/model/hmat.ts); undefined: QEMU builds none. */
+  hmat?: ExpectedHmat;
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { E820Row } from '../core/vocabulary.ts';
 import type { Probe } from './probe.ts';
 import { decodeFwCfgE820 } from './tables/fw-cfg-e820.ts';
+import { parseHmat, type HmatTable } from './tables/hmat.ts';
 import { RAW_SECTIONS, type RawSectionName } from './tables/raw-section.ts';
 import { parseSlit, type SlitTable } from './tables/slit.ts';
 import { parseSrat, type SratTable } from './tables/srat.ts';
@@ -27,8 +28,7 @@ export interface Layers {
   fwCfgE820: LayerRead<E820Row[]>;
   srat: LayerRead<SratTable>;
   slit: LayerRead<SlitTable>;
-  /** Kept raw (for iasl -d and the report); not decoded yet. */
-  hmat: LayerRead<Buffer>;
+  hmat: LayerRead<HmatTable>;
 }
 
 /** The layers a probe printed. Never throws. */
@@ -37,7 +37,7 @@ export function readLayers(probe: Probe): Layers {
     fwCfgE820: decode(probe, 'fw-cfg-e820', decodeFwCfgE820),
     srat: decode(probe, 'acpi-SRAT', parseSrat),
     slit: decode(probe, 'acpi-SLIT', parseSlit),
-    hmat: decode(probe, 'acpi-HMAT', (bytes) => bytes),
+    hmat: decode(probe, 'acpi-HMAT', parseHmat),
   };
 }
 

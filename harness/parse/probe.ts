@@ -2,6 +2,7 @@ import type { ConsoleLine } from './console.ts';
 import { parseDax, type DaxDevice } from './dax.ts';
 import { parseFirmwareMemmap, type FirmwareMemmapRow } from './firmware-memmap.ts';
 import { parseIomem, type IomemNode } from './iomem.ts';
+import { parseNodeAccess, type NodeAccess } from './node-access.ts';
 import { parseNodeMeminfo, type NodeMeminfo } from './node-meminfo.ts';
 import { decodeRawSection, isRawSection, type RawSectionName, type RawTable } from './tables/raw-section.ts';
 import { parseUseDax, parseUseKmem, type DaxPatternResult, type KmemStep } from './use.ts';
@@ -38,6 +39,10 @@ export interface Probe {
   /** The dax-pattern step's time on the guest's clock. */
   useDaxElapsedMs?: number;
   useKmem?: KmemStep;
+  /** Each node's HMAT access class 0 attributes (undefined: the section was not printed). */
+  nodeAccess?: NodeAccess[];
+  /** The node-access section's time on the guest's clock. */
+  nodeAccessMs?: number;
   /** Lines inside a section that fit none of its rows: interleaved untimed kernel output, or a format change. */
   stray: { section: string; text: string }[];
 }
@@ -121,6 +126,13 @@ function parseSection(probe: Probe, section: ProbeSection): void {
     case 'use-kmem': {
       const parsed = parseUseKmem(section.lines);
       probe.useKmem = parsed.value;
+      stray(parsed.stray);
+      break;
+    }
+    case 'node-access': {
+      const parsed = parseNodeAccess(section.lines);
+      probe.nodeAccess = parsed.nodes;
+      if (parsed.elapsedMs !== undefined) probe.nodeAccessMs = parsed.elapsedMs;
       stray(parsed.stray);
       break;
     }

@@ -8,6 +8,7 @@ import { softReservedFindings } from '../expect/soft-reserved.ts';
 import { checkLayers, divergence } from '../expect/layers.ts';
 import { RAW_FILE_SUFFIX, type Layers } from '../parse/layers.ts';
 import { checkUse } from '../expect/use.ts';
+import { checkNodeAccess } from '../expect/hmat.ts';
 import { expectationsFor, profileForQemuLabel, usesMemmapType, usesSpMem } from '../model/index.ts';
 import { cachedInterfaces } from '../probe/interface.ts';
 import type { QmpFacts } from '../expect/observations.ts';
@@ -173,7 +174,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
       const findings = refusalFindings(expect.refusal, outcome, { ownSeries: options.qemu.ownSeries });
       return verdictWithAccelerator(findings, { serialLog, observed: observedFromLaunch(outcome) });
     }
-    const waitForProbe = needsGuestProbe(expect) || options.earlyVerdict === false;
+    // access0 is read at the end of the probe (after the use steps): a case with hmat waits for it.
+    const waitForProbe = needsGuestProbe(expect) || expectation.nodeAccess !== undefined || options.earlyVerdict === false;
     const readTables = waitForProbe || options.rawTables !== 'skip-when-early';
     const outcome = await bootAndObserve(options, args, serialLog, waitForProbe ? 'probe' : readTables ? 'tables' : 'kernel', recordCommandLine);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
@@ -192,7 +194,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
       observed: observedFromBoot(log, outcome.qmp),
     };
     const useFindings = spec.use && expect.use ? checkUse(spec.use, expect.use, log.probe) : [];
-    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...useFindings, ...logIntegrity(log), ...layers.findings];
+    const accessFindings = expectation.nodeAccess ? checkNodeAccess(expectation.nodeAccess, log.probe) : [];
+    const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...useFindings, ...accessFindings, ...logIntegrity(log), ...layers.findings];
     // Zero checks is not a pass: a case must prove something on every run.
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...layered });
     const done = verdictWithAccelerator(findings, layered);

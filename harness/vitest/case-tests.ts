@@ -12,6 +12,7 @@ import { runCase, type QemuUnderTest } from '../run/run-case.ts';
 import { testbedQemu } from './testbed.ts';
 import { caseConfigurations, configurationLabel, type CaseConfiguration } from './configurations.ts';
 import { locateExpectation } from './json-location.ts';
+import { isHmatCheck } from '../expect/hmat.ts';
 
 /**
  * Declares a case file's tests (called while vitest collects the file): a
@@ -80,7 +81,7 @@ async function runAndAssert(context: TestContext, test: CaseTest): Promise<void>
     return;
   }
   for (const finding of verdict.findings) {
-    assertAt(context, test, finding.aspect, () => expect.soft(finding.ok, findingMessage(finding, verdict)).toBe(true), verdict.firmwareVariant ? config.firmware : undefined);
+    assertAt(context, test, finding.aspect, () => expect.soft(finding.ok, findingMessage(finding, verdict)).toBe(true), verdict.firmwareVariant ? config.firmware : undefined, isHmatCheck(finding.check) ? 'hmat' : undefined);
   }
 }
 
@@ -98,11 +99,11 @@ function findingMessage(finding: Finding, verdict: Verdict): string {
  * reporters take an error's file and line from its stack, and this module's
  * own frames would name harness code instead of the case.
  */
-function assertAt(context: TestContext, test: CaseTest, aspect: Finding['aspect'], assertion: () => void, firmware?: string): void {
+function assertAt(context: TestContext, test: CaseTest, aspect: Finding['aspect'], assertion: () => void, firmware?: string, caseKey?: string): void {
   const errors = context.task.result?.errors;
   const before = errors?.length ?? 0;
   const frame = () => {
-    const { line, column } = locateExpectation(test.text, aspect, firmware);
+    const { line, column } = locateExpectation(test.text, aspect, firmware, caseKey);
     return `    at ${test.spec.name} (${test.casePath}:${line}:${column})`;
   };
   try {

@@ -10,13 +10,17 @@ export interface JsonLocation {
 /**
  * Where in a case file's text the expectation behind a finding is written:
  * the aspect in the firmware variant that applied, else in `expect`, else
- * `expect.model` (rows the layout model derived), else `expect`. JSON is
+ * `expect.model` (rows the layout model derived), else `expect`; a check
+ * the model derives from a field of the case (`caseKey`, e.g. `hmat`) points
+ * at that field first. JSON is
  * YAML, so the yaml parser's node ranges give the offsets.
  */
-export function locateExpectation(text: string, aspect: Finding['aspect'], firmware?: string): JsonLocation {
+export function locateExpectation(text: string, aspect: Finding['aspect'], firmware?: string, caseKey?: string): JsonLocation {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   const candidates: (string | number)[][] = [
+    // A check derived from a field of the case itself (its `hmat` entries), not from `expect`.
+    ...(caseKey === undefined ? [] : [[caseKey]]),
     ...(firmware === undefined ? [] : [['onFirmware', firmware, 'expect', aspect]]),
     ['expect', aspect],
     ['expect', 'model'],

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCase } from '../../harness/case/load.ts';
 import { E820_TYPE, type Verdict } from '../../harness/core/vocabulary.ts';
+import { parseHmat } from '../../harness/parse/tables/hmat.ts';
 import { parseSrat } from '../../harness/parse/tables/srat.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
@@ -73,5 +74,29 @@ describe('layers on real guests', () => {
     expect(skipped.status, skipped.reason).toBe('pass');
     expect(layered(skipped)).toEqual([]);
     expect(skipped.layerNotes).toEqual([expect.stringMatching(/^fw_cfg, acpi: not read: the guest stopped before init \(an early verdict at the kernel's Memory: line/)]);
+  });
+
+  // Issue 21's HMAT case: the raw HMAT and the guest's access0 carry the case's own hmat-lb values.
+  const hmatFindings = (v: Verdict) => v.findings.filter((f) => f.check.startsWith('HMAT') || / access0 /.test(f.check)).map((f) => [f.aspect, f.layer, f.ok, f.check.replace(/:.*$/, '')]);
+
+  it('hmat-spm on qboot: the raw HMAT (saved beside the log) and both nodes\' access0 pass; node 1 comes online through kmem', async () => {
+    const spec = await loadCase(join(REPO_ROOT, 'cases', 'hmat-spm.json'));
+    const v = await runCase(spec, { qemu: v5, logDir, firmware: 'qboot', kernel: 'minimal-6.1', profile: 'v5' });
+    expect(v.status, v.reason).toBe('pass');
+    expect(hmatFindings(v)).toEqual([
+      ['guest', 'guest', true, 'node 0 access0 (HMAT as Linux shows it)'],
+      ['guest', 'guest', true, 'node 1 access0 (HMAT as Linux shows it)'],
+      ['acpi', 'acpi', true, 'HMAT proximity attributes and latency/bandwidth structures'],
+    ]);
+    const saved = parseHmat(await readFile((v.serialLog ?? '').replace(/\.serial\.log$/, '.HMAT.dat')));
+    expect(saved.localities.map((l) => [l.dataTypeName, l.entries])).toEqual([['access-latency', [[8, 15]]], ['access-bandwidth', [[25, 50]]]]);
+  });
+
+  it('hmat-spm on SeaBIOS: QEMU\'s HMAT is the same, but node 1 never comes online (its spm range is dropped), so it has no access0', async () => {
+    const spec = await loadCase(join(REPO_ROOT, 'cases', 'hmat-spm.json'));
+    const v = await runCase(spec, { qemu: v5, logDir, firmware: 'seabios-bookworm', kernel: 'minimal-6.1', profile: 'v5' });
+    expect(v.status, v.reason).toBe('pass');
+    expect(hmatFindings(v).map((f) => f[2])).toEqual([true, true, true]);
+    expect(v.findings.find((f) => f.check.startsWith('node 1 access0'))?.check).toMatch(/: absent \(node 1 has no vCPUs and only spm memory, which seabios-bookworm drops/);
   });
 });

@@ -83,3 +83,41 @@ describe('validateCase: one line naming the bad field', () => {
     expect(bad(patch)).toThrow(message);
   });
 });
+
+describe('hmat: -machine hmat=on, CPU-less nodes, initiator, hmat-lb entries', () => {
+  const hmatCase = async () => structuredClone((await loadCases(casesDir, ['hmat-spm']))[0]!);
+  const bad = async (edit: (c: Record<string, unknown> & { nodes: Record<string, unknown>[]; hmat: { lb: Record<string, unknown>[] } }) => void) => {
+    const data = JSON.parse(JSON.stringify(await hmatCase(), (_k, v) => (typeof v === 'bigint' ? undefined : v)));
+    // The typed rows are dropped above; the file form has none (model: true).
+    edit(data);
+    return () => validateCase(data, 'x.json');
+  };
+
+  it('hmat-spm becomes hmat=on, a node without cpus= with initiator=, and one -numa hmat-lb per entry', async () => {
+    const args = machineArgs(await hmatCase(), '/run/dir');
+    expect(args.slice(0, 2)).toEqual(['-machine', 'q35,hmat=on']);
+    expect(args).toContain('node,nodeid=1,memdev=m1,initiator=0,memmap-type=spm');
+    expect(args.filter((a) => a.startsWith('hmat-lb,'))).toEqual([
+      'hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=80',
+      'hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=200G',
+      'hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=150',
+      'hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=400G',
+    ]);
+  });
+
+  it('refuses what QEMU or the model cannot take, naming the field', async () => {
+    await expect(bad((c) => delete c.nodes[1]!.initiator)).resolves.toThrow(/x\.json: nodes\[1\]\.initiator must name the node whose vCPUs are local/);
+    await expect(bad((c) => (c.nodes[1]!.initiator = 1))).resolves.toThrow(/nodes\[1\]\.initiator must be a node with vCPUs \(0\)/);
+    await expect(bad((c) => (c.nodes[0]!.initiator = 0))).resolves.toThrow(/nodes\[0\]\.initiator is only for a node without vCPUs/);
+    await expect(bad((c) => delete (c as { hmat?: unknown }).hmat)).resolves.toThrow(/nodes\[1\]\.initiator needs hmat/);
+    await expect(bad((c) => (c.hmat.lb[0]!.initiator = 1))).resolves.toThrow(/hmat\.lb\[0\]\.initiator must be a node with vCPUs/);
+    await expect(bad((c) => (c.hmat.lb[0]!.target = 5))).resolves.toThrow(/hmat\.lb\[0\]\.target must be one of the case's nodes/);
+    await expect(bad((c) => (c.hmat.lb[0]!.dataType = 'hit-latency'))).resolves.toThrow(/hmat\.lb\[0\]\.dataType must be one of access-latency/);
+    await expect(bad((c) => (c.hmat.lb[0]!.latency = 0))).resolves.toThrow(/hmat\.lb\[0\]\.latency must be nanoseconds/);
+    await expect(bad((c) => (c.hmat.lb[1]!.bandwidth = '1536K'))).resolves.toThrow(/hmat\.lb\[1\]\.bandwidth must be a non-zero multiple of 1 MiB/);
+    await expect(bad((c) => (c.hmat.lb[1]!.latency = 5))).resolves.toThrow(/hmat\.lb\[1\]\.latency is for the latency data types/);
+    await expect(bad((c) => c.hmat.lb.push({ ...c.hmat.lb[0]! }))).resolves.toThrow(/hmat\.lb\[4\] repeats initiator 0, target 0, access-latency/);
+    await expect(bad((c) => (c.hmat.lb = []))).resolves.toThrow(/hmat must be \{"lb"/);
+    await expect(bad((c) => (c.nodes[0]!.cpus = '0-9'))).resolves.toThrow(/nodes\[0\]\.cpus must be a vCPU range like 0-3 within smp 4/);
+  });
+});

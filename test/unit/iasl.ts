@@ -74,3 +74,33 @@ export async function iaslSrat(bytes: Uint8Array): Promise<IaslSrat> {
   const complaint = /Incorrect checksum[^*]*/i.exec(header)?.[0]?.trim();
   return { signature, length, memory, cpuCount, ...(complaint ? { checksumComplaint: complaint } : {}), text };
 }
+
+/** One HMAT structure as iasl prints it: every `Label : value` field in order (hex as printed). */
+export interface IaslHmatStructure {
+  type: number;
+  fields: { label: string; value: string }[];
+}
+
+export interface IaslHmat {
+  signature: string;
+  revision: number;
+  length: number;
+  structures: IaslHmatStructure[];
+}
+
+/** Reads the text of `iasl -d` on an HMAT (the committed .dsl or a fresh one): header fields and each structure's fields. */
+export function readIaslHmat(text: string): IaslHmat {
+  const [header = '', ...blocks] = text.split(/(?=^\[[0-9A-F]+h [0-9]+ +2\] +Structure Type : )/m);
+  const headerField = (label: string) => new RegExp(`${label} : "?([0-9A-Za-z]+)"?`).exec(header)?.[1] ?? '';
+  const structures = blocks.map((block) => {
+    const fields = [...block.matchAll(/^\[[0-9A-F]+h [0-9]+ +\d+\] +(.+?) : ([0-9A-Fa-f]+)/gm)].map((m) => ({ label: (m[1] as string).trim(), value: m[2] as string }));
+    const type = parseInt(fields[0]?.value ?? 'NaN', 16);
+    return { type, fields };
+  });
+  return { signature: headerField('Signature'), revision: parseInt(headerField('Revision'), 16), length: parseInt(headerField('Table Length'), 16), structures };
+}
+
+/** The values of every field named `label` in a structure, as numbers (bigint: Entry Base Unit and sizes are 64-bit). */
+export function iaslValues(s: IaslHmatStructure, label: string): bigint[] {
+  return s.fields.filter((f) => f.label === label).map((f) => BigInt(`0x${f.value}`));
+}
