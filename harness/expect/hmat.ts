@@ -9,6 +9,7 @@ import type { ExpectedHmat, ExpectedNodeAccess } from '../model/hmat.ts';
 import type { NodeAccess } from '../parse/node-access.ts';
 import type { Probe } from '../parse/probe.ts';
 import type { HmatTable } from '../parse/tables/hmat.ts';
+import { without } from '../util/multiset.ts';
 
 export const HMAT_CHECK = 'HMAT proximity attributes and latency/bandwidth structures';
 const ACCESS_CHECK = /^node \d+ access0 \(HMAT as Linux shows it\)/;
@@ -68,17 +69,6 @@ function describe(a: ExpectedNodeAccess | NodeAccess): string {
   if (a.state === 'absent') return 'absent' + ('why' in a ? ` (${a.why})` : '');
   const v = (x: number | undefined) => (x === undefined ? '-' : String(x));
   return `initiators ${a.initiators.length ? a.initiators.map((n) => `node${n}`).join(',') : '(none)'}, read latency ${v(a.readLatency)} ns, write latency ${v(a.writeLatency)} ns, read bandwidth ${v(a.readBandwidth)} MB/s, write bandwidth ${v(a.writeBandwidth)} MB/s`;
-}
-
-/** Multiset difference: each item of `a` not matched one-for-one in `b`. */
-function without(a: readonly string[], b: readonly string[]): string[] {
-  const left = [...b];
-  return a.filter((x) => {
-    const i = left.indexOf(x);
-    if (i < 0) return true;
-    left.splice(i, 1);
-    return false;
-  });
 }
 
 function fail(check: string, detail: string[]): Finding {

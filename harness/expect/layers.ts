@@ -14,6 +14,7 @@ import { FOUR_GIB } from '../util/constants.ts';
 import { hex } from '../util/size.ts';
 import { compareHmat, HMAT_CHECK } from './hmat.ts';
 import { diffRows, formatRowChanges } from './rows.ts';
+import { without } from '../util/multiset.ts';
 
 /** What the layer checks give a verdict. */
 export interface LayerOutcome {
@@ -104,17 +105,6 @@ export function sratText(e: Pick<SratMemoryAffinity, 'pxm' | 'start' | 'length' 
 function toEntry(m: SratMemoryAffinity): AcpiSratEntry {
   const { enabled, hotpluggable, nonVolatile } = m.flags;
   return { pxm: m.pxm, start: m.start, length: m.length, ...(m.end === undefined ? {} : { end: m.end }), flags: { enabled, hotpluggable, nonVolatile } };
-}
-
-/** Multiset difference: each item of `a` not matched one-for-one in `b`. */
-function without(a: readonly string[], b: readonly string[]): string[] {
-  const left = [...b];
-  return a.filter((x) => {
-    const i = left.indexOf(x);
-    if (i < 0) return true;
-    left.splice(i, 1);
-    return false;
-  });
 }
 
 /**
