@@ -88,8 +88,15 @@ function frame(lines: readonly ConsoleLine[]): Pick<Probe, 'initStarted' | 'tabl
 }
 
 function parseSection(probe: Probe, section: ProbeSection): void {
+  // A section never closed was cut by the harness stopping the guest (an early
+  // verdict at "tables done" races the guest's next lines): its last line may be
+  // half a line. That is the stop's doing, not a console message inside the section.
+  let cutByStop = section.closed ? undefined : section.lines.at(-1);
   const stray = (texts: string[]): void => {
-    for (const text of texts) probe.stray.push({ section: section.name, text });
+    for (const text of texts) {
+      if (text === cutByStop) cutByStop = undefined;
+      else probe.stray.push({ section: section.name, text });
+    }
   };
   switch (section.name) {
     case 'iomem': {
