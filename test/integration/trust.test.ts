@@ -1,11 +1,10 @@
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { loadCase } from '../../harness/case/load.ts';
 import { cacheArea } from '../../harness/util/cache-dirs.ts';
-import { toExactJson } from '../../harness/util/exact-json.ts';
-import { CASES_DIR, REPO_ROOT } from '../../harness/util/paths.ts';
+import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { integrationTest as it } from './fixtures.ts';
+import { seedSpmEntry } from '../fixtures/report/seed-spm-entry.ts';
 import { scaledMs } from '../../harness/util/timeouts.ts';
 
 /*
@@ -18,17 +17,7 @@ const MINUTES = 60_000;
 
 /** A report.json case as a run writes it (schema 2); the case data is cases/seed-spm.json as loaded. */
 async function report(edit: (c: Record<string, any>) => void): Promise<string> {
-  const entry: Record<string, any> = {
-    name: 'seed-spm',
-    status: 'pass',
-    machine: 'q35',
-    firmware: 'ovmf-sid',
-    kernel: 'minimal-6.1',
-    qemu: 'patched-v5',
-    run: { qemu: { binary: '/nonexistent/qemu-system-x86_64', label: 'patched-v5', version: '10.2.2', buildKey: '0'.repeat(64), firmwareDirs: ['/usr/share/seabios', '/usr/share/qemu'], ownSeries: 'v5' }, transport: 'unix', profile: 'v5' },
-    findings: [{ aspect: 'e820', check: 'rows', ok: true }],
-    caseData: toExactJson(await loadCase(join(CASES_DIR, 'seed-spm.json'))),
-  };
+  const entry = seedSpmEntry({ binary: '/nonexistent/qemu-system-x86_64', buildKey: '0'.repeat(64) });
   edit(entry);
   return JSON.stringify({ schemaVersion: 2, cases: [entry] });
 }

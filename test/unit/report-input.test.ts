@@ -10,6 +10,7 @@ import { UsageError } from '../../harness/util/errors.ts';
 import { fromExactJson, toExactJson } from '../../harness/util/exact-json.ts';
 import { CASES_DIR } from '../../harness/util/paths.ts';
 import { scaledMs } from '../../harness/util/timeouts.ts';
+import { SEED_SPM_CASE_DATA as SEED_SPM, seedSpmEntry } from '../fixtures/report/seed-spm-entry.ts';
 
 /*
  * Issue 22: a report.json is input from anyone (CI artifacts, a fork's pull
@@ -19,22 +20,11 @@ import { scaledMs } from '../../harness/util/timeouts.ts';
  * records.
  */
 const CASE_FILES = readdirSync(CASES_DIR).filter((f) => f.endsWith('.json')).sort();
-const SEED_SPM = toExactJson(await loadCase(join(CASES_DIR, 'seed-spm.json')));
 const KEY = 'a'.repeat(64);
 
 function report(edit: (c: Record<string, any>) => void = () => {}): unknown {
-  const entry: Record<string, any> = {
-    name: 'seed-spm',
-    status: 'pass',
-    machine: 'q35',
-    firmware: 'ovmf-sid',
-    kernel: 'minimal-6.1',
-    qemu: 'patched-v5',
-    inputs: { kernel: [{ name: 'linux-source-6.1', version: '6.1.176-1', sha256: 'b'.repeat(64) }], firmware: { name: 'ovmf', version: '2026.08-1', sha256: 'c'.repeat(64) } },
-    run: { qemu: { binary: '/usr/local/bin/qemu-system-x86_64', label: 'patched-v5', version: '10.2.2', buildKey: KEY, firmwareDirs: ['/usr/share/seabios', '/usr/share/qemu'], ownSeries: 'v5' }, transport: 'unix', profile: 'v5' },
-    findings: [{ aspect: 'e820', check: 'rows', ok: true }],
-    caseData: structuredClone(SEED_SPM),
-  };
+  const entry = seedSpmEntry({ binary: '/usr/local/bin/qemu-system-x86_64', buildKey: KEY });
+  entry.inputs = { kernel: [{ name: 'linux-source-6.1', version: '6.1.176-1', sha256: 'b'.repeat(64) }], firmware: { name: 'ovmf', version: '2026.08-1', sha256: 'c'.repeat(64) } };
   edit(entry);
   return { schemaVersion: 2, cases: [entry] };
 }
