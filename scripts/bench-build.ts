@@ -21,7 +21,7 @@ import { execa } from 'execa';
 import { cacheArea, cacheRoot } from '../harness/util/cache-dirs.ts';
 import { DEFAULT_SERIES_DIR } from '../harness/qemu-build/config.ts';
 import { ensureQemu, type QemuBuild } from '../harness/qemu-build/qemu.ts';
-import { stderrReporter } from '../harness/qemu-build/progress.ts';
+import { stderrReporter } from '../harness/host/progress.ts';
 import { REPO_ROOT } from '../harness/util/paths.ts';
 
 /** One measured row: what, seconds, the target (if the issue sets one), and where the time went. */

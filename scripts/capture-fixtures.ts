@@ -201,7 +201,7 @@ starts (SeaBIOS wrote nothing to the serial port with this command line:
 with \`initrd=initrd\` (added by the EFI stub). Do not edit them; recapture with \`npx tsx scripts/capture-fixtures.ts [--only NAME] [--qemu PATH]\`.
 \`index.json\` holds the same facts in machine-readable form.
 
-The guest is the probe initramfs (\`images/probe/init\`, busybox-static): its
+The guest is the probe initramfs (\`images/guest/init\`, busybox-static): its
 sections are framed \`==== memmap-harness: begin <section> ====\` …
 \`==== memmap-harness: end <section> ====\` (iomem, firmware-memmap,
 node-meminfo, dax, cmdline), then \`==== memmap-harness: probe done ====\`.

@@ -41,7 +41,7 @@ import { resolveSource } from '../harness/source/fetch.ts';
 import { loadSeries } from '../harness/source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseDebianBinSpec, parseSourceSpec } from '../harness/source/spec.ts';
 import { debianBinKey } from '../harness/qemu-build/debian-bin.ts';
-import { requireVersion } from '../harness/image/deb.ts';
+import { requireVersion } from '../harness/host/deb.ts';
 import { hashJson, sha256 } from '../harness/util/hash.ts';
 
 /** What the guest images are made from: each id's exact package, and a hash of each file of the code that makes them. */

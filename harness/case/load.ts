@@ -2,7 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
-import { loadProfiles } from '../model/profiles.ts';
+import { loadProfiles } from '../traits/profiles.ts';
 import { parseSerialLog } from '../parse/log.ts';
 import type { E820Row, SratRow } from '../core/vocabulary.ts';
 import type { CaseFile, CaseMemoryDevice, CaseNode, CaseSpec, Expectations, ExpectationsFile, HmatDataType, HmatLbEntry, UseStep } from './types.ts';

@@ -93,7 +93,7 @@ export interface GuestExpectation {
 }
 
 /**
- * A probe step that puts a node's memory to use (images/probe/init,
+ * A probe step that puts a node's memory to use (images/guest/init,
  * `use_steps`): `dax-pattern` maps each /dev/daxX.Y and checks a pattern
  * written through it; `kmem-online` reconfigures each dax device to System RAM
  * as `daxctl reconfigure-device --mode=system-ram` does and onlines its blocks.
@@ -149,7 +149,7 @@ export interface Expectations {
    * them the case states explicitly wins.
    */
   model?: boolean;
-  /** QEMU must refuse to start, for the reason stated (judged by behaviour: harness/expect/refusal.ts). */
+  /** QEMU must refuse to start, for the reason stated (judged by behaviour: harness/check/refusal.ts). */
   refusal?: RefusalExpectation;
   /** BIOS-e820 rows; scope `above-4g` compares only rows at or above 4 GiB. */
   e820?: E820Expectation;
@@ -217,7 +217,7 @@ export interface CaseSpec {
   expect: Expectations;
   /** Per firmware id: expectations that replace `expect`'s parts of the same name. */
   onFirmware?: Record<string, FirmwareVariant>;
-  /** Revision profiles (harness/model/traits.json revision ids) the case is about; absent = every profile. */
+  /** Revision profiles (harness/traits/traits.json revision ids) the case is about; absent = every profile. */
   profiles?: string[];
   /**
    * The revision the case's stated rows were observed on (default v5): with

@@ -1,4 +1,4 @@
-import { signalNumber } from '../qemu-build/interrupt.ts';
+import { signalNumber } from '../host/interrupt.ts';
 import { envOverrideLines } from '../util/env-overrides.ts';
 import { HarnessError, UsageError } from '../util/errors.ts';
 import { EXIT, EXIT_STATUS_HELP } from '../util/exit-codes.ts';

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CaseSpec } from '../case/types.ts';
 import type { Status, Verdict } from '../core/vocabulary.ts';
-import { runPool } from '../matrix/pool.ts';
+import { runPool } from '../host/pool.ts';
 import { caseAppliesTo } from '../model/from-case.ts';
 import { expectationsFor } from '../model/expectations.ts';
 import { formatVerdict } from '../report/console.ts';

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadProfiles } from '../model/profiles.ts';
+import { loadProfiles } from '../traits/profiles.ts';
 import type { QemuChoice } from '../run/resolve-qemu.ts';
 import { UsageError } from '../util/errors.ts';
 import { REPO_ROOT } from '../util/paths.ts';
@@ -29,7 +29,7 @@ const SOURCE_PREFIXES = ['debian:', 'debian-bin:', 'git:', 'dir:'];
 
 /**
  * What a side argument names, tried in this order: a revision of
- * harness/model/traits.json (`v5`, `v6`, `baseline`, `upstream-11.1`: its
+ * harness/traits/traits.json (`v5`, `v6`, `baseline`, `upstream-11.1`: its
  * series, or its own source); a `--source` spec (`debian:…`, `debian-bin:…`,
  * `git:…`, `dir:…`, `….git#REF`: that source as it is, no series); a directory
  * of *.patch files or an mbox (a series on the default source); an executable

@@ -252,7 +252,7 @@ export interface Verdict {
 export interface ObservedFacts {
   /** For a case QEMU is expected to refuse: whether it did, and its first line of error. */
   refusal?: { refused: boolean; message?: string };
-  /** QMP, asked while the guest was paused (structurally expect/observations.ts's QmpFacts). */
+  /** QMP, asked while the guest was paused (structurally check/observations.ts's QmpFacts). */
   qmp?: {
     memdevs: { id: string; size: bigint }[];
     nodes: { node: number; size: bigint; cpus: number[] }[];

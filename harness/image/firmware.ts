@@ -5,7 +5,7 @@ import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry } from '../cache/entry.ts';
 import type { AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
-import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
+import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from '../host/deb.ts';
 import { filesMismatch, filesSha256, sha256File } from '../util/hash.ts';
 import { resolveVersion } from './resolve.ts';
 import { scaledMs } from '../util/timeouts.ts';

@@ -10,10 +10,10 @@ import { hashJson, sha256, sha256File } from '../util/hash.ts';
 import { packCpioGz } from './cpio.ts';
 import { ensureKernel, type KernelBuildOptions, type KernelId, type KernelModule } from './kernel.ts';
 import { scaledMs } from '../util/timeouts.ts';
-import { ensureProbeHelper, type ProbeHelperManifest } from './probe-helper.ts';
+import { ensureProbeHelper, type ProbeHelperManifest } from './dax-helper.ts';
 
 /** The probe's /init, kept as a readable file in the repository. */
-export const PROBE_INIT = fileURLToPath(new URL('../../images/probe/init', import.meta.url));
+export const PROBE_INIT = fileURLToPath(new URL('../../images/guest/init', import.meta.url));
 /** Statically linked busybox from Debian's busybox-static: the whole userland of the probe. */
 export const BUSYBOX = '/bin/busybox';
 
@@ -29,7 +29,7 @@ export interface InitramfsManifest {
   modules: string[];
   busybox: { path: string; sha256: string };
   init: { path: string; sha256: string };
-  /** /bin/dax-use, the static helper that maps a dax device (images/probe/dax-use.c). */
+  /** /bin/dax-use, the static helper that maps a dax device (images/guest/dax-use.c). */
   daxUse: { sha256: string; compiler: string };
   dir: string;
 }

@@ -1,5 +1,5 @@
 import type { AptSuite } from '../util/apt.ts';
-import type { PackageRef } from './deb.ts';
+import type { PackageRef } from '../host/deb.ts';
 
 /** A module file the probe needs, as the kernel package ships it. */
 export interface KernelModule {

@@ -6,7 +6,7 @@ import type { AptSuite } from '../util/apt.ts';
 import type { CachedKernel, KernelModule } from './kernel-manifest.ts';
 import { HarnessError } from '../util/errors.ts';
 import { filesMismatch, filesSha256, hashJson } from '../util/hash.ts';
-import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from './deb.ts';
+import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from '../host/deb.ts';
 import { ensureMinimalKernel, isMinimalKernelId, MINIMAL_KERNEL_IDS, type EnsureMinimalKernelOptions, type MinimalKernelId } from './minimal-kernel.ts';
 import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, PROBE_MODULES, runDepmod } from './modules.ts';
 import { resolveKernelPackages } from './resolve.ts';

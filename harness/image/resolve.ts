@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { packageField, refreshLists, type AptSuite } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
-import { requireVersion, type PackageRef } from './deb.ts';
+import { requireVersion, type PackageRef } from '../host/deb.ts';
 
 /** The packages that make up one Debian kernel at an exact version. */
 export interface KernelPackages {

@@ -58,7 +58,7 @@ export function detectChanges(cell: Cell, expectation: CellExpectation, log: Ser
     if (view && !sameView(view, expectation.kernelView)) {
       messages.push(
         `BEHAVIOUR CHANGED: kernel ${cell.kernel} now shows ${describeView(view)} for soft-reserved node ${node.id} (${node.ranges.map(span).join(', ')}); ` +
-          `harness/model/traits.json says ${describeView(expectation.kernelView)}: update kernels.${cell.kernel}.whenSpmReachesGuest and its reason`,
+          `harness/traits/traits.json says ${describeView(expectation.kernelView)}: update kernels.${cell.kernel}.whenSpmReachesGuest and its reason`,
       );
     }
   }
@@ -66,7 +66,7 @@ export function detectChanges(cell: Cell, expectation: CellExpectation, log: Ser
 }
 
 function firmwareChange(firmware: string, type: TypedMemmap, change: string, evidence: string, stated: string): string {
-  return `BEHAVIOUR CHANGED: firmware ${firmware} ${change} ${TYPE_TEXT[type]} through (${evidence}); harness/model/traits.json says it ${stated} it: update firmware.${firmware}.passes.${type} and its reason`;
+  return `BEHAVIOUR CHANGED: firmware ${firmware} ${change} ${TYPE_TEXT[type]} through (${evidence}); harness/traits/traits.json says it ${stated} it: update firmware.${firmware}.passes.${type} and its reason`;
 }
 
 function sameView(a: SpmView, b: SpmView): boolean {

@@ -99,7 +99,7 @@ function printProblems(rows: readonly MatrixRow[], print: (line: string) => void
   const changed = rows.filter((r) => r.outcome === 'changed');
   if (changed.length > 0) {
     print('');
-    print('!!!!!!!! BEHAVIOUR CHANGED: a firmware or kernel no longer does what harness/model/traits.json says !!!!!!!!');
+    print('!!!!!!!! BEHAVIOUR CHANGED: a firmware or kernel no longer does what harness/traits/traits.json says !!!!!!!!');
     for (const r of changed) for (const c of r.changes) print(`  ${r.cell} ${r.case}: ${c}`);
   }
   for (const r of rows.filter((x) => x.outcome === 'fail' || x.outcome === 'error')) {

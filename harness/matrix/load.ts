@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../util/paths.ts';
-import { loadTraits, TRAITS_FILE } from '../model/traits.ts';
+import { loadTraits, TRAITS_FILE } from '../traits/traits.ts';
 import { ACCELERATORS } from '../util/accel.ts';
 import { HarnessError } from '../util/errors.ts';
 import { ambiguousValues, parseCellName, VALUE_PATTERN } from './name.ts';
@@ -25,7 +25,7 @@ const TRAIT_SECTIONS = ['revisions', 'machines', 'firmware', 'kernels'] as const
 
 /**
  * Reads and validates cases/matrix/matrix.json (or another file of that
- * shape), with the per-axis traits of harness/model/traits.json. Throws
+ * shape), with the per-axis traits of harness/traits/traits.json. Throws
  * MatrixFileError naming the first bad field.
  */
 export async function loadMatrix(path: string = MATRIX_FILE): Promise<MatrixDefinition> {
@@ -95,7 +95,7 @@ function checkSelection(m: MatrixDefinition, s: AxisSelection & { why?: unknown 
   }
 }
 
-/** Every axis value has its traits (their shape is checked where they are read: harness/model/traits.ts). */
+/** Every axis value has its traits (their shape is checked where they are read: harness/traits/traits.ts). */
 function checkBehaviours(m: MatrixDefinition, fail: (f: string, w: string) => never): void {
   const sections = { revision: m.revisions, machine: m.machines, firmware: m.firmware, kernel: m.kernels } as const;
   for (const [axis, section] of Object.entries(sections)) {

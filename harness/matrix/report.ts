@@ -65,7 +65,7 @@ export function matrixMarkdown(def: MatrixDefinition, rows: readonly MatrixRow[]
     `**${cells.length} cells, ${rows.length} runs**: ${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('changed')} behaviour changes · wall time ${elapsed(meta.wallMs)} · ${meta.jobs} parallel guest(s)`,
   ];
   const changed = rows.filter((r) => r.outcome === 'changed');
-  if (changed.length > 0) parts.push(`### ⚠️ Behaviour changed: update harness/model/traits.json\n\n${changed.flatMap((r) => r.changes.map((c) => `- ${code(r.cell)} ${esc(r.case)}: ${esc(c)}`)).join('\n')}`);
+  if (changed.length > 0) parts.push(`### ⚠️ Behaviour changed: update harness/traits/traits.json\n\n${changed.flatMap((r) => r.changes.map((c) => `- ${code(r.cell)} ${esc(r.case)}: ${esc(c)}`)).join('\n')}`);
   parts.push(grid(rows, cells, cases));
   const problems = rows.filter((r) => r.outcome === 'fail' || r.outcome === 'error');
   if (problems.length > 0) parts.push(`### Failures and errors\n\n${problems.map(problemLine).join('\n')}`);
@@ -117,7 +117,7 @@ function axisReasons(def: MatrixDefinition, rows: readonly MatrixRow[]): string 
     if (info) lines.push(`- **${esc(m)}**: ${esc(info.reason)}`);
   }
   lines.push(`- **backend**: ${esc(def.backends.reason)}`, `- **transport**: ${esc(def.transports.reason)}`);
-  return `### What the expectations rest on (harness/model/traits.json)\n\n${lines.join('\n')}`;
+  return `### What the expectations rest on (harness/traits/traits.json)\n\n${lines.join('\n')}`;
 }
 
 /** Text for a table cell or list item: Markdown punctuation escaped, one line. */

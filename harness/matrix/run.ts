@@ -12,7 +12,7 @@ import { detectChanges } from './behaviour.ts';
 import { caseInInterface } from './interface.ts';
 import { cellConfiguration, expectationFor, type CellExpectation } from './expect.ts';
 import type { PlannedCell } from './expand.ts';
-import { runPool } from './pool.ts';
+import { runPool } from '../host/pool.ts';
 import type { Progress } from './progress.ts';
 import { outcomeOf, outcomeReason, type MatrixRow } from './row.ts';
 import type { Cell, MatrixDefinition } from './types.ts';

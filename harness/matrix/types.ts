@@ -1,8 +1,8 @@
 /**
  * The shape of cases/matrix/matrix.json: axes, which cells run which cases;
- * loaded together with the per-axis traits of harness/model/traits.json.
+ * loaded together with the per-axis traits of harness/traits/traits.json.
  */
-import type { Traits } from '../model/traits.ts';
+import type { Traits } from '../traits/traits.ts';
 import { DEFAULT_ACCELERATOR } from '../util/accel.ts';
 
 /** The axes, in the order a cell's name lists them (the interface and accelerator only when not the default). */
@@ -43,7 +43,7 @@ export interface Subset {
   cases?: string[];
 }
 
-export type { SpmView, TypedMemmap } from '../model/traits.ts';
+export type { SpmView, TypedMemmap } from '../traits/traits.ts';
 
 /** cases/matrix/matrix.json. */
 export interface MatrixDefinition {
@@ -56,7 +56,7 @@ export interface MatrixDefinition {
   include: IncludeGroup[];
   exclude: ExcludeRule[];
   subsets: Record<string, Subset>;
-  /** Per-axis traits with their reasons, from harness/model/traits.json (not from the matrix file). */
+  /** Per-axis traits with their reasons, from harness/traits/traits.json (not from the matrix file). */
   revisions: Traits['revisions'];
   machines: Traits['machines'];
   firmware: Traits['firmware'];

@@ -16,7 +16,7 @@
 import { statedExpectations } from '../case/load.ts';
 import type { BackendKind, CaseNode, CaseSpec, E820Expectation, Expectations, GuestExpectation, MachineType, UseExpectation } from '../case/types.ts';
 import { E820_TYPE, type AddressRange, type E820Row } from '../core/vocabulary.ts';
-import { diffRows, formatRowChanges } from '../expect/rows.ts';
+import { diffRows, formatRowChanges } from '../core/row-changes.ts';
 import { FOUR_GIB } from '../util/constants.ts';
 import { HarnessError } from '../util/errors.ts';
 import { parseSize, toQemuSize } from '../util/size.ts';
@@ -26,9 +26,9 @@ import { predictLayout } from './layout.ts';
 import { predictQemuTables, type QemuTables } from './qemu-tables.ts';
 import { predictHmat, predictNodeAccess, type ExpectedNodeAccess } from './hmat.ts';
 import { linuxNodeNumbers, qemuSratEntries } from './srat.ts';
-import { getProfile, loadProfiles, type RevisionProfile } from './profiles.ts';
+import { getProfile, loadProfiles, type RevisionProfile } from '../traits/profiles.ts';
 import { belowFourGSize, guestRanges, nodeExtents } from './qemu.ts';
-import { traitOf, type SpmView, type TypedMemmap } from './traits.ts';
+import { traitOf, type SpmView, type TypedMemmap } from '../traits/traits.ts';
 import type { LayoutPrediction, Prediction } from './types.ts';
 
 /** The revision a case's stated rows are written for unless it says otherwise. */
@@ -39,7 +39,7 @@ export interface Configuration {
   machine: MachineType;
   firmware: string;
   kernel: string;
-  /** Revision id (harness/model/traits.json); undefined for a QEMU of unknown revision: only a case's own rows apply. */
+  /** Revision id (harness/traits/traits.json); undefined for a QEMU of unknown revision: only a case's own rows apply. */
   revision?: string;
   /** Backend of every node after node 0 (the matrix's backend axis); default each node's own. */
   backend?: BackendKind;

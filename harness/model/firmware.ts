@@ -1,6 +1,6 @@
 import { FIRMWARES, isFirmwareId, type FirmwareKind } from '../image/firmware.ts';
 import { HarnessError } from '../util/errors.ts';
-import { traitOf } from './traits.ts';
+import { traitOf } from '../traits/traits.ts';
 
 /** What the layout model needs to know about a firmware. */
 export interface FirmwareTraits {
@@ -15,7 +15,7 @@ export interface FirmwareTraits {
 
 /**
  * Traits of a firmware id the harness knows: its kind from the image
- * builder, what it passes from harness/model/traits.json. Throws HarnessError
+ * builder, what it passes from harness/traits/traits.json. Throws HarnessError
  * for an unknown id.
  */
 export function firmwareTraits(id: string): FirmwareTraits {

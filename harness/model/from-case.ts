@@ -9,7 +9,7 @@ import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
 import { firmwareTraits } from './firmware.ts';
 import { predictLayout } from './layout.ts';
-import type { RevisionProfile } from './profiles.ts';
+import type { RevisionProfile } from '../traits/profiles.ts';
 import type { LayoutInput, NodeLayout, Prediction } from './types.ts';
 
 /** The model's input for `spec` run on firmware `firmwareId` under `profile`; throws HarnessError for raw -numa options other than memmap-type or an unknown firmware. */

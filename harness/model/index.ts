@@ -9,7 +9,7 @@ export { expectationsFor, describeView, typedNodes, usesMemmapType, usesSpMem, D
 export { predictLayout } from './layout.ts';
 export { caseAppliesTo, layoutInputFromCase, predictCase } from './from-case.ts';
 export { firmwareTraits, type FirmwareTraits } from './firmware.ts';
-export { getProfile, loadProfiles, profileForQemuLabel, profileForSeries, PROFILES_FILE, type RevisionProfile } from './profiles.ts';
-export { loadTraits, traitOf, TRAITS_FILE, type SpmView, type Traits, type TypedMemmap } from './traits.ts';
+export { getProfile, loadProfiles, profileForQemuLabel, profileForSeries, PROFILES_FILE, type RevisionProfile } from '../traits/profiles.ts';
+export { loadTraits, traitOf, TRAITS_FILE, type SpmView, type Traits, type TypedMemmap } from '../traits/traits.ts';
 export { belowFourGSize, E820 } from './qemu.ts';
 export type { E820Row, LayoutInput, LayoutPrediction, NodeLayout, Prediction, RefusalPrediction, SratRow, UnsupportedPrediction } from './types.ts';

@@ -1,7 +1,7 @@
 /**
  * QEMU's own tables, before any firmware touches them: the fw_cfg file
  * `etc/e820` and the ACPI SRAT's memory affinity structures with their flags.
- * The guest reads both raw (images/probe/init); these are what they must hold.
+ * The guest reads both raw (images/guest/init); these are what they must hold.
  * Unlike the kernel's printed rows they do not depend on the firmware: SeaBIOS
  * drops type 0xEFFFFFFF on its way to the guest, but QEMU's table still has it.
  * Pure apart from reading the traits (the flag rules and their evidence).
@@ -12,7 +12,7 @@ import { belowFourGSize, qemuE820 } from './qemu.ts';
 import { mergeAdjacent } from './ranges.ts';
 import type { ExpectedHmat } from './hmat.ts';
 import { qemuSratEntries } from './srat.ts';
-import { sratFlagRule, type SratFlagRuleId } from './traits.ts';
+import { sratFlagRule, type SratFlagRuleId } from '../traits/traits.ts';
 import type { LayoutInput } from './types.ts';
 
 /** One expected SRAT memory affinity structure (end inclusive; absent for QEMU's zero-length padding). */

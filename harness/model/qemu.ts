@@ -7,7 +7,7 @@ import type { MachineType } from '../case/types.ts';
 import { E820_TYPE } from '../core/vocabulary.ts';
 import { FOUR_GIB } from '../util/constants.ts';
 import type { Span } from './ranges.ts';
-import { parseAddress, traitOf } from './traits.ts';
+import { parseAddress, traitOf } from '../traits/traits.ts';
 import type { NodeLayout } from './types.ts';
 
 export { FOUR_GIB };
@@ -26,7 +26,7 @@ export const AMD_HT_HOLE = { start: 0xfd00000000n, end: 0x10000000000n } as cons
 /**
  * Bytes of RAM below 4 GiB (x86ms->below_4g_mem_size) with the default
  * max-ram-below-4g: RAM at or above the machine's `splitAt` puts `lowMemory`
- * low, else all of it is low (harness/model/traits.json `machines`, with the
+ * low, else all of it is low (harness/traits/traits.json `machines`, with the
  * reasons: pc_piix.c's gigabyte-aligned 3 GiB, pc_q35.c's 2 GiB below MMCONFIG).
  */
 export function belowFourGSize(machine: MachineType, ramSize: bigint): bigint {

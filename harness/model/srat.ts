@@ -4,7 +4,7 @@
  */
 import { FOUR_GIB, nodeExtents } from './qemu.ts';
 import type { DeviceSratEntry } from './devices.ts';
-import type { RevisionProfile } from './profiles.ts';
+import type { RevisionProfile } from '../traits/profiles.ts';
 import type { NodeLayout, SratRow } from './types.ts';
 
 const HOLE_640K_START = 0xa0000n;

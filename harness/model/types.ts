@@ -8,7 +8,7 @@ import type { MachineType, RefusalExpectation } from '../case/types.ts';
 import type { E820Row, SratRow } from '../core/vocabulary.ts';
 import type { DeviceMemoryInput, PlacedDevice } from './devices.ts';
 import type { FirmwareTraits } from './firmware.ts';
-import type { RevisionProfile } from './profiles.ts';
+import type { RevisionProfile } from '../traits/profiles.ts';
 
 /** One `-numa node`, as the model needs it. */
 export interface NodeLayout {

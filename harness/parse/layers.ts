@@ -5,7 +5,7 @@
  * why not, so "not available on this kernel" never reads as a pass or a fail.
  */
 import type { E820Row } from '../core/vocabulary.ts';
-import type { Probe } from './probe.ts';
+import type { Probe } from './guest-sections.ts';
 import { decodeFwCfgE820 } from './tables/fw-cfg-e820.ts';
 import { parseHmat, type HmatTable } from './tables/hmat.ts';
 import { RAW_SECTIONS, type RawSectionName } from './tables/raw-section.ts';

@@ -1,7 +1,7 @@
 import { normaliseConsole, type ConsoleLine } from './console.ts';
 import { parseE820, type E820Entry, type E820Gap, type E820Malformed, type E820Table } from './e820.ts';
 import { readLayers, type Layers } from './layers.ts';
-import { parseProbe, type Probe } from './probe.ts';
+import { parseProbe, type Probe } from './guest-sections.ts';
 import { parseSrat, type SratCpu, type SratMemory } from './srat.ts';
 
 export { formatAddress, toJson, toJsonValue, type JsonValue } from './json.ts';

@@ -1,6 +1,6 @@
 /**
- * The probe's use steps (images/probe/init, `use_steps`): the `use-dax`
- * section (/bin/dax-use's lines, images/probe/dax-use.c) and the `use-kmem`
+ * The probe's use steps (images/guest/init, `use_steps`): the `use-dax`
+ * section (/bin/dax-use's lines, images/guest/dax-use.c) and the `use-kmem`
  * section (a dax device reconfigured to System RAM).
  */
 

@@ -29,8 +29,6 @@ export const CONFIGURE_ARGS: readonly string[] = [
 
 export const NINJA_TARGET = 'qemu-system-x86_64';
 
-export const CCACHE_COMPILER_DIR = '/usr/lib/ccache';
-
 export const TIMEOUTS_MS = {
   configure: 10 * 60 * 1000,
   ninja: 60 * 60 * 1000,

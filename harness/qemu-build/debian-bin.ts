@@ -2,15 +2,15 @@ import { access, chmod, constants, mkdir, readdir, realpath, rm, writeFile } fro
 import { join } from 'node:path';
 import { cacheArea } from '../util/cache-dirs.ts';
 import { ensureEntry, readEntry } from '../cache/entry.ts';
-import { requireVersion } from '../image/deb.ts';
+import { requireVersion } from '../host/deb.ts';
 import { parseDebianBinSpec, type DebianBinSpec } from '../source/spec.ts';
 import { lastMeaningfulLine, run, runOk } from '../util/subprocess.ts';
 import { configuredMirror } from '../util/apt.ts';
 import { HarnessError } from '../util/errors.ts';
 import { hashJson, sha256File } from '../util/hash.ts';
 import { phaseTimer } from '../util/phases.ts';
-import { withInterruptsAsAbort } from './interrupt.ts';
-import { stderrReporter, type BuildReporter } from './progress.ts';
+import { withInterruptsAsAbort } from '../host/interrupt.ts';
+import { stderrReporter, type BuildReporter } from '../host/progress.ts';
 import { parseQemuVersion } from './steps.ts';
 import { scaledMs } from '../util/timeouts.ts';
 

@@ -11,11 +11,12 @@ import { loadSeries, type Series } from '../source/series.ts';
 import { DEFAULT_SOURCE_SPEC, parseSourceSpec } from '../source/spec.ts';
 import { BUILDER_VERSION, CONFIGURE_ARGS, DEFAULT_SERIES_DIR, NINJA_TARGET, readDeviceConfig } from './config.ts';
 import { FIRMWARE_DIRS } from '../util/paths.ts';
-import { withInterruptsAsAbort } from './interrupt.ts';
+import { withInterruptsAsAbort } from '../host/interrupt.ts';
 import { qemuCacheKey } from './key.ts';
 import { writeMissingEdk2Placeholders } from './placeholders.ts';
-import { stderrReporter, type BuildReporter } from './progress.ts';
-import { BuildStepError, compilerEnv, configure, ninja, qemuVersionOf, writeDeviceConfig } from './steps.ts';
+import { stderrReporter, type BuildReporter } from '../host/progress.ts';
+import { BuildStepError, configure, ninja, qemuVersionOf, writeDeviceConfig } from './steps.ts';
+import { compilerEnv } from '../host/compiler-env.ts';
 import { phaseTimer } from '../util/phases.ts';
 
 /** entry.json of a QEMU build in cacheArea('qemu')/<cacheKey>/. */

@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { run, runOk } from '../util/subprocess.ts';
-import { CCACHE_COMPILER_DIR, DEVICE_CONFIG_TREE_PATH, NINJA_TARGET, TIMEOUTS_MS } from './config.ts';
+import { DEVICE_CONFIG_TREE_PATH, NINJA_TARGET, TIMEOUTS_MS } from './config.ts';
 import type { Isolate } from './no-network.ts';
-import { parseNinjaProgress, type BuildReporter } from './progress.ts';
+import { parseNinjaProgress, type BuildReporter } from '../host/progress.ts';
 
 /** configure or ninja failed; `logFile` holds its whole output. */
 export class BuildStepError extends HarnessError {
@@ -14,20 +14,6 @@ export class BuildStepError extends HarnessError {
   }
 }
 
-/** Environment for configure and ninja: ccache in front of the compilers when it is installed and wanted. */
-export async function compilerEnv(tree: string, ccacheDir: string | null): Promise<Record<string, string>> {
-  if (ccacheDir === null) return {};
-  const present = await access(CCACHE_COMPILER_DIR).then(() => true, () => false);
-  if (!present) return {};
-  await mkdir(ccacheDir, { recursive: true });
-  return {
-    PATH: `${CCACHE_COMPILER_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    CCACHE_DIR: ccacheDir,
-    // Paths under the tree become relative, so builds in different staging dirs share hits.
-    CCACHE_BASEDIR: tree,
-    CCACHE_NOHASHDIR: 'true',
-  };
-}
 
 /** Writes the device config into the tree, unless it is there already: a rewrite would make ninja run meson again. */
 export async function writeDeviceConfig(tree: string, content: string): Promise<void> {

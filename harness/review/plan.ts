@@ -2,7 +2,7 @@ import { loadCases } from '../case/load.ts';
 import { loadCaseSet } from '../case/sets.ts';
 import type { CaseSpec } from '../case/types.ts';
 import { caseAppliesTo } from '../model/from-case.ts';
-import type { InterfaceReport } from '../probe/classify.ts';
+import type { InterfaceReport } from '../interface/classify.ts';
 import type { PlanEntry } from '../compare/run-sides.ts';
 import { CASES_DIR } from '../util/paths.ts';
 

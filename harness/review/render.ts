@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { differenceLines, type Difference } from '../compare/diff.ts';
 import type { Judged, PlanEntry, SideRun } from '../compare/run-sides.ts';
-import type { InterfaceReport } from '../probe/classify.ts';
+import type { InterfaceReport } from '../interface/classify.ts';
 import type { SeriesMail } from './series-mail.ts';
 
 /** Lines of review.md stay below this many columns: it is pasted into a mail reply. */

@@ -1,6 +1,6 @@
 import type { ObservedFacts } from '../core/vocabulary.ts';
-import type { QmpFacts } from '../expect/observations.ts';
-import type { LaunchOutcome } from '../expect/refusal.ts';
+import type { QmpFacts } from '../check/observations.ts';
+import type { LaunchOutcome } from '../check/refusal.ts';
 import { flattenIomem } from '../parse/iomem.ts';
 import type { SerialLog } from '../parse/log.ts';
 

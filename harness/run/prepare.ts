@@ -1,7 +1,7 @@
 import type { CaseSpec } from '../case/types.ts';
 import { ensureFirmware, ensureInitramfs, isFirmwareId, isKernelId, isMinimalKernelId } from '../image/index.ts';
 import { MAKE_UNIT } from '../image/minimal-kernel.ts';
-import type { BuildReporter } from '../qemu-build/progress.ts';
+import type { BuildReporter } from '../host/progress.ts';
 import { progressBoard } from './progress-board.ts';
 import { resolveQemu, type QemuChoice, type ResolvedQemu } from './resolve-qemu.ts';
 

@@ -1,4 +1,4 @@
-import { LINE_EVERY_MS, LINE_EVERY_PERCENT, progressPercent, type BuildReporter, type ProgressUnit } from '../qemu-build/progress.ts';
+import { LINE_EVERY_MS, LINE_EVERY_PERCENT, progressPercent, type BuildReporter, type ProgressUnit } from '../host/progress.ts';
 
 /**
  * One progress line for builds that run at once (a first run builds QEMU and

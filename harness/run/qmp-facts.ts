@@ -1,6 +1,6 @@
 import type { QmpClient } from '../qmp/client.ts';
 import { cpusByNode, queryCpusFast, queryMemdev, queryMemoryDevices, queryMemorySizeSummary, queryNuma, type MemoryDeviceInfo } from '../qmp/queries.ts';
-import type { QmpFacts } from '../expect/observations.ts';
+import type { QmpFacts } from '../check/observations.ts';
 
 /**
  * The QMP facts a case checks, asked while the guest is still paused:

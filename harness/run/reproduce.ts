@@ -5,7 +5,7 @@ import { CaseFileError, validateCase } from '../case/load.ts';
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
 import type { PinnedPackage, QemuIdentity, Status, Verdict } from '../core/vocabulary.ts';
 import { ensureFirmware, ensureKernel, FIRMWARE_IDS, isFirmwareId, isKernelId, KERNEL_IDS } from '../image/index.ts';
-import { loadProfiles } from '../model/profiles.ts';
+import { loadProfiles } from '../traits/profiles.ts';
 import { qemuVersionOf } from '../qemu-build/steps.ts';
 import { runStem } from '../report/cell.ts';
 import { REPORT_SCHEMA_VERSION } from '../report/json.ts';

@@ -2,16 +2,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machineArgs, memoryOption } from '../case/qemu-args.ts';
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
-import { checkExpectations, needsGuestProbe, type Finding } from '../expect/check.ts';
-import { launchOutcome, refusalFindings } from '../expect/refusal.ts';
-import { softReservedFindings } from '../expect/soft-reserved.ts';
-import { checkLayers, divergence } from '../expect/layers.ts';
+import { checkExpectations, needsGuestProbe, type Finding } from '../check/check.ts';
+import { launchOutcome, refusalFindings } from '../check/refusal.ts';
+import { softReservedFindings } from '../check/soft-reserved.ts';
+import { checkLayers, divergence } from '../check/layers.ts';
 import { RAW_FILE_SUFFIX, type Layers } from '../parse/layers.ts';
-import { checkUse } from '../expect/use.ts';
-import { checkNodeAccess } from '../expect/hmat.ts';
+import { checkUse } from '../check/use.ts';
+import { checkNodeAccess } from '../check/hmat.ts';
 import { expectationsFor, profileForQemuLabel, usesMemmapType, usesSpMem } from '../model/index.ts';
-import { cachedInterfaces } from '../probe/interface.ts';
-import type { QmpFacts } from '../expect/observations.ts';
+import { cachedInterfaces } from '../interface/detect.ts';
+import type { QmpFacts } from '../check/observations.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../image/index.ts';
 import { parseSerialLog, type SerialLog } from '../parse/log.ts';
 import { cont } from '../qmp/queries.ts';
@@ -28,7 +28,7 @@ import { acceleratorFindings, UNVERIFIED_CHECK } from '../model/accelerators.ts'
 import { registerVm } from '../vm/registry.ts';
 import { caseKernelArgs, guestArgs, type GuestImage } from './guest-args.ts';
 import { withFullDiskNote } from './results-dir.ts';
-import { memmapSupport } from './probe-cache.ts';
+import { memmapSupport } from '../interface/memmap-support.ts';
 import { collectQmpFacts } from './qmp-facts.ts';
 import { observedFromBoot, observedFromLaunch } from './observed.ts';
 
@@ -79,7 +79,7 @@ export interface CaseRunOptions {
    * and notes the layers as not read. Full-probe cases read them either way.
    */
   rawTables?: 'read' | 'skip-when-early';
-  /** Revision (harness/model/traits.json id) the QEMU implements; default from the QEMU's label. */
+  /** Revision (harness/traits/traits.json id) the QEMU implements; default from the QEMU's label. */
   profile?: string;
   /** Words added to the guest kernel's command line (fault tests: `rdinit=/missing` makes the guest panic). */
   kernelArgs?: readonly string[];

@@ -2,9 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import type { CaseSpec } from '../case/types.ts';
 import { formatVerdict } from '../report/console.ts';
 import type { Verdict } from '../core/vocabulary.ts';
-import { runPool } from '../matrix/pool.ts';
+import { runPool } from '../host/pool.ts';
 import { caseAppliesTo } from '../model/from-case.ts';
-import { profileForQemuLabel } from '../model/profiles.ts';
+import { profileForQemuLabel } from '../traits/profiles.ts';
 import { runCase, type CaseRunOptions } from './run-case.ts';
 
 /** How to run a list of cases: as one case, plus how many guests at once. */

@@ -8,5 +8,5 @@ export const GIB = 1n << 30n;
 /** The 4 GiB boundary: where x86 RAM above the PCI hole starts, and where `above-4g` expectations begin. */
 export const FOUR_GIB = 1n << 32n;
 
-/** The line images/probe/init prints when the guest probe has printed everything (the parser reads every marker of that family). */
+/** The line images/guest/init prints when the guest probe has printed everything (the parser reads every marker of that family). */
 export const PROBE_DONE = '==== memmap-harness: probe done ====';

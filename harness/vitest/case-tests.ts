@@ -12,7 +12,7 @@ import { runCase, type QemuUnderTest } from '../run/run-case.ts';
 import { testbedQemu } from './testbed.ts';
 import { caseConfigurations, configurationLabel, type CaseConfiguration } from './configurations.ts';
 import { locateExpectation } from './json-location.ts';
-import { isHmatCheck } from '../expect/hmat.ts';
+import { isHmatCheck } from '../check/hmat.ts';
 
 /**
  * Declares a case file's tests (called while vitest collects the file): a

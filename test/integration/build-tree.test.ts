@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheArea } from '../../harness/util/cache-dirs.ts';
-import { silentReporter } from '../../harness/qemu-build/progress.ts';
+import { silentReporter } from '../../harness/host/progress.ts';
 import { ensureQemu } from '../../harness/qemu-build/qemu.ts';
 import { pruneTrees } from '../../harness/qemu-build/tree.ts';
 import { acquireLock } from '../../harness/qemu-build/tree-lock.ts';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { ensureFirmware, ensureInitramfs, ensureKernel } from '../../harness/image/index.ts';
 import { ensureDebianBinQemu } from '../../harness/qemu-build/debian-bin.ts';
-import { silentReporter } from '../../harness/qemu-build/progress.ts';
-import { loadProfiles } from '../../harness/model/profiles.ts';
+import { silentReporter } from '../../harness/host/progress.ts';
+import { loadProfiles } from '../../harness/traits/profiles.ts';
 import type { SourcedQemu, Testbed } from './testbed.ts';
 
 /**

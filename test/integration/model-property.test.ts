@@ -8,7 +8,7 @@ import { loadCases } from '../../harness/case/load.ts';
 import { loadCaseSet } from '../../harness/case/sets.ts';
 import { machineArgs } from '../../harness/case/qemu-args.ts';
 import type { CaseSpec, MachineType, MemmapType } from '../../harness/case/types.ts';
-import { launchOutcome, refusalFindings, type LaunchOutcome } from '../../harness/expect/refusal.ts';
+import { launchOutcome, refusalFindings, type LaunchOutcome } from '../../harness/check/refusal.ts';
 import { getProfile, predictCase, type Prediction } from '../../harness/model/index.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import type { Verdict } from '../../harness/core/vocabulary.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCase } from '../../harness/case/load.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { ensureDebianBinQemu } from '../../harness/qemu-build/debian-bin.ts';
-import { silentReporter } from '../../harness/qemu-build/progress.ts';
+import { silentReporter } from '../../harness/host/progress.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { testbed } from './testbed.ts';

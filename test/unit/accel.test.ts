@@ -11,7 +11,7 @@ import { planMatrix } from '../../harness/matrix/expand.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { cellName, parseCellName } from '../../harness/matrix/name.ts';
 import { acceleratorFindings, UNVERIFIED_CHECK } from '../../harness/model/accelerators.ts';
-import { probeArgs } from '../../harness/probe/observations.ts';
+import { probeArgs } from '../../harness/interface/probe-runs.ts';
 import { acceleratorChoiceOf, checkKvmDevice, decideAccelerator } from '../../harness/util/accel.ts';
 import { HarnessError, UsageError } from '../../harness/util/errors.ts';
 import { EXIT, exitForStatuses } from '../../harness/util/exit-codes.ts';

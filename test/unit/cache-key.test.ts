@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILDER_VERSION, CONFIGURE_ARGS, readDeviceConfig } from '../../harness/qemu-build/config.ts';
 import { qemuCacheKey, type QemuKeyInputs } from '../../harness/qemu-build/key.ts';
 import { edk2BlobNames, EMPTY_BZ2 } from '../../harness/qemu-build/placeholders.ts';
-import { parseNinjaProgress } from '../../harness/qemu-build/progress.ts';
+import { parseNinjaProgress } from '../../harness/host/progress.ts';
 import { identityKey, type SourceIdentity } from '../../harness/source/fetch.ts';
 
 const debian: SourceIdentity = { spec: 'debian:qemu=1:10.2.2+ds-1', kind: 'debian', version: '1:10.2.2+ds-1', hash: 'be05230f'.padEnd(64, '0') };

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCase } from '../../harness/case/load.ts';
-import { checkExpectations } from '../../harness/expect/check.ts';
-import { diffRows, formatRowChanges } from '../../harness/expect/rows.ts';
+import { checkExpectations } from '../../harness/check/check.ts';
+import { diffRows, formatRowChanges } from '../../harness/core/row-changes.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
 
 // The checker on real serial logs: an unpatched QEMU 10.2.2 booted with the

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCase } from '../../harness/case/load.ts';
 import type { CaseNode, HmatSpec } from '../../harness/case/types.ts';
-import { checkNodeAccess, compareHmat } from '../../harness/expect/hmat.ts';
-import { checkLayers } from '../../harness/expect/layers.ts';
+import { checkNodeAccess, compareHmat } from '../../harness/check/hmat.ts';
+import { checkLayers } from '../../harness/check/layers.ts';
 import { expectationsFor } from '../../harness/model/expectations.ts';
 import { predictHmat, predictNodeAccess, type ExpectedHmat } from '../../harness/model/hmat.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
@@ -125,7 +125,7 @@ describe('the checks can fail', () => {
 
 describe('kmem-online on a node without vCPUs', () => {
   it('a node absent from sysfs before the step counts as MemTotal 0 (hmat-spm: node 1 comes online only through kmem)', async () => {
-    const { checkUse } = await import('../../harness/expect/use.ts');
+    const { checkUse } = await import('../../harness/check/use.ts');
     const { probe } = logOf(RUNS[0]);
     expect(probe.useKmem?.before[1]).toBeUndefined();
     const findings = checkUse(['dax-pattern', 'kmem-online'], [{ node: 1, daxPattern: true, kmemOnline: true }], probe);
@@ -141,7 +141,7 @@ describe('kmem-online on a node without vCPUs', () => {
 describe('a failed HMAT check points at the case\'s hmat entries', () => {
   it('both the acpi and the access0 checks are located at "hmat" in the case file', async () => {
     const { locateExpectation } = await import('../../harness/vitest/json-location.ts');
-    const { HMAT_CHECK, isHmatCheck } = await import('../../harness/expect/hmat.ts');
+    const { HMAT_CHECK, isHmatCheck } = await import('../../harness/check/hmat.ts');
     const text = readFileSync(join(REPO_ROOT, 'cases', 'hmat-spm.json'), 'utf8');
     const line = text.split('\n').findIndex((l) => l.includes('"hmat": {')) + 1;
     expect(line).toBeGreaterThan(1);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyFragment, checkKernelConfig, configLine, describeMismatches, parseKernelConfig } from '../../harness/image/kernel-config.ts';
 import { MAKE_UNIT, makeProgress, parseKbuildStep, PROBE_MODULE_OPTIONS } from '../../harness/image/minimal-kernel.ts';
-import { progressText, type BuildReporter } from '../../harness/qemu-build/progress.ts';
+import { progressText, type BuildReporter } from '../../harness/host/progress.ts';
 
 const fixture = (path: string) => readFile(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
 // A real .config of the minimal-6.1 build (trimmed: see its header) and the fragment it was built from.

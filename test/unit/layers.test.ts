@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCase } from '../../harness/case/load.ts';
 import { E820_TYPE, type Finding } from '../../harness/core/vocabulary.ts';
-import { checkLayers, divergence, sratText } from '../../harness/expect/layers.ts';
+import { checkLayers, divergence, sratText } from '../../harness/check/layers.ts';
 import { expectationsFor } from '../../harness/model/expectations.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
 import { decodeFwCfgE820 } from '../../harness/parse/tables/fw-cfg-e820.ts';

@@ -5,10 +5,26 @@ import { REPO_ROOT } from '../../harness/util/paths.ts';
 
 /*
  * The harness's rooms, as rules a change cannot break silently: no import
- * cycles; util/ and core/ import nothing else of the harness; no source
- * folder named like build output. Imports are read from the files' own
+ * cycles; every folder imports only folders before it in ROOM_ORDER (so no
+ * two folders lean on each other and nothing points up the pipeline); no
+ * file outside the interface classifier named for probing; no source folder
+ * named like build output. Imports are read from the files' own
  * `import … from './x.ts'` / `export … from` lines (relative paths only).
  */
+
+/**
+ * The folders of harness/, lowest first: a folder may import itself and the
+ * folders before it. Foundations, then the pipeline (source → build →
+ * guest image → case and model → VM and QMP → parse → check → report), then
+ * what drives it (run, matrix, compare, review, vitest, cli). harness/README.md
+ * draws the same order.
+ */
+const ROOM_ORDER = [
+  'util', 'core', 'traits', 'cache', 'host',
+  'source', 'qemu-build', 'interface', 'image',
+  'parse', 'case', 'model', 'qmp', 'vm', 'check', 'report',
+  'run', 'matrix', 'compare', 'review', 'vitest', 'cli',
+] as const;
 const HARNESS = join(REPO_ROOT, 'harness');
 
 function tsFiles(dir: string): string[] {
@@ -51,6 +67,30 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+/** The folder a harness file lives in ('.' for harness/ itself). */
+function roomOf(file: string): string {
+  return file.includes('/') ? (file.split('/')[0] ?? '.') : '.';
+}
+
+/** Every import from one folder into a folder that is not before it in `order`. */
+function importsAgainstOrder(graph: Map<string, string[]>, order: readonly string[]): string[] {
+  return [...graph].flatMap(([file, targets]) =>
+    targets
+      .filter((target) => roomOf(target) !== roomOf(file) && !(order.indexOf(roomOf(target)) >= 0 && order.indexOf(roomOf(target)) < order.indexOf(roomOf(file))))
+      .map((target) => `${file} -> ${target}`),
+  );
+}
+
+/** Each pair of folders that import each other, as 'a <-> b'. */
+function mutualFolders(graph: Map<string, string[]>): string[] {
+  const pairs = new Set<string>();
+  for (const [file, targets] of graph) for (const target of targets) pairs.add(`${roomOf(file)} -> ${roomOf(target)}`);
+  return [...pairs].flatMap((pair) => {
+    const [a = '', b = ''] = pair.split(' -> ');
+    return a < b && pairs.has(`${b} -> ${a}`) ? [`${a} <-> ${b}`] : [];
+  });
+}
+
 const graph = importGraph();
 
 describe('the harness layout', () => {
@@ -68,9 +108,33 @@ describe('the harness layout', () => {
     expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']]]))).toEqual([['a.ts', 'b.ts', 'a.ts']]);
   });
 
-  it.each(['util', 'core'])('%s/ depends on nothing else in the harness', (room) => {
-    const outside = [...graph].filter(([file]) => file.startsWith(`${room}/`)).flatMap(([file, targets]) => targets.filter((t) => !t.startsWith(`${room}/`)).map((t) => `${file} -> ${t}`));
+  it('names every folder of harness/ in the order, and only those', () => {
+    const rooms = new Set([...graph.keys()].map(roomOf).filter((room) => room !== '.'));
+    expect([...rooms].sort()).toEqual([...ROOM_ORDER].sort());
+  });
+
+  it('imports only from folders before each folder in the order', () => {
+    expect(importsAgainstOrder(graph, ROOM_ORDER)).toEqual([]);
+  });
+
+  it('has no two folders that import each other', () => {
+    expect(mutualFolders(graph)).toEqual([]);
+  });
+
+  it('finds an import against the order and a mutual pair when there is one (the checks can fail)', () => {
+    const leaning = new Map([['case/load.ts', ['model/x.ts']], ['model/x.ts', ['case/load.ts']]]);
+    expect(importsAgainstOrder(leaning, ['case', 'model'])).toEqual(['case/load.ts -> model/x.ts']);
+    expect(mutualFolders(leaning)).toEqual(['case <-> model']);
+  });
+
+  it('util/ imports nothing else of the harness', () => {
+    const outside = [...graph].filter(([file]) => file.startsWith('util/')).flatMap(([file, targets]) => targets.filter((t) => !t.startsWith('util/')).map((t) => `${file} -> ${t}`));
     expect(outside).toEqual([]);
+  });
+
+  it('names no file for probing outside the interface classifier (the probe command aside)', () => {
+    const named = [...graph.keys()].filter((file) => /probe/i.test(file) && roomOf(file) !== 'interface' && file !== 'cli/commands/probe.ts');
+    expect(named).toEqual([]);
   });
 
   it('has no folder named build/', () => {

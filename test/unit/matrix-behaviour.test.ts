@@ -12,7 +12,7 @@ import { parseSerialLog, type SerialLog } from '../../harness/parse/log.ts';
 
 /*
  * The firmware-change detection, fed with real captures: a firmware (or kernel)
- * that starts behaving differently from what harness/model/traits.json states
+ * that starts behaving differently from what harness/traits/traits.json states
  * must come out as a loud BEHAVIOUR CHANGED message, never as a silent pass or
  * an ordinary row diff. "A firmware that now passes spm" is simulated by
  * judging sid's OVMF capture against a cell whose firmware the matrix says
@@ -89,7 +89,7 @@ describe('a behaviour change is loud', () => {
     expect(rest).toEqual([]);
     expect(message).toBe(
       'BEHAVIOUR CHANGED: firmware seabios-sid now passes soft reserved (E820 type 0xEFFFFFFF) through (BIOS-e820 shows [mem 0x0000000280000000-0x000000047fffffff] soft reserved); ' +
-        'harness/model/traits.json says it drops it: update firmware.seabios-sid.passes.spm and its reason',
+        'harness/traits/traits.json says it drops it: update firmware.seabios-sid.passes.spm and its reason',
     );
   });
 
@@ -115,7 +115,7 @@ describe('a behaviour change is loud', () => {
   it('a kernel whose view of soft-reserved memory changed (6.1 stated, 7.2 seen)', () => {
     expect(changes('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix', 'seed-spm', evidence('v5.q35.ovmf-sid.sid-7.2.seed-spm.log'))).toEqual([
       'BEHAVIOUR CHANGED: kernel bookworm-6.1 now shows dax device, onlined by kmem, no Soft Reserved in /proc/iomem (only in /sys/firmware/memmap) for soft-reserved node 1 (0x280000000-0x47fffffff); ' +
-        'harness/model/traits.json says dax device, left offline, Soft Reserved in /proc/iomem: update kernels.bookworm-6.1.whenSpmReachesGuest and its reason',
+        'harness/traits/traits.json says dax device, left offline, Soft Reserved in /proc/iomem: update kernels.bookworm-6.1.whenSpmReachesGuest and its reason',
     ]);
   });
 

@@ -200,14 +200,14 @@ describe('validation', () => {
     expect(() => validateMatrix({ ...real, include: [{ why: '', revision: ['v5'] }] }, 'm.json')).toThrow(/include\[0\]\.why must say why/);
     expect(() => validateMatrix({ ...real, include: [{ why: 'x', firmware: ['uboot'] }] }, 'm.json')).toThrow(/'uboot' is not a value of axis firmware/);
     const { 'sid-7.2': _dropped, ...kernels } = real.kernels;
-    expect(() => validateMatrix({ ...real, kernels }, 'm.json')).toThrow(/axes\.kernel value 'sid-7\.2' has no traits in .*harness\/model\/traits\.json/);
+    expect(() => validateMatrix({ ...real, kernels }, 'm.json')).toThrow(/axes\.kernel value 'sid-7\.2' has no traits in .*harness\/traits\/traits\.json/);
   });
 
-  it('takes the per-axis traits from harness/model/traits.json, and checks their shape there', async () => {
+  it('takes the per-axis traits from harness/traits/traits.json, and checks their shape there', async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { loadTraits, TRAITS_FILE } = await import('../../harness/model/traits.ts');
+    const { loadTraits, TRAITS_FILE } = await import('../../harness/traits/traits.ts');
     expect(real.firmware).toEqual(loadTraits(TRAITS_FILE).firmware);
     const dir = await mkdtemp(join(tmpdir(), 'traits-'));
     try {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decideJobs, perGuestBudget } from '../../harness/matrix/jobs.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { parseCellName } from '../../harness/matrix/name.ts';
-import { runPool } from '../../harness/matrix/pool.ts';
+import { runPool } from '../../harness/host/pool.ts';
 import { createProgress, elapsed } from '../../harness/matrix/progress.ts';
 import { decodeRows, encodeRows, matrixMarkdown, type MatrixMeta } from '../../harness/matrix/report.ts';
 import type { MatrixRow, Outcome } from '../../harness/matrix/row.ts';

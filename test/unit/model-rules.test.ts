@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateCase } from '../../harness/case/load.ts';
 import type { CaseNode, CaseSpec, MachineType } from '../../harness/case/types.ts';
-import { refusalFindings } from '../../harness/expect/refusal.ts';
+import { refusalFindings } from '../../harness/check/refusal.ts';
 import { escapeRegExp } from '../../harness/model/refusals.ts';
 import {
   belowFourGSize, caseAppliesTo, expectationsFor, getProfile, loadProfiles, predictCase, profileForQemuLabel, profileForSeries, type Prediction,

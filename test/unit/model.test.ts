@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { validateCase } from '../../harness/case/load.ts';
 import type { CaseSpec, MachineType } from '../../harness/case/types.ts';
-import { refusalFindings } from '../../harness/expect/refusal.ts';
+import { refusalFindings } from '../../harness/check/refusal.ts';
 import { getProfile, predictCase, type Prediction } from '../../harness/model/index.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
 import { nonEmpty } from './non-empty.ts';

@@ -6,7 +6,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCase, statedExpectations } from '../../harness/case/load.ts';
 import type { Expectations } from '../../harness/case/types.ts';
-import { checkExpectations } from '../../harness/expect/check.ts';
+import { checkExpectations } from '../../harness/check/check.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
 import { toJunitXml } from '../../harness/report/junit.ts';
 import { toMarkdown } from '../../harness/report/markdown.ts';

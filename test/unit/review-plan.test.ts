@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyInterfaces } from '../../harness/probe/classify.ts';
-import { loadProfiles } from '../../harness/model/profiles.ts';
+import { classifyInterfaces } from '../../harness/interface/classify.ts';
+import { loadProfiles } from '../../harness/traits/profiles.ts';
 import { REVIEW_FIRMWARE, REVIEW_LAYOUTS, reviewPlan } from '../../harness/review/plan.ts';
 import { loadProbeRuns } from '../fixtures/probe/load.ts';
 

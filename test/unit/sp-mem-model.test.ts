@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCase, validateCase } from '../../harness/case/load.ts';
 import { machineArgs, memoryOption } from '../../harness/case/qemu-args.ts';
-import { checkExpectations } from '../../harness/expect/check.ts';
+import { checkExpectations } from '../../harness/check/check.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { deviceRegion, deviceSrat, guestSpMemRuns, placeDevices, type DeviceLayout } from '../../harness/model/devices.ts';
 import { expectationsFor, getProfile, predictCase, type Prediction } from '../../harness/model/index.ts';

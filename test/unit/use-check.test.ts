@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkUse, onlinableBytes } from '../../harness/expect/use.ts';
+import { checkUse, onlinableBytes } from '../../harness/check/use.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
 
 // The use steps' sections parsed from real serial captures

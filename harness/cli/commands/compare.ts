@@ -27,7 +27,7 @@ the other does not, as rows:
 Each case runs once per side and configuration; the rows come from the runs' report.json.
 
   A, B               each one of:
-                       a revision: v5, v6, baseline, upstream-11.1 (harness/model/traits.json)
+                       a revision: v5, v6, baseline, upstream-11.1 (harness/traits/traits.json)
                        a series: a directory of *.patch files or an mbox (b4 am's .mbx),
                          built on the default source like 'build --patches'
                        a qemu-system-x86_64 binary (as --qemu)

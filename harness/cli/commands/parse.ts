@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseSerialLog, toJsonValue } from '../../parse/log.ts';
-import { sratText } from '../../expect/layers.ts';
+import { sratText } from '../../check/layers.ts';
 import { e820Kind } from '../../core/vocabulary.ts';
 import { hex } from '../../util/size.ts';
 import { UsageError } from '../../util/errors.ts';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { memmapVerdict } from '../../qemu-build/probe.ts';
-import type { InterfaceReport } from '../../probe/classify.ts';
-import { cachedInterfaces } from '../../probe/interface.ts';
+import { memmapVerdict } from '../../interface/memmap-support.ts';
+import type { InterfaceReport } from '../../interface/classify.ts';
+import { cachedInterfaces } from '../../interface/detect.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { UsageError } from '../../util/errors.ts';
 import { EXIT } from '../../util/exit-codes.ts';
@@ -13,7 +13,7 @@ const usage = `usage: memmap-harness probe (--qemu PATH | --source SPEC [--patch
 Tells which memory interface a qemu-system-x86_64 implements, with the evidence:
 no memmap-type; memmap-type without the memdev requirement (v5-like); memmap-type
 requiring memdev (v6-like); -device sp-mem (QEMU >= 11.1); or a combination, and
-the revision profile (harness/model/traits.json) that behaviour matches.
+the revision profile (harness/traits/traits.json) that behaviour matches.
 Only harmless probes, each with a timeout: --version, -device help,
 -device sp-mem,help, QMP query-qmp-schema on -M none, and paused q35 starts
 that quit over QMP at once (firmware from /usr/share/seabios and /usr/share/qemu,

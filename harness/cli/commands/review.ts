@@ -5,7 +5,7 @@ import { diffableRecords, exitForJudged, prepareSides, runSides } from '../../co
 import { parseSide, type LiveSide } from '../../compare/sides.ts';
 import { FIRMWARE_IDS, isFirmwareId, isKernelId, KERNEL_IDS } from '../../image/index.ts';
 import { decideJobsHere } from '../../matrix/jobs.ts';
-import { cachedInterfaces } from '../../probe/interface.ts';
+import { cachedInterfaces } from '../../interface/detect.ts';
 import { reviewPlan } from '../../review/plan.ts';
 import { reviewJson, reviewText, type ReviewResult } from '../../review/render.ts';
 import { readSeriesMail } from '../../review/series-mail.ts';

@@ -10,7 +10,7 @@ import { verdictsToJson } from '../../report/json.ts';
 import { writeReports } from '../../report/write-all.ts';
 import type { Verdict } from '../../core/vocabulary.ts';
 import { newResultsDir, checkResultsSpace, removePartialReports, resultsWriteError } from '../../run/results-dir.ts';
-import type { ProfileDecision } from '../../probe/interface.ts';
+import type { ProfileDecision } from '../../interface/detect.ts';
 import { prepareRun } from '../../run/prepare.ts';
 import type { QemuChoice } from '../../run/resolve-qemu.ts';
 import { runCases } from '../../run/run-cases.ts';
@@ -48,7 +48,7 @@ or -device sp-mem for an sp-mem case).
                      with the reason). KVM verdicts are never 'pass' until the KVM model is verified
   --jobs N           guests at once (default: one per core, as many as free memory holds; printed);
                      verdicts are printed in case order either way
-  --profile ID       revision the QEMU implements (v5, v6, baseline, upstream-11.1: harness/model/traits.json);
+  --profile ID       revision the QEMU implements (v5, v6, baseline, upstream-11.1: harness/traits/traits.json);
                      default: implied by a build, or probed from the binary (printed with the reason)
   --json [FILE]      the JSON report (as report.json) on stdout (verdicts then go to stderr) or to FILE
   --results DIR      where serial logs and reports go (default results/<timestamp>)

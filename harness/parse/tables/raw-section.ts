@@ -1,5 +1,5 @@
 /**
- * The probe's raw-table sections (images/probe/init `raw_table`): a header
+ * The probe's raw-table sections (images/guest/init `raw_table`): a header
  * line, then the file in base64. Header `sha256 H` (the file follows),
  * `absent PATH` (no such file) or `unavailable WHY` (this kernel cannot show
  * that layer at all). The hash catches a line that a kernel message on the

@@ -1,10 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import { FIRMWARE_DIRS } from '../util/paths.ts';
-import { loadProfiles, profileForQemuLabel } from '../model/profiles.ts';
+import { loadProfiles, profileForQemuLabel } from '../traits/profiles.ts';
 import { run } from '../util/subprocess.ts';
 import { HarnessError } from '../util/errors.ts';
 import { acceptsMemmapType, classifyInterfaces, listsSpMem, type InterfaceReport } from './classify.ts';
-import { probeArgs, probeInput, type ProbeName, type ProbeRun } from './observations.ts';
+import { probeArgs, probeInput, type ProbeName, type ProbeRun } from './probe-runs.ts';
 
 /**
  * Runs the harmless probes on a binary and classifies it (classify.ts). Every
@@ -46,7 +46,7 @@ export async function runProbes(qemu: string, options: InterfaceProbeOptions = {
 
 /** A revision profile chosen for a QEMU under test, and why. */
 export interface ProfileDecision {
-  /** harness/model/traits.json id; undefined when neither the build nor the probe could tell. */
+  /** harness/traits/traits.json id; undefined when neither the build nor the probe could tell. */
   id: string | undefined;
   reason: string;
 }

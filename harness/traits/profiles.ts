@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import { loadTraits, TRAITS_FILE, type RevisionTraits } from './traits.ts';
 
-/** What one revision of the memmap-type interface does (harness/model/traits.json `revisions`), with its id. */
+/** What one revision of the memmap-type interface does (harness/traits/traits.json `revisions`), with its id. */
 export interface RevisionProfile extends RevisionTraits {
   /** Short id used in case files and reports: `baseline`, `v5`, `v6`. */
   id: string;

@@ -14,7 +14,7 @@
  * Exit status 0 on ok, 1 on a failed check, 2 on bad usage.
  *
  * Built by the harness with the host compiler, `gcc -static -O2`
- * (harness/image/probe-helper.ts): busybox has no way to mmap a device.
+ * (harness/image/dax-helper.ts): busybox has no way to mmap a device.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,9 +1,9 @@
-import type { InterfaceReport } from '../probe/classify.ts';
-import { probeInterfaces, ProbeInputError, type InterfaceProbeOptions } from '../probe/interface.ts';
+import type { InterfaceReport } from './classify.ts';
+import { cachedInterfaces, probeInterfaces, ProbeInputError, type InterfaceProbeOptions } from './detect.ts';
 
 /**
  * Does a qemu-system-x86_64 understand `-numa node,memmap-type=`? The yes/no
- * view of the interface probe (harness/probe/), for callers that only need that:
+ * view of the interface classifier (harness/interface/), for callers that only need that:
  * a case that sets memmap-type is `unsupported` on a QEMU without it.
  *
  * QMP's query-command-line-options cannot tell: QEMU 10.2.2 reports `numa` with
@@ -43,4 +43,9 @@ export function memmapVerdict(report: InterfaceReport): ProbeResult {
     default:
       return { ...base, supported: true, verdict: 'supported', detail: `QEMU accepted -numa node,memmap-type=normal on q35 and quit over QMP: ${report.summary}` };
   }
+}
+
+/** Whether a QEMU binary understands memmap-type, from its interface report (run once per binary per process). */
+export async function memmapSupport(binary: string, firmwareDirs: readonly string[]): Promise<ProbeResult> {
+  return memmapVerdict(await cachedInterfaces(binary, firmwareDirs));
 }

@@ -1,7 +1,7 @@
 import { parseQemuVersion } from '../qemu-build/steps.ts';
-import type { RevisionProfile } from '../model/profiles.ts';
+import type { RevisionProfile } from '../traits/profiles.ts';
 import { lastMeaningfulLine } from '../util/subprocess.ts';
-import type { ProbeName, ProbeRun } from './observations.ts';
+import type { ProbeName, ProbeRun } from './probe-runs.ts';
 
 /**
  * Which memory interface a QEMU implements, judged by behaviour:
@@ -28,7 +28,7 @@ export interface InterfaceReport {
   interfaces: { memmapType: MemmapTypeInterface; spMem: SpMemInterface };
   /** The classes in words, e.g. "memmap-type requiring memdev (v6-like) + -device sp-mem". */
   summary: string;
-  /** The revision profile (harness/model/traits.json id) the behaviour matches; undefined when it cannot be told. */
+  /** The revision profile (harness/traits/traits.json id) the behaviour matches; undefined when it cannot be told. */
   profile: string | undefined;
   profileReason: string;
   evidence: Evidence[];

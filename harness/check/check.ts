@@ -4,7 +4,7 @@ import { flattenIomem } from '../parse/iomem.ts';
 import { FOUR_GIB } from '../util/constants.ts';
 import { hex, humanSize, parseSize } from '../util/size.ts';
 import type { Observations } from './observations.ts';
-import { diffRows, formatRowChanges } from './rows.ts';
+import { diffRows, formatRowChanges } from '../core/row-changes.ts';
 
 export type { Finding } from '../core/vocabulary.ts';
 

@@ -9,8 +9,8 @@ import { hashJson, sha256, sha256File } from '../util/hash.ts';
 import { toolPath } from '../util/host-tools.ts';
 import { scaledMs } from '../util/timeouts.ts';
 
-/** The probe's C helper that maps /dev/daxX.Y and checks a pattern (images/probe/dax-use.c). */
-export const DAX_USE_SOURCE = fileURLToPath(new URL('../../images/probe/dax-use.c', import.meta.url));
+/** The probe's C helper that maps /dev/daxX.Y and checks a pattern (images/guest/dax-use.c). */
+export const DAX_USE_SOURCE = fileURLToPath(new URL('../../images/guest/dax-use.c', import.meta.url));
 
 /** Static, so it runs in the busybox initramfs of any guest kernel; stripped, so it stays small. */
 export const DAX_USE_CFLAGS = ['-static', '-O2', '-s', '-Wall', '-Wextra', '-Werror'] as const;
@@ -34,7 +34,7 @@ const FORMAT = 1;
 const COMPILE_TIMEOUT_MS = 120_000;
 
 /**
- * Compiles images/probe/dax-use.c with the host gcc (`-static -O2`) into the
+ * Compiles images/guest/dax-use.c with the host gcc (`-static -O2`) into the
  * cache, keyed by the source, the flags and the compiler's version; a cache
  * hit costs one `gcc --version`. Throws MissingToolError without gcc and
  * ProbeHelperBuildError when it does not compile (no libc6-dev: no libc.a).

@@ -9,7 +9,7 @@
  */
 import type { UseExpectation, UseStep } from '../case/types.ts';
 import type { Finding } from '../core/vocabulary.ts';
-import type { Probe } from '../parse/probe.ts';
+import type { Probe } from '../parse/guest-sections.ts';
 import type { KmemStep } from '../parse/use.ts';
 import { humanSize } from '../util/size.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { memmapVerdict } from '../../harness/qemu-build/probe.ts';
-import { classifyInterfaces, deviceNames, deviceProperties, dryStart, errorText, schemaFacts } from '../../harness/probe/classify.ts';
-import type { ProbeName, ProbeRun } from '../../harness/probe/observations.ts';
-import { loadProfiles, type RevisionProfile } from '../../harness/model/profiles.ts';
+import { memmapVerdict } from '../../harness/interface/memmap-support.ts';
+import { classifyInterfaces, deviceNames, deviceProperties, dryStart, errorText, schemaFacts } from '../../harness/interface/classify.ts';
+import type { ProbeName, ProbeRun } from '../../harness/interface/probe-runs.ts';
+import { loadProfiles, type RevisionProfile } from '../../harness/traits/profiles.ts';
 import { loadProbeRuns } from '../fixtures/probe/load.ts';
 
 // Every run below was captured from a real binary (test/fixtures/probe/README.md);

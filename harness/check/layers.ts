@@ -13,7 +13,7 @@ import type { ExpectedSratMemory, QemuTables } from '../model/qemu-tables.ts';
 import { FOUR_GIB } from '../util/constants.ts';
 import { hex } from '../util/size.ts';
 import { compareHmat, HMAT_CHECK } from './hmat.ts';
-import { diffRows, formatRowChanges } from './rows.ts';
+import { diffRows, formatRowChanges } from '../core/row-changes.ts';
 import { without } from '../util/multiset.ts';
 
 /** What the layer checks give a verdict. */

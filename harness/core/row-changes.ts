@@ -1,7 +1,7 @@
-import { byStart, rowKind, type RowChange, type TableRow } from '../core/vocabulary.ts';
+import { byStart, rowKind, type RowChange, type TableRow } from './vocabulary.ts';
 import { hex, humanSize } from '../util/size.ts';
 
-export type { RowChange } from '../core/vocabulary.ts';
+export type { RowChange } from './vocabulary.ts';
 
 /**
  * Row-level diff: identical rows match; rows with the same bounds but another

@@ -1,5 +1,5 @@
 /**
- * Per-axis traits (harness/model/traits.json), the one place they are
+ * Per-axis traits (harness/traits/traits.json), the one place they are
  * stated: what each patch revision does, where each machine splits RAM, which
  * E820 types each firmware passes on, and what each kernel does with a
  * soft-reserved range. The layout model, the expectation engine, `run` and
@@ -11,7 +11,7 @@ import { HarnessError } from '../util/errors.ts';
 import { REPO_ROOT } from '../util/paths.ts';
 
 /** The traits file the project ships. */
-export const TRAITS_FILE = join(REPO_ROOT, 'harness', 'model', 'traits.json');
+export const TRAITS_FILE = join(REPO_ROOT, 'harness', 'traits', 'traits.json');
 
 /** E820 types the patch can give a node, besides normal RAM. */
 export type TypedMemmap = 'spm' | 'reserved';
@@ -136,7 +136,7 @@ const REVISION_FLAGS = ['memmapTypeSupported', 'memmapNeedsMemdev', 'reservedLea
 
 function checkTraits(data: unknown, where: string): Traits {
   const fail = (field: string, what: string): never => {
-    throw new HarnessError(`${where}: ${field} ${what}`, 'see harness/model/traits.ts for the format');
+    throw new HarnessError(`${where}: ${field} ${what}`, 'see harness/traits/traits.ts for the format');
   };
   const t = data as Traits;
   for (const axis of ['revisions', 'machines', 'firmware', 'kernels'] as const) {

@@ -7,7 +7,7 @@
 import type { Finding } from '../core/vocabulary.ts';
 import type { ExpectedHmat, ExpectedNodeAccess } from '../model/hmat.ts';
 import type { NodeAccess } from '../parse/node-access.ts';
-import type { Probe } from '../parse/probe.ts';
+import type { Probe } from '../parse/guest-sections.ts';
 import type { HmatTable } from '../parse/tables/hmat.ts';
 import { without } from '../util/multiset.ts';
 

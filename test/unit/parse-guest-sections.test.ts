@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseConsole } from '../../harness/parse/console.ts';
 import { flattenIomem, type IomemNode } from '../../harness/parse/iomem.ts';
-import { parseProbe } from '../../harness/parse/probe.ts';
+import { parseProbe } from '../../harness/parse/guest-sections.ts';
 import { fixture, captures } from './serial-fixtures.ts';
 
 /* Real captures from test/fixtures/serial; derived inputs say what was changed. */
