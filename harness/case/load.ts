@@ -4,13 +4,13 @@ import { HarnessError } from '../util/errors.ts';
 import { parseSize } from '../util/size.ts';
 import { loadProfiles } from '../traits/profiles.ts';
 import { parseSerialLog } from '../parse/log.ts';
+import { isMemmapType, MEMMAP_TYPES } from '../core/memmap-types.ts';
 import type { E820Row, SratRow } from '../core/vocabulary.ts';
 import type { CaseFile, CaseMemoryDevice, CaseNode, CaseSpec, Expectations, ExpectationsFile, HmatDataType, HmatLbEntry, UseStep } from './types.ts';
 
 /** A case file that is not valid JSON or not a valid case: names the file and the field. */
 export class CaseFileError extends HarnessError {}
 
-const MEMMAP_TYPES = ['normal', 'spm', 'reserved'];
 const BACKENDS = ['ram', 'memfd', 'file'];
 const MACHINES = ['q35', 'pc'];
 const DEVICE_KINDS = ['sp-mem', 'pc-dimm'];
@@ -71,7 +71,7 @@ export function validateCase(data: unknown, where: string): CaseSpec {
     if (node.cpus !== undefined && (typeof node.cpus !== 'string' || !cpuRangeFits(node.cpus, c.smp as number))) fail(`${at}.cpus`, `must be a vCPU range like 0-3 within smp ${c.smp} (or absent: a node without vCPUs)`);
     if (!BACKENDS.includes(node.backend)) fail(`${at}.backend`, `must be one of ${BACKENDS.join(', ')}`);
     total += checkSize(node.size, `${at}.size`, fail);
-    if (node.memmapType !== undefined && !MEMMAP_TYPES.includes(node.memmapType)) fail(`${at}.memmapType`, `must be one of ${MEMMAP_TYPES.join(', ')}`);
+    if (node.memmapType !== undefined && !isMemmapType(node.memmapType)) fail(`${at}.memmapType`, `must be one of ${MEMMAP_TYPES.join(', ')}`);
     checkNodeExtras(node, at, c.expect?.refusal !== undefined, fail);
   });
   if ((c.nodes ?? []).length > 0 && total !== parseSize(c.memory as string)) fail('nodes', `sizes add up to ${total} bytes, not memory ${c.memory}`);

@@ -6,11 +6,9 @@
  * timestamp (copy-pasteable from dmesg); the loader turns them into typed rows
  * (CaseFile → CaseSpec), the only place a case's text becomes rows.
  */
+import type { MemmapType } from '../core/memmap-types.ts';
 import type { E820Row, SratRow } from '../core/vocabulary.ts';
 
-
-/** The node option under test: how E820 presents the node's RAM. */
-export type MemmapType = 'normal' | 'spm' | 'reserved';
 
 /** QEMU memory backend object types a node can use. */
 export type BackendKind = 'ram' | 'memfd' | 'file';

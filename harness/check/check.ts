@@ -4,6 +4,8 @@ import { flattenIomem } from '../parse/iomem.ts';
 import { FOUR_GIB } from '../util/constants.ts';
 import { hex, humanSize, parseSize } from '../util/size.ts';
 import type { Observations } from './observations.ts';
+import { SOFT_RESERVED_NAME } from '../core/memmap-types.ts';
+import { rangeText } from '../core/range-text.ts';
 import { diffRows, formatRowChanges } from '../core/row-changes.ts';
 
 export type { Finding } from '../core/vocabulary.ts';
@@ -75,8 +77,8 @@ function checkGuest(expect: GuestExpectation, seen: Observations): Finding[] {
   const findings: Finding[] = [];
   if (expect.softReserved) {
     const wanted = [...expect.softReserved].sort();
-    const iomem = flattenIomem(probe.iomem ?? []).map(({ node }) => node).filter((n) => n.name === 'Soft Reserved');
-    const memmap = (probe.firmwareMemmap ?? []).filter((r) => r.type === 'Soft Reserved');
+    const iomem = flattenIomem(probe.iomem ?? []).map(({ node }) => node).filter((n) => n.name === SOFT_RESERVED_NAME);
+    const memmap = (probe.firmwareMemmap ?? []).filter((r) => r.type === SOFT_RESERVED_NAME);
     findings.push(compareLists('guest', '/proc/iomem Soft Reserved ranges', wanted, iomem.map(rangeText).sort()));
     findings.push(compareLists('guest', '/sys/firmware/memmap Soft Reserved ranges', wanted, memmap.map(rangeText).sort()));
   }
@@ -98,10 +100,6 @@ function checkMemTotal(bound: { node: number; min?: string; max?: string }, seen
   const limits = [min === undefined ? undefined : `>= ${humanSize(min)}`, max === undefined ? undefined : `<= ${humanSize(max)}`].filter(Boolean).join(' and ');
   const shown = info ? humanSize(total) : '0 (node not in sysfs)';
   return ok ? pass('guest', `node ${bound.node} MemTotal ${limits}`) : fail('guest', `node ${bound.node} MemTotal ${limits}`, [`  expected ${limits}, got ${shown}`]);
-}
-
-function rangeText(r: { start: bigint; end: bigint }): string {
-  return `${hex(r.start)}-${hex(r.end)}`;
 }
 
 function rowFinding(aspect: Finding['aspect'], check: string, changes: RowChange[]): Finding {

@@ -11,6 +11,7 @@ import type { SratMemoryAffinity, SratTable } from '../parse/tables/srat.ts';
 import { flagWords } from '../parse/tables/srat.ts';
 import type { ExpectedSratMemory, QemuTables } from '../model/qemu-tables.ts';
 import { FOUR_GIB } from '../util/constants.ts';
+import { paddedRangeText, rangeText } from '../core/range-text.ts';
 import { hex } from '../util/size.ts';
 import { compareHmat, HMAT_CHECK } from './hmat.ts';
 import { diffRows, formatRowChanges } from '../core/row-changes.ts';
@@ -98,7 +99,7 @@ function noSrat(read: LayerRead<SratTable>): Finding {
 
 /** One structure in words: `PXM 1 [0x…-0x…] enabled` or `PXM 0 zero-length disabled`. */
 export function sratText(e: Pick<SratMemoryAffinity, 'pxm' | 'start' | 'length' | 'end'> & { flags: { enabled: boolean; hotpluggable: boolean; nonVolatile: boolean } }): string {
-  const where = e.end === undefined ? `zero-length at ${hex(e.start)}` : `[${hex(e.start, 16)}-${hex(e.end, 16)}]`;
+  const where = e.end === undefined ? `zero-length at ${hex(e.start)}` : `[${paddedRangeText({ start: e.start, end: e.end })}]`;
   return `PXM ${e.pxm} ${where} ${flagWords({ ...e.flags, raw: 0 })}`;
 }
 
@@ -117,7 +118,7 @@ export function passage(qemu: readonly E820Row[], log: SerialLog): string[] {
   const kernel = log.e820;
   const lines: string[] = [];
   for (const row of qemu.filter((r) => r.start >= FOUR_GIB)) {
-    const where = `${hex(row.start)}-${hex(row.end)}`;
+    const where = rangeText(row);
     const same = kernel.find((k) => k.start === row.start && k.end === row.end);
     if (same && same.type === row.type) continue;
     if (same) {
@@ -126,7 +127,7 @@ export function passage(qemu: readonly E820Row[], log: SerialLog): string[] {
     }
     const overlapping = kernel.filter((k) => k.start <= row.end && row.start <= k.end);
     if (overlapping.length === 0) lines.push(`firmware: QEMU's etc/e820 has ${e820Kind(row.type)} at ${where}; not in the kernel's BIOS-e820 (the firmware dropped it)`);
-    else lines.push(`firmware: QEMU's etc/e820 has ${e820Kind(row.type)} at ${where}; the kernel's BIOS-e820 has ${overlapping.map((k) => `${e820Kind(k.type)} at ${hex(k.start)}-${hex(k.end)}`).join(', ')} (merged or trimmed by the firmware or the kernel)`);
+    else lines.push(`firmware: QEMU's etc/e820 has ${e820Kind(row.type)} at ${where}; the kernel's BIOS-e820 has ${overlapping.map((k) => `${e820Kind(k.type)} at ${rangeText(k)}`).join(', ')} (merged or trimmed by the firmware or the kernel)`);
   }
   return lines;
 }

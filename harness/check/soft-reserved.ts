@@ -1,7 +1,10 @@
 import type { Finding } from '../core/vocabulary.ts';
 import { flattenIomem } from '../parse/iomem.ts';
 import type { SerialLog } from '../parse/log.ts';
-import type { SoftReservedCheck } from '../model/expectations.ts';
+import type { SoftReservedCheck } from '../model/case-expectation.ts';
+import { SOFT_RESERVED_NAME } from '../core/memmap-types.ts';
+import { rangeText } from '../core/range-text.ts';
+import { sameItems } from '../util/multiset.ts';
 
 /**
  * Soft Reserved ranges in one place only. The case checker compares /proc/iomem
@@ -16,16 +19,15 @@ export function softReservedFindings(checks: readonly SoftReservedCheck[], log: 
 }
 
 function actualRanges(place: SoftReservedCheck['place'], log: SerialLog): string[] {
-  const text = (r: { start: bigint; end: bigint }) => `0x${r.start.toString(16)}-0x${r.end.toString(16)}`;
-  if (place === 'iomem') return flattenIomem(log.probe.iomem ?? []).filter(({ node }) => node.name === 'Soft Reserved').map(({ node }) => text(node));
-  return (log.probe.firmwareMemmap ?? []).filter((r) => r.type === 'Soft Reserved').map(text);
+  if (place === 'iomem') return flattenIomem(log.probe.iomem ?? []).filter(({ node }) => node.name === SOFT_RESERVED_NAME).map(({ node }) => rangeText(node));
+  return (log.probe.firmwareMemmap ?? []).filter((r) => r.type === SOFT_RESERVED_NAME).map((r) => rangeText(r));
 }
 
 function compare(c: SoftReservedCheck, actual: string[]): Finding {
   const where = c.place === 'iomem' ? '/proc/iomem' : '/sys/firmware/memmap';
   const wanted = [...c.ranges].sort();
   const got = [...actual].sort();
-  const ok = wanted.length === got.length && wanted.every((w, i) => w === got[i]);
+  const ok = sameItems(wanted, got);
   const check = `${where} Soft Reserved ranges`;
   if (ok) return { aspect: 'guest', check, ok, detail: [] };
   const source = c.source === undefined ? [] : [`  the expectation rests on ${c.source}`];

@@ -1,4 +1,5 @@
 import { e820Kind, type AddressRange, type ObservedFacts } from '../core/vocabulary.ts';
+import { rangeText } from '../core/range-text.ts';
 import { humanSize } from '../util/size.ts';
 import type { CaseRecord } from './records.ts';
 
@@ -100,8 +101,9 @@ function rowDiff(at: At, aspect: Aspect, a: string[], b: string[]): Difference[]
   ];
 }
 
+/** `[0x…-0x…]`: a range as the comparison lists it. */
 function span(r: AddressRange): string {
-  return `[0x${r.start.toString(16)}-0x${r.end.toString(16)}]`;
+  return `[${rangeText(r)}]`;
 }
 
 function e820Text(row: { start: bigint; end: bigint; type: number }): string {

@@ -1,5 +1,6 @@
 import { byStart, rowKind, type RowChange, type TableRow } from './vocabulary.ts';
-import { hex, humanSize } from '../util/size.ts';
+import { humanSize } from '../util/size.ts';
+import { paddedRangeText } from './range-text.ts';
 
 export type { RowChange } from './vocabulary.ts';
 
@@ -53,7 +54,7 @@ export function describe(row: TableRow): string {
 }
 
 function range(row: TableRow): string {
-  return `[${hex(row.start, 16)}-${hex(row.end, 16)}]`;
+  return `[${paddedRangeText(row)}]`;
 }
 
 function sameBounds(a: TableRow, b: TableRow): boolean {

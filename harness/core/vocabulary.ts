@@ -70,10 +70,15 @@ export function e820Name(type: number): string {
   return E820_NAMES[type] ?? `type ${type}`;
 }
 
+/** An E820 type's number as the harness writes it: `2`, or `0xEFFFFFFF` for soft reserved. */
+export function e820Code(type: number): string {
+  return type === E820_TYPE.SOFT_RESERVED ? '0xEFFFFFFF' : String(type);
+}
+
 /** A kernel-independent label for a type (6.1 prints `usable`, 7.x `System RAM` for type 1): the 6.1 name plus the number. */
 export function e820Kind(type: number): string {
   const name = E820_NAMES[type];
-  return `${name ?? 'type'} (type ${type === E820_TYPE.SOFT_RESERVED ? '0xEFFFFFFF' : type})`;
+  return `${name ?? 'type'} (type ${e820Code(type)})`;
 }
 
 /** What a row is, in words: its E820 kind, or its node and PXM. */

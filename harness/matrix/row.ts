@@ -1,5 +1,5 @@
 import type { Verdict } from '../core/vocabulary.ts';
-import type { CellExpectation } from './expect.ts';
+import type { CaseExpectation } from '../model/case-expectation.ts';
 import type { Cell } from './types.ts';
 
 /**
@@ -27,7 +27,7 @@ export interface MatrixRow {
 }
 
 /** The outcome of a finished run, given what the cell expected. */
-export function outcomeOf(expectation: Pick<CellExpectation, 'kind'>, verdict: Pick<Verdict, 'status'>, changes: readonly string[]): Outcome {
+export function outcomeOf(expectation: Pick<CaseExpectation, 'kind'>, verdict: Pick<Verdict, 'status'>, changes: readonly string[]): Outcome {
   if (changes.length > 0) return 'changed';
   if (expectation.kind === 'underivable') return 'error';
   if (expectation.kind === 'unsupported') return verdict.status === 'unsupported' ? 'pass' : verdict.status === 'error' ? 'error' : 'fail';
@@ -36,7 +36,7 @@ export function outcomeOf(expectation: Pick<CellExpectation, 'kind'>, verdict: P
 }
 
 /** The reason a report shows for a row whose outcome differs from what its verdict alone says. */
-export function outcomeReason(expectation: Pick<CellExpectation, 'kind' | 'problem'>, verdict: Pick<Verdict, 'status' | 'reason'>, changes: readonly string[]): string | undefined {
+export function outcomeReason(expectation: Pick<CaseExpectation, 'kind' | 'problem'>, verdict: Pick<Verdict, 'status' | 'reason'>, changes: readonly string[]): string | undefined {
   if (changes.length > 0) return [...changes, ...(verdict.reason ? [verdict.reason] : [])].join(' | ');
   if (expectation.kind === 'underivable') return expectation.problem;
   if (expectation.kind === 'unsupported' && verdict.status === 'unsupported') return `unsupported, as expected: ${verdict.reason ?? 'QEMU lacks memmap-type'}`;

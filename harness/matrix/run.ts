@@ -10,7 +10,8 @@ import { imageTasks } from '../run/prepare.ts';
 import { runCase, type QemuUnderTest } from '../run/run-case.ts';
 import { detectChanges } from './behaviour.ts';
 import { caseInInterface } from './interface.ts';
-import { cellConfiguration, expectationFor, type CellExpectation } from './expect.ts';
+import { cellConfiguration, expectationFor } from './cell-configuration.ts';
+import type { CaseExpectation } from '../model/case-expectation.ts';
 import type { PlannedCell } from './expand.ts';
 import { runPool } from '../host/pool.ts';
 import type { Progress } from './progress.ts';
@@ -117,7 +118,7 @@ async function runRow(options: MatrixRunOptions, planned: PlannedCell, caseName:
 }
 
 /** Adds the behaviour-change detection to a verdict and decides the outcome. */
-function finish(planned: PlannedCell, expectation: CellExpectation, verdict: Verdict, log: SerialLog | undefined): MatrixRow {
+function finish(planned: PlannedCell, expectation: CaseExpectation, verdict: Verdict, log: SerialLog | undefined): MatrixRow {
   const status = verdict.status;
   const changes = log ? detectChanges(planned.cell, expectation, log) : [];
   const checked = verdict;

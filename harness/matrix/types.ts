@@ -43,7 +43,7 @@ export interface Subset {
   cases?: string[];
 }
 
-export type { SpmView, TypedMemmap } from '../traits/traits.ts';
+export type { SpmView } from '../traits/traits.ts';
 
 /** cases/matrix/matrix.json. */
 export interface MatrixDefinition {

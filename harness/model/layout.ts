@@ -3,6 +3,7 @@
  * the patch revision, the BIOS-e820 and SRAT rows the guest prints, or the
  * refusal QEMU answers with. Pure: no I/O.
  */
+import { rangeText } from '../core/range-text.ts';
 import { byStart } from '../core/vocabulary.ts';
 import { deviceE820, deviceRegion, deviceSrat, placeDevices, type PlacedDevice } from './devices.ts';
 import { belowFourGSize, E820, FOUR_GIB, qemuE820 } from './qemu.ts';
@@ -53,7 +54,7 @@ function placedDevices(input: LayoutInput, below: bigint): { placed: PlacedDevic
   const placed = 'placed' in placement ? placement.placed : [];
   const lastNode = Math.max(0, ...input.nodes.map((n) => n.id));
   const where = placed.map((d) => `${d.id} (${d.kind}, node ${d.node}) at 0x${d.start.toString(16)}`).join(', ');
-  const notes = [`device-memory region 0x${region.start.toString(16)}-0x${(region.end - 1n).toString(16)} (after the RAM above 4 GiB, 1 GiB aligned; maxmem - RAM + 1 GiB per slot)${where ? `: ${where}` : ''}`];
+  const notes = [`device-memory region ${rangeText({ start: region.start, end: region.end - 1n })} (after the RAM above 4 GiB, 1 GiB aligned; maxmem - RAM + 1 GiB per slot)${where ? `: ${where}` : ''}`];
   return { placed, srat: deviceSrat(region, placed, lastNode), notes };
 }
 

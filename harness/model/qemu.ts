@@ -4,6 +4,7 @@
  * typed per NUMA node, and the AMD HyperTransport hole.
  */
 import type { MachineType } from '../case/types.ts';
+import { e820TypeOf } from '../core/memmap-types.ts';
 import { E820_TYPE } from '../core/vocabulary.ts';
 import { FOUR_GIB } from '../util/constants.ts';
 import type { Span } from './ranges.ts';
@@ -14,9 +15,6 @@ export { FOUR_GIB };
 
 /** E820 types (hw/i386/e820_memory_layout.h, plus the series' soft reserved): the core table. */
 export const E820 = E820_TYPE;
-
-/** The values QEMU's NumaMemmapType enum accepts. */
-export const MEMMAP_TYPES = ['normal', 'spm', 'reserved'] as const;
 
 // pc.c AMD_HT_START/AMD_HT_END: added as E820_RESERVED when the vCPU is AMD
 // and phys-bits >= 40. Under TCG the default CPU (qemu64) reports
@@ -32,13 +30,6 @@ export const AMD_HT_HOLE = { start: 0xfd00000000n, end: 0x10000000000n } as cons
 export function belowFourGSize(machine: MachineType, ramSize: bigint): bigint {
   const { splitAt, lowMemory } = traitOf('machines', machine);
   return ramSize >= parseAddress(splitAt) ? parseAddress(lowMemory) : ramSize;
-}
-
-/** The E820 type a node's memmap-type gives its RAM (pc_numa_memmap_e820_type). */
-export function e820TypeOf(memmapType: string | undefined): number {
-  if (memmapType === 'spm') return E820.SOFT_RESERVED;
-  if (memmapType === 'reserved') return E820.RESERVED;
-  return E820.RAM;
 }
 
 /** A node's share of machine->ram: nodes own it in node-id order from offset 0 (numa_init_memdev_container). */

@@ -3,8 +3,10 @@
  * finds out: each -numa option as it is parsed (command-line order), then the
  * node set as a whole, then machine init.
  */
+import { e820TypeOf, isMemmapType } from '../core/memmap-types.ts';
+import { rangeText } from '../core/range-text.ts';
 import { deviceRegion, placeDevices } from './devices.ts';
-import { belowFourGSize, e820TypeOf, E820, MEMMAP_TYPES, nodeExtents } from './qemu.ts';
+import { belowFourGSize, E820, nodeExtents } from './qemu.ts';
 import type { LayoutInput, NodeLayout, RefusalPrediction, UnsupportedPrediction } from './types.ts';
 
 /** QEMU's refusal (or the harness's "unsupported") for `input`, or undefined when QEMU starts. */
@@ -43,7 +45,7 @@ function optionRefusal(input: LayoutInput): RefusalPrediction | undefined {
   const owner = new Map<number, number>();
   for (const node of input.nodes) {
     const type = node.memmapType;
-    if (type !== undefined && !(MEMMAP_TYPES as readonly string[]).includes(type)) {
+    if (type !== undefined && !isMemmapType(type)) {
       return refusal(input, {
         rule: `memmap-type takes normal, spm or reserved, not '${type}'`,
         mentions: ['memmap-type'],
@@ -89,7 +91,7 @@ function straddleRefusal(input: LayoutInput): RefusalPrediction | undefined {
     rule: `node ${node.id} (memmap-type=${node.memmapType ?? 'normal'}) may not straddle the 4 GiB boundary`,
     mentions: straddleMentions(node.id),
     message: `NUMA node ${node.id} with memmap-type=${node.memmapType ?? 'normal'} straddles the 4 GiB boundary`,
-  }, `node ${node.id} (RAM offsets 0x${crossing.offset.toString(16)}-0x${(crossing.end - 1n).toString(16)}) crosses the end of low memory at 0x${below.toString(16)}`,
+  }, `node ${node.id} (RAM offsets ${rangeText({ start: crossing.offset, end: crossing.end - 1n })}) crosses the end of low memory at 0x${below.toString(16)}`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { rowKind, type Finding, type RowChange, type TableRow, type Verdict } from '../core/vocabulary.ts';
-import { hex } from '../util/size.ts';
+import { paddedRangeText } from '../core/range-text.ts';
 import { cellOf, countStatuses, unsupportedMessage } from './cell.ts';
 import { shortSize } from './format.ts';
 
@@ -57,7 +57,7 @@ function findingBlock(f: Finding): string {
 
 /** Expected vs actual, one line per change; an absent side is a dash. */
 export function changeTable(changes: readonly RowChange[], kindHeader: string): string {
-  const side = (row: TableRow | undefined): string[] => (row ? [code(`${hex(row.start, 16)}-${hex(row.end, 16)}`), shortSize(row.end - row.start + 1n), cell(rowKind(row))] : ['-', '-', '-']);
+  const side = (row: TableRow | undefined): string[] => (row ? [code(paddedRangeText(row)), shortSize(row.end - row.start + 1n), cell(rowKind(row))] : ['-', '-', '-']);
   const rows = changes.map((c) => [
     `**${c.change}**`,
     ...side('expected' in c ? c.expected : undefined),

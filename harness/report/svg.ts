@@ -1,4 +1,5 @@
 import { FOUR_GIB } from '../util/constants.ts';
+import { paddedRangeText, rangeText } from '../core/range-text.ts';
 import { hex } from '../util/size.ts';
 import { cellOf, unsupportedMessage } from './cell.ts';
 import { shortSize } from './format.ts';
@@ -116,8 +117,8 @@ function e820Bars(rows: readonly E820Row[], other: readonly E820Row[] | undefine
       end: r.end,
       fill: E820_COLOURS.get(r.type) ?? OTHER_COLOUR,
       label: `${name} · ${size}`,
-      range: shortRange(r),
-      tooltip: `${side}: ${rangeText(r)} ${e820Kind(r.type)}, ${size}`,
+      range: rangeText(r),
+      tooltip: `${side}: [${paddedRangeText(r)}] ${e820Kind(r.type)}, ${size}`,
       differs: other !== undefined && !other.some((o) => sameRow(o, r)),
     };
   });
@@ -131,8 +132,8 @@ function sratBars(rows: readonly SratRow[], other: readonly SratRow[] | undefine
       end: r.end,
       fill: NODE_COLOURS[r.node % NODE_COLOURS.length] ?? OTHER_COLOUR,
       label: `node ${r.node} · PXM ${r.pxm} · ${size}`,
-      range: shortRange(r),
-      tooltip: `${side}: ${rangeText(r)} node ${r.node} PXM ${r.pxm}, ${size}`,
+      range: rangeText(r),
+      tooltip: `${side}: [${paddedRangeText(r)}] node ${r.node} PXM ${r.pxm}, ${size}`,
       differs: other !== undefined && !other.some((o) => sameRow(o, r)),
     };
   });
@@ -287,15 +288,6 @@ function defs(): string {
 
 function text(x: number, y: number, content: string, extra: Record<string, string | number> = {}): string {
   return `<text${attrs({ x: fixed(x), y: fixed(y), ...extra })}>${xmlText(content)}</text>`;
-}
-
-/** `0x280000000-0x47fffffff`: inclusive, without the zero padding, to fit a bar. */
-function shortRange(r: { start: bigint; end: bigint }): string {
-  return `${hex(r.start)}-${hex(r.end)}`;
-}
-
-function rangeText(r: { start: bigint; end: bigint }): string {
-  return `[${hex(r.start, 16)}-${hex(r.end, 16)}]`;
 }
 
 /** Pixel positions with at most two decimals: shorter files, same picture. */

@@ -1,4 +1,5 @@
 import type { CaseFile, CaseSpec, Expectations, ExpectationsFile } from '../case/types.ts';
+import { paddedRangeText } from '../core/range-text.ts';
 import { e820Name, type E820Row, type SratRow } from '../core/vocabulary.ts';
 import { e820TypeOfLabel } from '../parse/e820-labels.ts';
 
@@ -33,20 +34,16 @@ function e820Line(row: E820Row): string {
   if (!isRange(row) || !Number.isInteger(row.type)) return String(row);
   const name = e820Name(row.type);
   const label = e820TypeOfLabel(name) === row.type ? name : `type ${row.type}`;
-  return `BIOS-e820: [mem ${hex(row.start, 16)}-${hex(row.end, 16)}] ${label}`;
+  return `BIOS-e820: [mem ${paddedRangeText(row)}] ${label}`;
 }
 
 /** `ACPI: SRAT: Node N PXM P [mem 0x…-0x…][ hotplug]`. */
 function sratLine(row: SratRow): string {
   if (!isRange(row) || !Number.isInteger(row.node) || !Number.isInteger(row.pxm)) return String(row);
-  return `ACPI: SRAT: Node ${row.node} PXM ${row.pxm} [mem ${hex(row.start, 8)}-${hex(row.end, 8)}]${row.hotplug === true ? ' hotplug' : ''}`;
+  return `ACPI: SRAT: Node ${row.node} PXM ${row.pxm} [mem ${paddedRangeText(row, 8)}]${row.hotplug === true ? ' hotplug' : ''}`;
 }
 
 function isRange(row: unknown): row is { start: bigint; end: bigint } {
   const r = row as { start?: unknown; end?: unknown };
   return typeof r === 'object' && r !== null && typeof r.start === 'bigint' && typeof r.end === 'bigint' && r.start >= 0n && r.end >= 0n;
-}
-
-function hex(value: bigint, digits: number): string {
-  return `0x${value.toString(16).padStart(digits, '0')}`;
 }

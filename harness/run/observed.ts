@@ -1,10 +1,9 @@
+import { SOFT_RESERVED_NAME } from '../core/memmap-types.ts';
 import type { ObservedFacts } from '../core/vocabulary.ts';
 import type { QmpFacts } from '../check/observations.ts';
 import type { LaunchOutcome } from '../check/refusal.ts';
 import { flattenIomem } from '../parse/iomem.ts';
 import type { SerialLog } from '../parse/log.ts';
-
-const SOFT_RESERVED = 'Soft Reserved';
 
 /**
  * What a booted run observed, as a report records it: QMP's answers and, when
@@ -28,8 +27,8 @@ function guestView(log: SerialLog): ObservedFacts['guest'] {
   const probe = log.probe;
   if (!probe.done) return undefined;
   return {
-    iomemSoftReserved: flattenIomem(probe.iomem ?? []).filter(({ node }) => node.name === SOFT_RESERVED).map(({ node: { start, end } }) => ({ start, end })),
-    firmwareMemmapSoftReserved: (probe.firmwareMemmap ?? []).filter((row) => row.type === SOFT_RESERVED).map(({ start, end }) => ({ start, end })),
+    iomemSoftReserved: flattenIomem(probe.iomem ?? []).filter(({ node }) => node.name === SOFT_RESERVED_NAME).map(({ node: { start, end } }) => ({ start, end })),
+    firmwareMemmapSoftReserved: (probe.firmwareMemmap ?? []).filter((row) => row.type === SOFT_RESERVED_NAME).map(({ start, end }) => ({ start, end })),
     dax: (probe.dax ?? []).map(({ targetNode, size }) => ({ ...(targetNode === undefined ? {} : { targetNode }), ...(size === undefined ? {} : { size }) })),
     nodeMemTotal: Object.entries(probe.nodeMeminfo ?? {}).flatMap(([node, info]) => {
       const bytes = info.bytes.MemTotal;

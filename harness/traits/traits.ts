@@ -7,14 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TYPED_MEMMAPS, type TypedMemmap } from '../core/memmap-types.ts';
 import { HarnessError } from '../util/errors.ts';
 import { REPO_ROOT } from '../util/paths.ts';
 
 /** The traits file the project ships. */
 export const TRAITS_FILE = join(REPO_ROOT, 'harness', 'traits', 'traits.json');
-
-/** E820 types the patch can give a node, besides normal RAM. */
-export type TypedMemmap = 'spm' | 'reserved';
 
 /** What one revision of the memmap-type interface does. */
 export interface RevisionTraits {
@@ -160,7 +158,7 @@ function checkTraits(data: unknown, where: string): Traits {
     }
   }
   for (const [id, f] of Object.entries(t.firmware)) {
-    for (const type of ['spm', 'reserved'] as const) {
+    for (const type of TYPED_MEMMAPS) {
       if (typeof f?.passes?.[type] !== 'boolean' || typeof f.reason?.[type] !== 'string') fail(`firmware.${id}`, `must say whether it passes ${type} through, and why`);
     }
   }

@@ -8,3 +8,10 @@ export function without(a: readonly string[], b: readonly string[]): string[] {
     return false;
   });
 }
+
+/** Whether two lists hold the same items, each as often, in any order. */
+export function sameItems(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}

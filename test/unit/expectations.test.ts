@@ -4,7 +4,7 @@ import { loadCases, statedExpectations } from '../../harness/case/load.ts';
 import type { CaseSpec, Expectations } from '../../harness/case/types.ts';
 import { checkExpectations } from '../../harness/check/check.ts';
 import { softReservedFindings } from '../../harness/check/soft-reserved.ts';
-import { expectationFor } from '../../harness/matrix/expect.ts';
+import { expectationFor } from '../../harness/matrix/cell-configuration.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { expectationsFor } from '../../harness/model/expectations.ts';
 import { parseCellName } from '../../harness/matrix/name.ts';

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { loadCases } from '../../harness/case/load.ts';
 import type { CaseSpec } from '../../harness/case/types.ts';
 import { detectChanges, observeFirmware, observeSpmView } from '../../harness/matrix/behaviour.ts';
-import { expectationFor } from '../../harness/matrix/expect.ts';
+import { expectationFor } from '../../harness/matrix/cell-configuration.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { parseCellName } from '../../harness/matrix/name.ts';
 import { outcomeOf } from '../../harness/matrix/row.ts';
-import type { TypedMemmap } from '../../harness/matrix/types.ts';
+import type { TypedMemmap } from '../../harness/core/memmap-types.ts';
 import { parseSerialLog, type SerialLog } from '../../harness/parse/log.ts';
 
 /*
