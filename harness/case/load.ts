@@ -85,14 +85,16 @@ export function validateCase(data: unknown, where: string): CaseSpec {
   if (Object.keys(c.expect as object).length === 0) fail('expect', 'states nothing to check: give rows, qmp, guest, refusal, or model: true');
   if (c.profiles !== undefined) checkProfiles(c.profiles, fail);
   if (c.revision !== undefined && !loadProfiles().some((p) => p.id === c.revision)) fail('revision', `'${String(c.revision)}' is not one of ${loadProfiles().map((p) => p.id).join(', ')}`);
+  const { onFirmware: _text, ...file } = c as CaseFile;
+  const expect = typedExpectations(file.expect, 'expect', fail);
+  // Each variant resolved here, once: the case's own expectations with the variant's parts in place.
   const onFirmware: CaseSpec['onFirmware'] = {};
   for (const [id, variant] of Object.entries(c.onFirmware ?? {})) {
     if (typeof variant.reason !== 'string' || variant.reason.length === 0) fail(`onFirmware.${id}.reason`, 'must say why this firmware differs');
     if (variant.expect?.use !== undefined) checkUseExpectations(variant.expect.use, c, `onFirmware.${id}.expect.use`, fail);
-    onFirmware[id] = { reason: variant.reason, expect: typedExpectations(variant.expect, `onFirmware.${id}.expect`, fail) };
+    onFirmware[id] = { reason: variant.reason, expect: { ...expect, ...typedExpectations(variant.expect, `onFirmware.${id}.expect`, fail) } };
   }
-  const { onFirmware: _text, ...file } = c as CaseFile;
-  return { ...file, expect: typedExpectations(file.expect, 'expect', fail), ...(c.onFirmware ? { onFirmware } : {}) };
+  return { ...file, expect, ...(c.onFirmware ? { onFirmware } : {}) };
 }
 
 /** A case file's expectations with its BIOS-e820 and SRAT lines read as rows (the same parser reads the guest's log). */
@@ -369,9 +371,3 @@ function cpuRangeFits(range: string, smp: number): boolean {
   return first <= last && last < smp;
 }
 
-/** The expectations that apply on `firmware`: the case's own, with that firmware's variant parts replacing them. */
-export function statedExpectations(spec: CaseSpec, firmware: string): { expect: Expectations; variantReason?: string } {
-  const variant = spec.onFirmware?.[firmware];
-  if (!variant) return { expect: spec.expect };
-  return { expect: { ...spec.expect, ...variant.expect }, variantReason: variant.reason };
-}

@@ -213,7 +213,11 @@ export interface CaseSpec {
   /** `-machine …,hmat=on` with these latency/bandwidth entries: QEMU builds an ACPI HMAT (checked raw, aspect `acpi`, and as the guest's node access0 attributes, aspect `guest`). */
   hmat?: HmatSpec;
   expect: Expectations;
-  /** Per firmware id: expectations that replace `expect`'s parts of the same name. */
+  /**
+   * Per firmware id: the expectations that apply on that firmware. In a case
+   * file a variant states only the parts that differ; loading resolves it once
+   * into `expect` with those parts replaced, so readers never merge.
+   */
   onFirmware?: Record<string, FirmwareVariant>;
   /** Revision profiles (harness/traits/traits.json revision ids) the case is about; absent = every profile. */
   profiles?: string[];

@@ -3,7 +3,7 @@
  * configurations: only then may they carry its rows, guest view and use
  * expectations to other configurations. Each check says why not, or nothing.
  */
-import { statedExpectations } from '../case/load.ts';
+import { statedExpectations } from '../case/on-firmware.ts';
 import type { CaseSpec, GuestExpectation, UseExpectation } from '../case/types.ts';
 import { diffRows, formatRowChanges } from '../core/row-changes.ts';
 import { getProfile } from '../traits/profiles.ts';

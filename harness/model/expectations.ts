@@ -17,7 +17,7 @@
  * shape), typed-nodes.ts, own-configuration.ts, model-rows.ts,
  * consistency.ts, guest-view.ts, explain.ts, expected-tables.ts.
  */
-import { statedExpectations } from '../case/load.ts';
+import { statedExpectations } from '../case/on-firmware.ts';
 import type { CaseNode, CaseSpec, Expectations } from '../case/types.ts';
 import { getProfile, loadProfiles, type RevisionProfile } from '../traits/profiles.ts';
 import { traitOf } from '../traits/traits.ts';

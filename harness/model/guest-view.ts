@@ -3,7 +3,7 @@
  * for, from the firmware and kernel traits: what /proc/iomem, /sys and dax
  * show of spm nodes, and what the use steps (dax-pattern, kmem-online) can do.
  */
-import { statedExpectations } from '../case/load.ts';
+import { statedExpectations } from '../case/on-firmware.ts';
 import type { CaseSpec, GuestExpectation, UseExpectation } from '../case/types.ts';
 import { rangeText } from '../core/range-text.ts';
 import { traitOf, type SpmView } from '../traits/traits.ts';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
-import { statedExpectations, loadCases, validateCase } from '../../harness/case/load.ts';
+import { loadCases, validateCase } from '../../harness/case/load.ts';
+import { statedExpectations } from '../../harness/case/on-firmware.ts';
 import { machineArgs } from '../../harness/case/qemu-args.ts';
 import { loadCaseSet } from '../../harness/case/sets.ts';
 

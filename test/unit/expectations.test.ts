@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadCases, statedExpectations } from '../../harness/case/load.ts';
+import { loadCases } from '../../harness/case/load.ts';
+import { statedExpectations } from '../../harness/case/on-firmware.ts';
 import type { CaseSpec, Expectations } from '../../harness/case/types.ts';
 import { checkExpectations } from '../../harness/check/check.ts';
 import { softReservedFindings } from '../../harness/check/soft-reserved.ts';
