@@ -1,5 +1,5 @@
 import type { CaseSpec } from '../case/types.ts';
-import { DEFAULT_CASE_REVISION } from '../model/index.ts';
+import { DEFAULT_CASE_REVISION } from '../model/expectations.ts';
 import { HarnessError } from '../util/errors.ts';
 
 /** The QEMU revisions the test bed has: our own v5 and v6 series, the unpatched baseline (10.2.2), and upstream 11.1 (Debian sid's binary, for sp-mem). */
