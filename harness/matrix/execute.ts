@@ -8,7 +8,7 @@ import { formatVerdict } from '../report/console.ts';
 import { checkKvmDevice, type AcceleratorChoice, type KvmCheck } from '../util/accel.ts';
 import { EXIT } from '../util/exit-codes.ts';
 import type { PlannedCell, UnavailableCell } from './expand.ts';
-import { decideJobsHere } from './jobs.ts';
+import { decideJobsHere } from '../run/jobs.ts';
 import { createProgress, elapsed } from './progress.ts';
 import { writeMatrixReports, writeStepSummary } from './report.ts';
 import type { MatrixRow } from './row.ts';

@@ -1,9 +1,9 @@
-import { ensureFirmware, FIRMWARE_IDS, isFirmwareId, type FirmwareManifest } from '../../image/firmware.ts';
+import { ensureFirmware, FIRMWARE_IDS, type FirmwareManifest } from '../../image/firmware.ts';
 import { ensureInitramfs, type InitramfsManifest } from '../../image/initramfs.ts';
-import { ensureKernel, isKernelId, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
-import { UsageError } from '../../util/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import { ensureKernel, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
+import type { Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { checkFirmwareId, checkKernelId, jsonField, parseCommandLine } from '../options.ts';
 
 const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json [FILE.json]]
 
@@ -38,17 +38,13 @@ export const imagesCommand: Command = {
 };
 
 function parseOptions(argv: string[]): { kernels: string[]; firmwares: string[]; json?: JsonTarget } {
-  const { args, json } = takeJsonOption(argv);
-  const { values } = parseCommandArgs('images', {
-    args,
-    options: { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true } },
-  });
+  const { values, json } = parseCommandLine('images', argv, { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true } }, false);
   const kernels = values.kernel ?? [];
   const firmwares = values.firmware ?? [];
-  for (const k of kernels) if (!isKernelId(k)) throw new UsageError(`unknown kernel '${k}'`, `use one of ${KERNEL_IDS.join(', ')}`);
-  for (const f of firmwares) if (!isFirmwareId(f)) throw new UsageError(`unknown firmware '${f}'`, `use one of ${FIRMWARE_IDS.join(', ')}`);
+  for (const k of kernels) checkKernelId('', k);
+  for (const f of firmwares) checkFirmwareId('', f);
   const all = kernels.length === 0 && firmwares.length === 0;
-  return { kernels: all ? [...KERNEL_IDS] : kernels, firmwares: all ? [...FIRMWARE_IDS] : firmwares, ...(json ? { json } : {}) };
+  return { kernels: all ? [...KERNEL_IDS] : kernels, firmwares: all ? [...FIRMWARE_IDS] : firmwares, ...jsonField(json) };
 }
 
 function kernelText({ kernel, initramfs }: KernelReport): string {

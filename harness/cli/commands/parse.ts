@@ -4,8 +4,9 @@ import { sratText } from '../../check/layers.ts';
 import { e820Kind } from '../../core/vocabulary.ts';
 import { hex } from '../../util/size.ts';
 import { UsageError } from '../../util/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import type { Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { jsonField, parseCommandLine } from '../options.ts';
 
 const usage = `usage: memmap-harness parse FILE [--json [FILE.json]]
 
@@ -62,9 +63,8 @@ export function looksBinary(bytes: Uint8Array): boolean {
 }
 
 function parseParseArgs(argv: string[]): { file: string; json?: JsonTarget } {
-  const { args, json } = takeJsonOption(argv);
-  const parsed = parseCommandArgs('parse', { args, allowPositionals: true, options: {} });
-  const [file, ...extra] = parsed.positionals;
+  const { positionals, json } = parseCommandLine('parse', argv, {}, true);
+  const [file, ...extra] = positionals;
   if (!file || extra.length > 0) throw new UsageError('parse: give exactly one FILE', "run 'memmap-harness parse --help'");
-  return { file, ...(json ? { json } : {}) };
+  return { file, ...jsonField(json) };
 }

@@ -5,8 +5,9 @@ import { cachedInterfaces } from '../../interface/detect.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { UsageError } from '../../util/errors.ts';
 import { EXIT } from '../../util/exit-codes.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import type { Command } from '../command.ts';
+import { emitJson, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { jsonField, parseCommandLine, QEMU_OPTIONS } from '../options.ts';
 
 const usage = `usage: memmap-harness probe (--qemu PATH | --source SPEC [--patches DIR|MBOX | --no-patches]) [--json [FILE.json]]
 
@@ -60,13 +61,8 @@ export function formatReport(report: InterfaceReport): string {
 }
 
 function parseProbeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { choice: QemuChoice; json?: JsonTarget } {
-  const { args, json: target } = takeJsonOption(argv);
-  const json = target ? { json: target } : {};
-  const { values } = parseCommandArgs('probe', {
-    args,
-    allowPositionals: false,
-    options: { qemu: { type: 'string' }, source: { type: 'string' }, patches: { type: 'string' }, 'no-patches': { type: 'boolean' } },
-  });
+  const { values, json: target } = parseCommandLine('probe', argv, QEMU_OPTIONS, false);
+  const json = jsonField(target);
   if (values.qemu !== undefined) {
     if (values.source !== undefined || values.patches !== undefined || values['no-patches']) {
       throw new UsageError('probe: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');

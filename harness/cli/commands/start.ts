@@ -1,7 +1,9 @@
+import { verdictsToJson } from '../../report/json.ts';
+import { executeRun } from '../../run/execute.ts';
 import { UsageError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
-import { takeJsonOption } from '../json-output.ts';
-import { executeRun, parseRunArgs } from './run.ts';
+import { jsonEmitter, keepStdoutForJson, takeJsonOption } from '../json-output.ts';
+import { parseRunArgs } from '../options.ts';
 
 const usage = `usage: memmap-harness start [--results DIR] [--json [FILE.json]] [--jobs N]
 
@@ -25,6 +27,8 @@ export const startCommand: Command = {
     const { args: rest } = takeJsonOption(args);
     const other = rest.filter((arg, i) => !OUTPUT_OPTIONS.has(arg) && !OUTPUT_OPTIONS.has(rest[i - 1] ?? '') && !/^--(results|jobs)=/.test(arg));
     if (other.length > 0) throw new UsageError(`start takes only --results, --json and --jobs (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
-    return executeRun(parseRunArgs(args));
+    const options = parseRunArgs(args);
+    keepStdoutForJson(options.json);
+    return executeRun(options, jsonEmitter(options.json, verdictsToJson));
   },
 };
