@@ -3,8 +3,8 @@ import { DEFAULT_SERIES_DIR } from '../../qemu-build/config.ts';
 import { buildNotes } from '../../qemu-build/notes.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
 import { UsageError } from '../../util/errors.ts';
-import type { Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { emitJson, type JsonTarget } from '../json-output.ts';
 import { BUILD_OPTIONS, jsonField, parseCommandLine } from '../options.ts';
 
 const usage = `usage: memmap-harness build [--source SPEC] [--patches DIR|MBOX | --no-patches] [--json [FILE.json]]
@@ -30,13 +30,12 @@ checked against a git source ("base" in the manifest).
 
 Builds are cached by (source content, series content, configure args, device config).`;
 
-export const buildCommand: Command = {
+export const buildCommand = defineCommand({
   name: 'build',
   summary: 'build (or fetch from cache) QEMU with or without the memmap-type series',
   usage,
-  async run(args) {
-    const options = parseBuildArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseBuildArgs,
+  async act(options) {
     const { manifest, cacheHit } = await ensureQemuFromSource(options);
     // On stderr, every time (cached or not), so `$(memmap-harness build)` stays the path and nobody misses a fuzzed hunk.
     if ('applied' in manifest || 'base' in manifest) for (const line of buildNotes(manifest)) console.error(`memmap-harness: ${line}`);
@@ -44,7 +43,7 @@ export const buildCommand: Command = {
     else console.log(manifest.binary);
     return 0;
   },
-};
+});
 
 function parseBuildArgs(argv: string[]): { source?: string; patches?: string | null; json?: JsonTarget } {
   const { values, json } = parseCommandLine('build', argv, BUILD_OPTIONS, false);

@@ -4,8 +4,8 @@ import { planOneCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
 import { AXES } from '../../matrix/types.ts';
 import { HarnessError, UsageError } from '../../util/errors.ts';
-import type { Command } from '../command.ts';
-import { emitReportJson, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { emitReportJson, type JsonTarget } from '../json-output.ts';
 import { ACCEL_OPTION, asUsageError, CASE_OPTION, jobsField, jsonField, JOBS_OPTION, parseCommandLine, resultsDirOf, RESULTS_OPTION } from '../options.ts';
 
 const usage = `usage: memmap-harness cell NAME [--case NAME]... [--jobs N] [--source SPEC] [--results DIR]
@@ -28,13 +28,12 @@ job and paste it here.
   --json [FILE]   the run's report.json on stdout (human lines then go to stderr) or to FILE
   -h, --help      show this help`;
 
-export const cellCommand: Command = {
+export const cellCommand = defineCommand({
   name: 'cell',
   summary: 'run one matrix cell by its name (as CI names it)',
   usage,
-  async run(args) {
-    const options = parseCellArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseCellArgs,
+  async act(options) {
     const def = await loadMatrix();
     const all = await allCaseNames();
     const planned = asUsageError(() => planOneCell(def, options.name, all));
@@ -50,7 +49,7 @@ export const cellCommand: Command = {
     await emitReportJson(options.json, options.results);
     return status;
   },
-};
+});
 
 interface CellArgs {
   name: string;

@@ -1,8 +1,8 @@
 import { executeCompare, type CompareOptions } from '../../compare/execute.ts';
 import { acceleratorChoiceOf } from '../../util/accel.ts';
 import { UsageError } from '../../util/errors.ts';
-import type { Command } from '../command.ts';
-import { jsonEmitter, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { jsonEmitter, type JsonTarget } from '../json-output.ts';
 import { ACCEL_OPTION, CASE_OPTION, checkFirmwareIds, checkKernelId, FIRMWARES_OPTION, jobsField, jsonField, JOBS_OPTION, KERNEL_OPTION, parseCommandLine, resultsDirOf, RESULTS_OPTION, transportOf, TRANSPORT_OPTION } from '../options.ts';
 
 const usage = `usage: memmap-harness compare A B [--set NAME]... [--case NAME]... [--firmware ID]... [--kernel ID]
@@ -45,16 +45,15 @@ export interface CompareArgs extends CompareOptions {
   json?: JsonTarget;
 }
 
-export const compareCommand: Command = {
+export const compareCommand = defineCommand({
   name: 'compare',
   summary: 'run the same cases on two QEMUs (revisions, series, binaries) and list what differs',
   usage,
-  async run(args) {
-    const options = parseCompareArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseCompareArgs,
+  async act(options) {
     return executeCompare(options, jsonEmitter(options.json));
   },
-};
+});
 
 /** Parses `compare`'s arguments; one HarnessError line for anything wrong. */
 export function parseCompareArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CompareArgs {

@@ -1,8 +1,8 @@
 import { ensureFirmware, FIRMWARE_IDS, type FirmwareManifest } from '../../image/firmware.ts';
 import { ensureInitramfs, type InitramfsManifest } from '../../image/initramfs.ts';
 import { ensureKernel, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
-import type { Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { emitJson, type JsonTarget } from '../json-output.ts';
 import { checkFirmwareId, checkKernelId, jsonField, parseCommandLine } from '../options.ts';
 
 const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json [FILE.json]]
@@ -20,13 +20,12 @@ interface KernelReport {
   initramfs: InitramfsManifest;
 }
 
-export const imagesCommand: Command = {
+export const imagesCommand = defineCommand({
   name: 'images',
   summary: 'fetch and cache guest kernels, probe initramfs and firmware; print their paths',
   usage,
-  async run(args) {
-    const { kernels, firmwares, json } = parseOptions(args);
-    keepStdoutForJson(json);
+  parse: parseOptions,
+  async act({ kernels, firmwares, json }) {
     const kernelReports: KernelReport[] = [];
     for (const id of kernels) kernelReports.push({ kernel: await ensureKernel(id), initramfs: await ensureInitramfs(id) });
     const firmwareReports: FirmwareManifest[] = [];
@@ -35,7 +34,7 @@ export const imagesCommand: Command = {
     else console.log([...kernelReports.map(kernelText), ...firmwareReports.map(firmwareText)].join('\n'));
     return 0;
   },
-};
+});
 
 function parseOptions(argv: string[]): { kernels: string[]; firmwares: string[]; json?: JsonTarget } {
   const { values, json } = parseCommandLine('images', argv, { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true } }, false);

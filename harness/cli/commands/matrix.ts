@@ -3,8 +3,8 @@ import { acceleratorChoiceOf, decideAccelerator, type AcceleratorChoice } from '
 import { parseFilter, planMatrix, type PlannedCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
 import { UsageError } from '../../util/errors.ts';
-import type { Command } from '../command.ts';
-import { emitJson, emitReportJson, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { emitJson, emitReportJson, type JsonTarget } from '../json-output.ts';
 import { ACCEL_OPTION, asUsageError, jobsField, jsonField, JOBS_OPTION, parseCommandLine, resultsDirOf, RESULTS_OPTION } from '../options.ts';
 
 const usage = `usage: memmap-harness matrix [--filter EXPR]... [--subset NAME] [--jobs N] [--list]
@@ -42,13 +42,12 @@ runs in its -device sp-mem form; the accelerator only when it is kvm (….unix.k
 Exit status: 0 every run as the matrix expects, 1 a run failed or a firmware or
 kernel changed behaviour (CHANGED), 3 a run broke and none failed, 2 usage error.`;
 
-export const matrixCommand: Command = {
+export const matrixCommand = defineCommand({
   name: 'matrix',
   summary: 'run the regression matrix (cells × cases) in parallel; write the reports',
   usage,
-  async run(args) {
-    const options = parseMatrixArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseMatrixArgs,
+  async act(options) {
     const def = await loadMatrix();
     const filters = options.filters.map((f) => asUsageError(() => parseFilter(f, def)));
     // --accel kvm without a usable /dev/kvm: one line before anything is built or started.
@@ -66,7 +65,7 @@ export const matrixCommand: Command = {
     await emitReportJson(options.json, options.results);
     return status;
   },
-};
+});
 
 interface MatrixArgs {
   filters: string[];

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { executeReproduce, type ReproduceOptions } from '../../run/rerun.ts';
 import { UsageError } from '../../util/errors.ts';
-import type { Command } from '../command.ts';
-import { jsonEmitter, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { jsonEmitter, type JsonTarget } from '../json-output.ts';
 import { jsonField, parseCommandLine, resultsDirOf, RESULTS_OPTION } from '../options.ts';
 
 const usage = `usage: memmap-harness reproduce REPORT.json [CASE|CASE@CELL] [--qemu PATH] [--results DIR]
@@ -26,16 +26,15 @@ first (the case data like a case file); a bad one is exit 2 naming it.
 Exit status: 0 the same verdict (status and every check), 1 a different verdict,
 3 the run could not be made (QEMU or an image missing, QEMU would not start), 2 usage error.`;
 
-export const reproduceCommand: Command = {
+export const reproduceCommand = defineCommand({
   name: 'reproduce',
   summary: "re-run one case run of a report.json from the report alone and compare verdicts",
   usage,
-  async run(args) {
-    const options = parseReproduceArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseReproduceArgs,
+  async act(options) {
     return executeReproduce(options, jsonEmitter(options.json));
   },
-};
+});
 
 /** The parsed options of `reproduce`: what it reproduces, and where its JSON goes. */
 interface ReproduceArgs extends ReproduceOptions {

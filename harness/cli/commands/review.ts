@@ -2,8 +2,8 @@ import { checkTestedBy, executeReview, type ReviewOptions } from '../../review/e
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
 import { acceleratorChoiceOf } from '../../util/accel.ts';
 import { UsageError } from '../../util/errors.ts';
-import type { Command } from '../command.ts';
-import { jsonEmitter, keepStdoutForJson, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { jsonEmitter, type JsonTarget } from '../json-output.ts';
 import { ACCEL_OPTION, checkFirmwareIds, checkKernelId, FIRMWARES_OPTION, jobsField, jsonField, JOBS_OPTION, KERNEL_OPTION, parseCommandLine, resultsDirOf, RESULTS_OPTION, transportOf, TRANSPORT_OPTION } from '../options.ts';
 
 const usage = `usage: memmap-harness review SERIES [--against REF]... [--source SPEC] [--firmware ID]... [--kernel ID]
@@ -44,16 +44,15 @@ export interface ReviewArgs extends Omit<ReviewOptions, 'command'> {
   json?: JsonTarget;
 }
 
-export const reviewCommand: Command = {
+export const reviewCommand = defineCommand({
   name: 'review',
   summary: 'test a posted series (mbox or patches) and write a reply-ready review.md',
   usage,
-  async run(args) {
-    const options = parseReviewArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseReviewArgs,
+  async act(options, args) {
     return executeReview({ ...options, command: ['memmap-harness', 'review', ...args].map(shellWord) }, jsonEmitter(options.json));
   },
-};
+});
 
 /** An argument as a POSIX shell reads it back: bare when safe, else single-quoted. */
 export function shellWord(word: string): string {

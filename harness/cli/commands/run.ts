@@ -2,8 +2,8 @@ import { allCaseNames } from '../../matrix/execute.ts';
 import { verdictsToJson } from '../../report/json.ts';
 import { executeRun } from '../../run/execute.ts';
 import { UsageError } from '../../util/errors.ts';
-import type { Command } from '../command.ts';
-import { jsonEmitter, keepStdoutForJson } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { jsonEmitter } from '../json-output.ts';
 import { parseRunArgs, type RunArgs } from '../options.ts';
 
 const usage = `usage: memmap-harness run [--case NAME]... [--set NAME] [QEMU] [--firmware ID] [--kernel ID]
@@ -41,16 +41,15 @@ or -device sp-mem for an sp-mem case).
 Exit status: 0 all passed, 1 a case failed, 3 a run broke (QEMU would not start, guest hung)
 and none failed, 4 some cases unsupported and none failed or broke; 2 usage error.`;
 
-export const runCommand: Command = {
+export const runCommand = defineCommand({
   name: 'run',
   summary: 'run cases against a QEMU and print verdicts',
   usage,
-  async run(args) {
-    const options = await checkRunNames(parseRunArgs(args));
-    keepStdoutForJson(options.json);
+  parse: async (args) => checkRunNames(parseRunArgs(args)),
+  async act(options) {
     return executeRun(options, jsonEmitter(options.json, verdictsToJson));
   },
-};
+});
 
 /** A case name that does not exist is a usage error (2), found before anything is built. */
 async function checkRunNames(options: RunArgs): Promise<RunArgs> {
