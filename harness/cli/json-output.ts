@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.ts';
 
 /** Where `--json` sends a command's JSON: stdout, or a file. */
@@ -53,4 +53,14 @@ export async function emitJson(target: JsonTarget, value: unknown): Promise<void
   }
   await mkdir(dirname(target.path), { recursive: true });
   await writeFile(target.path, text);
+}
+
+/** With --json: a function writing what a run hands it (as `toJson` makes it, else as it is) where --json said; else undefined. */
+export function jsonEmitter<T>(target: JsonTarget | undefined, toJson: (value: T) => unknown = (value) => value): ((value: T) => Promise<void>) | undefined {
+  return target ? (value) => emitJson(target, toJson(value)) : undefined;
+}
+
+/** With --json: the report.json the run wrote, on stdout or to the file (matrix and cell). */
+export async function emitReportJson(json: JsonTarget | undefined, results: string): Promise<void> {
+  if (json) await emitJson(json, JSON.parse(await readFile(join(results, 'report.json'), 'utf8')) as unknown);
 }

@@ -1,6 +1,8 @@
 import type { CaseSpec } from '../case/types.ts';
-import { ensureFirmware, ensureInitramfs, isFirmwareId, isKernelId, isMinimalKernelId } from '../image/index.ts';
-import { MAKE_UNIT } from '../image/minimal-kernel.ts';
+import { ensureFirmware, isFirmwareId } from '../image/firmware.ts';
+import { ensureInitramfs } from '../image/initramfs.ts';
+import { isKernelId } from '../image/kernel.ts';
+import { isMinimalKernelId, MAKE_UNIT } from '../image/minimal-kernel.ts';
 import type { BuildReporter } from '../host/progress.ts';
 import { progressBoard } from './progress-board.ts';
 import { resolveQemu, type QemuChoice, type ResolvedQemu } from './resolve-qemu.ts';

@@ -6,7 +6,7 @@ import { loadCase } from '../case/load.ts';
 import type { CaseSpec } from '../case/types.ts';
 import type { Finding, Verdict } from '../core/vocabulary.ts';
 import { outcomeOf, outcomeReason } from '../matrix/row.ts';
-import { expectationsFor } from '../model/index.ts';
+import { expectationsFor } from '../model/expectations.ts';
 import { formatVerdict } from '../report/console.ts';
 import { runCase, type QemuUnderTest } from '../run/run-case.ts';
 import { testbedQemu } from './testbed.ts';

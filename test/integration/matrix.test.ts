@@ -5,7 +5,7 @@ import { execa, type Result } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { ensureQemu } from '../../harness/qemu-build/qemu.ts';
-import { isKernelId } from '../../harness/image/index.ts';
+import { isKernelId } from '../../harness/image/kernel.ts';
 import { planMatrix } from '../../harness/matrix/expand.ts';
 import { allCaseNames } from '../../harness/matrix/execute.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';

@@ -1,7 +1,10 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ExecuteError, QmpTimeoutError } from '../../harness/qmp/errors.ts';
 import { cont, cpusByNode, queryCpusFast, queryMemdev, queryMemoryDevices, queryMemorySizeSummary, queryNuma, queryStatus, queryVersion, stop } from '../../harness/qmp/queries.ts';
-import { launchVm, VmStartError, type QmpTransportKind, type Vm } from '../../harness/vm/index.ts';
+import { launchVm } from '../../harness/vm/launch.ts';
+import { VmStartError } from '../../harness/vm/errors.ts';
+import type { QmpTransportKind } from '../../harness/vm/qmp-endpoint.ts';
+import type { Vm } from '../../harness/vm/vm.ts';
 import { BASE_ARGS, expectNoLeftovers, makeTmpRoot, QEMU, removeTmpRoot, TWO_NODE_ARGS } from '../fixtures/qmp/qemu-env.ts';
 
 /*

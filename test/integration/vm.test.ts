@@ -3,7 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HarnessError } from '../../harness/util/errors.ts';
-import { ConsoleTimeoutError, launchVm, VmExitedError, withVm, type LaunchOptions } from '../../harness/vm/index.ts';
+import { ConsoleTimeoutError, VmExitedError } from '../../harness/vm/errors.ts';
+import { launchVm, type LaunchOptions } from '../../harness/vm/launch.ts';
+import { withVm } from '../../harness/vm/with-vm.ts';
 import { SerialConsole } from '../../harness/vm/serial-console.ts';
 import { BASE_ARGS, childProcesses, expectNoLeftovers, makeTmpRoot, processAlive, QEMU, removeTmpRoot } from '../fixtures/qmp/qemu-env.ts';
 import { serialProbeImage } from '../fixtures/qmp/serial-probe.ts';
@@ -130,7 +132,7 @@ describe('launchVm on a real QEMU', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('%s to the harness process kills QEMU and removes the temp directory', async (signal) => {
     // A separate Node process launches a VM and reports it; we signal that process.
     const script = join(tmpRoot, 'signalled.mts'); // .mts: top-level await outside any package.json
-    const runner = new URL('../../harness/vm/index.ts', import.meta.url).pathname;
+    const runner = new URL('../../harness/vm/launch.ts', import.meta.url).pathname;
     writeFileSync(
       script,
       [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCases } from '../../harness/case/load.ts';
 import { machineArgs } from '../../harness/case/qemu-args.ts';
-import { parseRunArgs } from '../../harness/cli/commands/run.ts';
+import { parseRunArgs } from '../../harness/cli/options.ts';
 import { acceleratorOf, statusOf } from '../../harness/core/vocabulary.ts';
 import { CASES_DIR, unavailableFor } from '../../harness/matrix/execute.ts';
 import { planMatrix } from '../../harness/matrix/expand.ts';

@@ -7,7 +7,7 @@ import { applySeries, PatchApplyError, type AppliedPatch } from '../../harness/s
 import { UnsafeSeriesPathError } from '../../harness/source/diff-paths.ts';
 import { checkBaseCommit, localTreeState, resolveGitCommit } from '../../harness/source/git.ts';
 import { loadSeries, SeriesError, type Series } from '../../harness/source/series.ts';
-import { buildNotes } from '../../harness/cli/commands/build.ts';
+import { buildNotes } from '../../harness/qemu-build/notes.ts';
 
 /*
  * Real git and real GNU patch on throwaway trees: a repository holds "master",

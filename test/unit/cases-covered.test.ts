@@ -6,7 +6,7 @@ import { loadCaseSet } from '../../harness/case/sets.ts';
 import { casesProject } from '../../harness/vitest/project.ts';
 import { caseConfigurations } from '../../harness/vitest/configurations.ts';
 import { loadCase } from '../../harness/case/load.ts';
-import { expectationsFor } from '../../harness/model/index.ts';
+import { expectationsFor } from '../../harness/model/expectations.ts';
 
 // Every case file is a test: the `cases` vitest project (npm test) collects each
 // one. These tests make sure that stays true and that each case can fail: it checks

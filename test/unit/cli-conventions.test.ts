@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { casesToRun } from '../../harness/cli/commands/run.ts';
+import { casesToRun } from '../../harness/run/execute.ts';
 import { takeGlobalOptions } from '../../harness/cli/global-options.ts';
 import { takeJsonOption } from '../../harness/cli/json-output.ts';
 import { acceleratorOf, type Finding, type Verdict } from '../../harness/core/vocabulary.ts';

@@ -8,7 +8,8 @@ import { REPO_ROOT } from '../../harness/util/paths.ts';
  * cycles; every folder imports only folders before it in ROOM_ORDER (so no
  * two folders lean on each other and nothing points up the pipeline); no
  * file outside the interface classifier named for probing; no source folder
- * named like build output. Imports are read from the files' own
+ * named like build output; no file that only re-exports others (an index.ts
+ * barrel): a caller imports the module that defines the name. Imports are read from the files' own
  * `import … from './x.ts'` / `export … from` lines (relative paths only).
  */
 
@@ -91,6 +92,16 @@ function mutualFolders(graph: Map<string, string[]>): string[] {
   });
 }
 
+/**
+ * True when a file's code is nothing but `export … from` lines: a barrel
+ * (index.ts) that stands between callers and the modules that define the names.
+ */
+function onlyReExports(text: string): boolean {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const statements = code.split(';').map((s) => s.trim()).filter((s) => s !== '');
+  return statements.length > 0 && statements.every((s) => /^export\b[^'"]*\bfrom\s+'[^']+'$/.test(s));
+}
+
 const graph = importGraph();
 
 describe('the harness layout', () => {
@@ -135,6 +146,16 @@ describe('the harness layout', () => {
   it('names no file for probing outside the interface classifier (the probe command aside)', () => {
     const named = [...graph.keys()].filter((file) => /probe/i.test(file) && roomOf(file) !== 'interface' && file !== 'cli/commands/probe.ts');
     expect(named).toEqual([]);
+  });
+
+  it('has no barrel: no file only re-exports others (callers import the defining module)', () => {
+    const barrels = tsFiles(HARNESS).filter((file) => onlyReExports(readFileSync(file, 'utf8'))).map((file) => relative(HARNESS, file));
+    expect(barrels).toEqual([]);
+  });
+
+  it('finds a barrel when there is one, and not a module that also re-exports (the check can fail)', () => {
+    expect(onlyReExports("/** The VM runner. */\nexport { launchVm } from './launch.ts';\nexport type { Vm } from './vm.ts';\nexport * from './errors.ts';\n")).toBe(true);
+    expect(onlyReExports("export type { GuestImage } from '../image/image.ts';\nexport function f(): number {\n  return 1;\n}\n")).toBe(false);
   });
 
   it('has no folder named build/', () => {

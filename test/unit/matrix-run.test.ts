@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideJobs, perGuestBudget } from '../../harness/matrix/jobs.ts';
+import { decideJobs, perGuestBudget } from '../../harness/run/jobs.ts';
 import { loadMatrix } from '../../harness/matrix/load.ts';
 import { parseCellName } from '../../harness/matrix/name.ts';
 import { runPool } from '../../harness/host/pool.ts';

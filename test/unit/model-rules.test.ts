@@ -3,9 +3,11 @@ import { validateCase } from '../../harness/case/load.ts';
 import type { CaseNode, CaseSpec, MachineType } from '../../harness/case/types.ts';
 import { refusalFindings } from '../../harness/check/refusal.ts';
 import { escapeRegExp } from '../../harness/model/refusals.ts';
-import {
-  belowFourGSize, caseAppliesTo, expectationsFor, getProfile, loadProfiles, predictCase, profileForQemuLabel, profileForSeries, type Prediction,
-} from '../../harness/model/index.ts';
+import { belowFourGSize } from '../../harness/model/qemu.ts';
+import { caseAppliesTo, predictCase } from '../../harness/model/from-case.ts';
+import { expectationsFor } from '../../harness/model/expectations.ts';
+import { getProfile, loadProfiles, profileForQemuLabel, profileForSeries } from '../../harness/traits/profiles.ts';
+import type { Prediction } from '../../harness/model/types.ts';
 
 // The model's rules one at a time, on configurations small enough to read.
 // (test/unit/model.test.ts holds them against real boots.)

@@ -5,7 +5,9 @@ import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { validateCase } from '../../harness/case/load.ts';
 import type { CaseSpec, MachineType } from '../../harness/case/types.ts';
 import { refusalFindings } from '../../harness/check/refusal.ts';
-import { getProfile, predictCase, type Prediction } from '../../harness/model/index.ts';
+import { getProfile } from '../../harness/traits/profiles.ts';
+import { predictCase } from '../../harness/model/from-case.ts';
+import type { Prediction } from '../../harness/model/types.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
 import { nonEmpty } from './non-empty.ts';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCases, validateCase } from '../../harness/case/load.ts';
-import { expectationsFor } from '../../harness/model/index.ts';
+import { expectationsFor } from '../../harness/model/expectations.ts';
 import { caseKernelArgs } from '../../harness/run/guest-args.ts';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 

@@ -1,11 +1,11 @@
 import { ensureQemuFromSource } from '../../qemu-build/any-source.ts';
-import type { QemuManifest } from '../../qemu-build/qemu.ts';
 import { DEFAULT_SERIES_DIR } from '../../qemu-build/config.ts';
-import { describeAdjustment } from '../../source/apply.ts';
+import { buildNotes } from '../../qemu-build/notes.ts';
 import { DEFAULT_SOURCE_SPEC } from '../../source/spec.ts';
 import { UsageError } from '../../util/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { emitJson, type JsonTarget } from '../json-output.ts';
+import { BUILD_OPTIONS, jsonField, parseCommandLine } from '../options.ts';
 
 const usage = `usage: memmap-harness build [--source SPEC] [--patches DIR|MBOX | --no-patches] [--json [FILE.json]]
 
@@ -30,13 +30,12 @@ checked against a git source ("base" in the manifest).
 
 Builds are cached by (source content, series content, configure args, device config).`;
 
-export const buildCommand: Command = {
+export const buildCommand = defineCommand({
   name: 'build',
   summary: 'build (or fetch from cache) QEMU with or without the memmap-type series',
   usage,
-  async run(args) {
-    const options = parseBuildArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseBuildArgs,
+  async act(options) {
     const { manifest, cacheHit } = await ensureQemuFromSource(options);
     // On stderr, every time (cached or not), so `$(memmap-harness build)` stays the path and nobody misses a fuzzed hunk.
     if ('applied' in manifest || 'base' in manifest) for (const line of buildNotes(manifest)) console.error(`memmap-harness: ${line}`);
@@ -44,47 +43,14 @@ export const buildCommand: Command = {
     else console.log(manifest.binary);
     return 0;
   },
-};
-
-/**
- * What a person must know about how the binary was made: each hunk that moved
- * (note) or needed fuzz (WARNING), and how the source compares with the series'
- * base-commit (WARNING when it is another commit or has local changes).
- */
-export function buildNotes(manifest: Pick<QemuManifest, 'applied' | 'base'>): string[] {
-  const lines: string[] = [];
-  let fuzzed = 0;
-  for (const patch of manifest.applied ?? []) {
-    for (const hunk of patch.hunks) {
-      if (hunk.fuzz > 0) fuzzed++;
-      lines.push(`${hunk.fuzz > 0 ? 'WARNING' : 'note'}: ${patch.patch} (${patch.tool}): ${describeAdjustment(hunk)}`);
-    }
-  }
-  if (fuzzed > 0) lines.push(`WARNING: ${fuzzed} hunk${fuzzed === 1 ? '' : 's'} applied with fuzz (context lines ignored): check ${fuzzed === 1 ? 'it' : 'them'} in the source before trusting this build`);
-  const base = manifest.base;
-  if (base) lines.push(`${base.status === 'mismatch' || base.status === 'dirty' ? 'WARNING' : 'note'}: ${base.summary}`);
-  return lines;
-}
+});
 
 function parseBuildArgs(argv: string[]): { source?: string; patches?: string | null; json?: JsonTarget } {
-  const { args, json } = takeJsonOption(argv);
-  const { values } = parseStrict(args);
+  const { values, json } = parseCommandLine('build', argv, BUILD_OPTIONS, false);
   if (values.patches !== undefined && values['no-patches']) throw new UsageError('--patches and --no-patches exclude each other', 'give one of them');
   return {
     source: values.source,
     patches: values['no-patches'] ? null : values.patches,
-    ...(json ? { json } : {}),
+    ...jsonField(json),
   };
-}
-
-function parseStrict(args: string[]) {
-  return parseCommandArgs('build', {
-    args,
-    allowPositionals: false,
-    options: {
-      source: { type: 'string' },
-      patches: { type: 'string' },
-      'no-patches': { type: 'boolean' },
-    },
-  });
 }

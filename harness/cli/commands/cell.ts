@@ -1,14 +1,12 @@
-import { resolve } from 'node:path';
 import { allCaseNames, executeMatrix, leftOutByAccel, unavailableHere } from '../../matrix/execute.ts';
 import { acceleratorChoiceOf, type AcceleratorChoice } from '../../util/accel.ts';
 import { planOneCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
 import { AXES } from '../../matrix/types.ts';
-import { newResultsDir } from '../../run/results-dir.ts';
 import { HarnessError, UsageError } from '../../util/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
-import { asUsageError, emitReportJson, parseJobs } from './matrix.ts';
+import { defineCommand } from '../command.ts';
+import { emitReportJson, type JsonTarget } from '../json-output.ts';
+import { ACCEL_OPTION, asUsageError, CASE_OPTION, jobsField, jsonField, JOBS_OPTION, parseCommandLine, resultsDirOf, RESULTS_OPTION } from '../options.ts';
 
 const usage = `usage: memmap-harness cell NAME [--case NAME]... [--jobs N] [--source SPEC] [--results DIR]
                            [--accel tcg|kvm|auto] [--json [FILE.json]]
@@ -30,13 +28,12 @@ job and paste it here.
   --json [FILE]   the run's report.json on stdout (human lines then go to stderr) or to FILE
   -h, --help      show this help`;
 
-export const cellCommand: Command = {
+export const cellCommand = defineCommand({
   name: 'cell',
   summary: 'run one matrix cell by its name (as CI names it)',
   usage,
-  async run(args) {
-    const options = parseCellArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseCellArgs,
+  async act(options) {
     const def = await loadMatrix();
     const all = await allCaseNames();
     const planned = asUsageError(() => planOneCell(def, options.name, all));
@@ -52,7 +49,7 @@ export const cellCommand: Command = {
     await emitReportJson(options.json, options.results);
     return status;
   },
-};
+});
 
 interface CellArgs {
   name: string;
@@ -67,22 +64,16 @@ interface CellArgs {
 }
 
 function parseCellArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CellArgs {
-  const { args, json } = takeJsonOption(argv);
-  const parsed = parseCommandArgs('cell', {
-    args,
-    allowPositionals: true,
-    options: { case: { type: 'string', multiple: true }, jobs: { type: 'string' }, source: { type: 'string' }, results: { type: 'string' }, accel: { type: 'string' } },
-  });
-  const [name, ...extra] = parsed.positionals;
+  const { values, positionals, json } = parseCommandLine('cell', argv, { ...CASE_OPTION, ...JOBS_OPTION, source: { type: 'string' }, ...RESULTS_OPTION, ...ACCEL_OPTION }, true);
+  const [name, ...extra] = positionals;
   if (!name || extra.length > 0) throw new UsageError('cell: give exactly one cell name', 'e.g. memmap-harness cell v5.q35.ovmf-sid.bookworm-6.1.memfd.unix');
-  const { values } = parsed;
   return {
     name,
     cases: values.case ?? [],
-    jobs: values.jobs === undefined ? undefined : parseJobs(values.jobs),
+    ...jobsField(values.jobs),
     source: values.source,
-    results: resolve(values.results ?? newResultsDir()),
-    ...(json ? { json } : {}),
+    results: resultsDirOf(values.results),
+    ...jsonField(json),
     accel: acceleratorChoiceOf(values.accel, env),
     accelGiven: values.accel !== undefined || Boolean(env.MEMMAP_HARNESS_ACCEL),
   };

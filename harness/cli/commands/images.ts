@@ -1,9 +1,9 @@
-import { ensureFirmware, FIRMWARE_IDS, isFirmwareId, type FirmwareManifest } from '../../image/firmware.ts';
+import { ensureFirmware, FIRMWARE_IDS, type FirmwareManifest } from '../../image/firmware.ts';
 import { ensureInitramfs, type InitramfsManifest } from '../../image/initramfs.ts';
-import { ensureKernel, isKernelId, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
-import { UsageError } from '../../util/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import { ensureKernel, KERNEL_IDS, type KernelManifest } from '../../image/kernel.ts';
+import { defineCommand } from '../command.ts';
+import { emitJson, type JsonTarget } from '../json-output.ts';
+import { checkFirmwareId, checkKernelId, jsonField, parseCommandLine } from '../options.ts';
 
 const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json [FILE.json]]
 
@@ -20,13 +20,12 @@ interface KernelReport {
   initramfs: InitramfsManifest;
 }
 
-export const imagesCommand: Command = {
+export const imagesCommand = defineCommand({
   name: 'images',
   summary: 'fetch and cache guest kernels, probe initramfs and firmware; print their paths',
   usage,
-  async run(args) {
-    const { kernels, firmwares, json } = parseOptions(args);
-    keepStdoutForJson(json);
+  parse: parseOptions,
+  async act({ kernels, firmwares, json }) {
     const kernelReports: KernelReport[] = [];
     for (const id of kernels) kernelReports.push({ kernel: await ensureKernel(id), initramfs: await ensureInitramfs(id) });
     const firmwareReports: FirmwareManifest[] = [];
@@ -35,20 +34,16 @@ export const imagesCommand: Command = {
     else console.log([...kernelReports.map(kernelText), ...firmwareReports.map(firmwareText)].join('\n'));
     return 0;
   },
-};
+});
 
 function parseOptions(argv: string[]): { kernels: string[]; firmwares: string[]; json?: JsonTarget } {
-  const { args, json } = takeJsonOption(argv);
-  const { values } = parseCommandArgs('images', {
-    args,
-    options: { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true } },
-  });
+  const { values, json } = parseCommandLine('images', argv, { kernel: { type: 'string', multiple: true }, firmware: { type: 'string', multiple: true } }, false);
   const kernels = values.kernel ?? [];
   const firmwares = values.firmware ?? [];
-  for (const k of kernels) if (!isKernelId(k)) throw new UsageError(`unknown kernel '${k}'`, `use one of ${KERNEL_IDS.join(', ')}`);
-  for (const f of firmwares) if (!isFirmwareId(f)) throw new UsageError(`unknown firmware '${f}'`, `use one of ${FIRMWARE_IDS.join(', ')}`);
+  for (const k of kernels) checkKernelId('', k);
+  for (const f of firmwares) checkFirmwareId('', f);
   const all = kernels.length === 0 && firmwares.length === 0;
-  return { kernels: all ? [...KERNEL_IDS] : kernels, firmwares: all ? [...FIRMWARE_IDS] : firmwares, ...(json ? { json } : {}) };
+  return { kernels: all ? [...KERNEL_IDS] : kernels, firmwares: all ? [...FIRMWARE_IDS] : firmwares, ...jsonField(json) };
 }
 
 function kernelText({ kernel, initramfs }: KernelReport): string {

@@ -1,13 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { allCaseNames, executeMatrix, unavailableFor } from '../../matrix/execute.ts';
 import { acceleratorChoiceOf, decideAccelerator, type AcceleratorChoice } from '../../util/accel.ts';
 import { parseFilter, planMatrix, type PlannedCell } from '../../matrix/expand.ts';
 import { loadMatrix } from '../../matrix/load.ts';
-import { newResultsDir } from '../../run/results-dir.ts';
-import { HarnessError, UsageError } from '../../util/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import { UsageError } from '../../util/errors.ts';
+import { defineCommand } from '../command.ts';
+import { emitJson, emitReportJson, type JsonTarget } from '../json-output.ts';
+import { ACCEL_OPTION, asUsageError, jobsField, jsonField, JOBS_OPTION, parseCommandLine, resultsDirOf, RESULTS_OPTION } from '../options.ts';
 
 const usage = `usage: memmap-harness matrix [--filter EXPR]... [--subset NAME] [--jobs N] [--list]
                              [--accel tcg|kvm|auto] [--json [FILE.json]] [--source SPEC] [--results DIR]
@@ -44,13 +42,12 @@ runs in its -device sp-mem form; the accelerator only when it is kvm (….unix.k
 Exit status: 0 every run as the matrix expects, 1 a run failed or a firmware or
 kernel changed behaviour (CHANGED), 3 a run broke and none failed, 2 usage error.`;
 
-export const matrixCommand: Command = {
+export const matrixCommand = defineCommand({
   name: 'matrix',
   summary: 'run the regression matrix (cells × cases) in parallel; write the reports',
   usage,
-  async run(args) {
-    const options = parseMatrixArgs(args);
-    keepStdoutForJson(options.json);
+  parse: parseMatrixArgs,
+  async act(options) {
     const def = await loadMatrix();
     const filters = options.filters.map((f) => asUsageError(() => parseFilter(f, def)));
     // --accel kvm without a usable /dev/kvm: one line before anything is built or started.
@@ -68,7 +65,7 @@ export const matrixCommand: Command = {
     await emitReportJson(options.json, options.results);
     return status;
   },
-};
+});
 
 interface MatrixArgs {
   filters: string[];
@@ -83,37 +80,25 @@ interface MatrixArgs {
 }
 
 function parseMatrixArgs(argv: string[]): MatrixArgs {
-  const { args, json } = takeJsonOption(argv);
-  const { values } = parseCommandArgs('matrix', {
-    args,
-    allowPositionals: false,
-    options: {
-      filter: { type: 'string', multiple: true },
-      subset: { type: 'string' },
-      jobs: { type: 'string' },
-      list: { type: 'boolean' },
-      accel: { type: 'string' },
-      source: { type: 'string' },
-      results: { type: 'string' },
-    },
-  });
+  const { values, json } = parseCommandLine('matrix', argv, {
+    filter: { type: 'string', multiple: true },
+    subset: { type: 'string' },
+    ...JOBS_OPTION,
+    list: { type: 'boolean' },
+    ...ACCEL_OPTION,
+    source: { type: 'string' },
+    ...RESULTS_OPTION,
+  }, false);
   return {
     filters: values.filter ?? [],
     subset: values.subset,
-    jobs: values.jobs === undefined ? undefined : parseJobs(values.jobs),
+    ...jobsField(values.jobs),
     list: values.list === true,
     accel: acceleratorChoiceOf(values.accel),
-    ...(json ? { json } : {}),
+    ...jsonField(json),
     source: values.source,
-    results: resolve(values.results ?? newResultsDir()),
+    results: resultsDirOf(values.results),
   };
-}
-
-/** --jobs: a positive integer. */
-export function parseJobs(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--jobs must be a positive integer, not '${text}'`);
-  return n;
 }
 
 async function printList(cells: readonly PlannedCell[], json: JsonTarget | undefined): Promise<void> {
@@ -123,19 +108,4 @@ async function printList(cells: readonly PlannedCell[], json: JsonTarget | undef
   }
   for (const c of cells) console.log(`${c.name}  ${c.cases.join(' ')}`);
   console.log(`${cells.length} cells, ${cells.reduce((n, c) => n + c.cases.length, 0)} runs`);
-}
-
-/** With --json: the report.json the run wrote, on stdout or to the file (matrix and cell). */
-export async function emitReportJson(json: JsonTarget | undefined, results: string): Promise<void> {
-  if (json) await emitJson(json, JSON.parse(await readFile(join(results, 'report.json'), 'utf8')) as unknown);
-}
-
-/** Runs `parse`, turning the HarnessError a bad command-line value gives into a usage error (exit 2). */
-export function asUsageError<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (error instanceof HarnessError && !(error instanceof UsageError)) throw new UsageError(error.message, error.hint);
-    throw error;
-  }
 }

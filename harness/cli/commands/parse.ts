@@ -4,8 +4,9 @@ import { sratText } from '../../check/layers.ts';
 import { e820Kind } from '../../core/vocabulary.ts';
 import { hex } from '../../util/size.ts';
 import { UsageError } from '../../util/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { emitJson, type JsonTarget } from '../json-output.ts';
+import { jsonField, parseCommandLine } from '../options.ts';
 
 const usage = `usage: memmap-harness parse FILE [--json [FILE.json]]
 
@@ -16,13 +17,12 @@ binary, or has no kernel banner and no E820 or SRAT line, is refused (exit 2).
   --json [FILE.json]  everything as JSON (addresses as 0x… strings), on stdout or to FILE.json
   -h, --help    show this help`;
 
-export const parseCommand: Command = {
+export const parseCommand = defineCommand({
   name: 'parse',
   summary: "parse a saved serial log's E820, SRAT and probe sections",
   usage,
-  async run(args) {
-    const { file, json } = parseParseArgs(args);
-    keepStdoutForJson(json);
+  parse: parseParseArgs,
+  async act({ file, json }) {
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       throw new UsageError(`parse: cannot read ${file}: ${error.code ?? error.message}`, 'give the path of a saved serial log');
     });
@@ -48,7 +48,7 @@ export const parseCommand: Command = {
     for (const w of log.warnings) console.log(`warning: ${w}`);
     return 0;
   },
-};
+});
 
 /**
  * Serial logs are text with a few escape sequences; a NUL byte, or many bytes
@@ -62,9 +62,8 @@ export function looksBinary(bytes: Uint8Array): boolean {
 }
 
 function parseParseArgs(argv: string[]): { file: string; json?: JsonTarget } {
-  const { args, json } = takeJsonOption(argv);
-  const parsed = parseCommandArgs('parse', { args, allowPositionals: true, options: {} });
-  const [file, ...extra] = parsed.positionals;
+  const { positionals, json } = parseCommandLine('parse', argv, {}, true);
+  const [file, ...extra] = positionals;
   if (!file || extra.length > 0) throw new UsageError('parse: give exactly one FILE', "run 'memmap-harness parse --help'");
-  return { file, ...(json ? { json } : {}) };
+  return { file, ...jsonField(json) };
 }

@@ -5,8 +5,9 @@ import { cachedInterfaces } from '../../interface/detect.ts';
 import { resolveQemu, type QemuChoice } from '../../run/resolve-qemu.ts';
 import { UsageError } from '../../util/errors.ts';
 import { EXIT } from '../../util/exit-codes.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { emitJson, keepStdoutForJson, takeJsonOption, type JsonTarget } from '../json-output.ts';
+import { defineCommand } from '../command.ts';
+import { emitJson, type JsonTarget } from '../json-output.ts';
+import { jsonField, parseCommandLine, QEMU_OPTIONS } from '../options.ts';
 
 const usage = `usage: memmap-harness probe (--qemu PATH | --source SPEC [--patches DIR|MBOX | --no-patches]) [--json [FILE.json]]
 
@@ -31,13 +32,12 @@ or the entry's own for a debian-bin: source).
 Exit status (about memmap-type): 0 supported, 4 not supported (unsupported),
 3 undetermined (QEMU failed for another reason), 2 usage error.`;
 
-export const probeCommand: Command = {
+export const probeCommand = defineCommand({
   name: 'probe',
   summary: 'tell which memory interface a QEMU implements (memmap-type v5/v6-like, sp-mem)',
   usage,
-  async run(args) {
-    const { choice, json } = parseProbeArgs(args);
-    keepStdoutForJson(json);
+  parse: parseProbeArgs,
+  async act({ choice, json }) {
     const qemu = await resolveQemu(choice);
     const report = await cachedInterfaces(qemu.binary, qemu.firmwareDirs);
     const memmap = memmapVerdict(report);
@@ -45,7 +45,7 @@ export const probeCommand: Command = {
     else console.log(formatReport(report));
     return memmap.verdict === 'supported' ? EXIT.ok : memmap.verdict === 'not-supported' ? EXIT.unsupported : EXIT.infrastructure;
   },
-};
+});
 
 /** The text form: the classes, the profile with its reason, one line of evidence per probe. */
 export function formatReport(report: InterfaceReport): string {
@@ -60,13 +60,8 @@ export function formatReport(report: InterfaceReport): string {
 }
 
 function parseProbeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { choice: QemuChoice; json?: JsonTarget } {
-  const { args, json: target } = takeJsonOption(argv);
-  const json = target ? { json: target } : {};
-  const { values } = parseCommandArgs('probe', {
-    args,
-    allowPositionals: false,
-    options: { qemu: { type: 'string' }, source: { type: 'string' }, patches: { type: 'string' }, 'no-patches': { type: 'boolean' } },
-  });
+  const { values, json: target } = parseCommandLine('probe', argv, QEMU_OPTIONS, false);
+  const json = jsonField(target);
   if (values.qemu !== undefined) {
     if (values.source !== undefined || values.patches !== undefined || values['no-patches']) {
       throw new UsageError('probe: --qemu names a binary; it cannot be combined with --source, --patches or --no-patches');

@@ -1,7 +1,9 @@
+import { verdictsToJson } from '../../report/json.ts';
+import { executeRun } from '../../run/execute.ts';
 import { UsageError } from '../../util/errors.ts';
-import type { Command } from '../command.ts';
-import { takeJsonOption } from '../json-output.ts';
-import { executeRun, parseRunArgs } from './run.ts';
+import { defineCommand } from '../command.ts';
+import { jsonEmitter, takeJsonOption } from '../json-output.ts';
+import { parseRunArgs, type RunArgs } from '../options.ts';
 
 const usage = `usage: memmap-harness start [--results DIR] [--json [FILE.json]] [--jobs N]
 
@@ -16,15 +18,20 @@ and the results directory. Same as \`memmap-harness run\` with its defaults.
 /** The only run options start takes (each with a value): where the output goes, and how many guests at once. */
 const OUTPUT_OPTIONS = new Set(['--results', '--jobs']);
 
-export const startCommand: Command = {
+/** Start's arguments as run's, once they are only where the output goes (--json [FILE], --results DIR) and --jobs N. */
+function parseStartArgs(args: string[]): RunArgs {
+  const { args: rest } = takeJsonOption(args);
+  const other = rest.filter((arg, i) => !OUTPUT_OPTIONS.has(arg) && !OUTPUT_OPTIONS.has(rest[i - 1] ?? '') && !/^--(results|jobs)=/.test(arg));
+  if (other.length > 0) throw new UsageError(`start takes only --results, --json and --jobs (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
+  return parseRunArgs(args);
+}
+
+export const startCommand = defineCommand({
   name: 'start',
   summary: 'build what is missing, run the default cases, print the verdicts',
   usage,
-  async run(args) {
-    // Only where the output goes (--json [FILE], --results DIR) and --jobs N.
-    const { args: rest } = takeJsonOption(args);
-    const other = rest.filter((arg, i) => !OUTPUT_OPTIONS.has(arg) && !OUTPUT_OPTIONS.has(rest[i - 1] ?? '') && !/^--(results|jobs)=/.test(arg));
-    if (other.length > 0) throw new UsageError(`start takes only --results, --json and --jobs (got ${other.join(' ')})`, "use 'memmap-harness run' to choose cases or a QEMU");
-    return executeRun(parseRunArgs(args));
+  parse: parseStartArgs,
+  async act(options) {
+    return executeRun(options, jsonEmitter(options.json, verdictsToJson));
   },
-};
+});
