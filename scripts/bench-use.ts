@@ -47,7 +47,7 @@ try {
     for (const variant of variants) {
       const verdict = await runCase(withSteps(variant.steps), { qemu, logDir, firmware: values.firmware, kernel: values.kernel });
       if (verdict.status !== 'pass') throw new Error(`${variant.label}: ${verdict.status} ${verdict.reason ?? verdict.findings.filter((f) => !f.ok).map((f) => f.check).join('; ')} (${verdict.serialLog})`);
-      const probe = parseSerialLog(await readFile(verdict.serialLog ?? '', 'latin1')).probe;
+      const probe = parseSerialLog(await readFile(verdict.serialLog ?? '', 'latin1')).guest;
       const s = samples.get(variant.label)!;
       s.guestMs.push(verdict.phases?.guestMs ?? NaN);
       if (probe.useDaxElapsedMs !== undefined) s.daxMs.push(probe.useDaxElapsedMs);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { withDir } from 'tmp-promise';
 import { cacheRoot } from '../harness/util/cache-dirs.ts';
-import { bootProbe, SEED_TWO_NODES } from '../harness/image/boot.ts';
+import { bootGuest, SEED_TWO_NODES } from '../harness/image/boot.ts';
 import { ensureFirmware, type FirmwareId } from '../harness/image/firmware.ts';
 import { ensureInitramfs } from '../harness/image/initramfs.ts';
 import { ensureKernel, type KernelId } from '../harness/image/kernel.ts';
@@ -129,7 +129,7 @@ async function captureOne(c: Capture, qemu: FixtureRecord['qemu'], out: string, 
   const [initrd, firmware] = await Promise.all([ensureInitramfs(c.kernel), ensureFirmware(c.firmware)]);
   const result = await withDir(
     ({ path: runDir }) =>
-      bootProbe({
+      bootGuest({
         qemu: qemu.path, kernel, initrd, firmware, runDir, machine: c.machine, timeoutMs,
         topology: c.topology === 'two-node' ? SEED_TWO_NODES : ONE_NODE,
         append: c.append ?? [],
@@ -137,7 +137,7 @@ async function captureOne(c: Capture, qemu: FixtureRecord['qemu'], out: string, 
     { unsafeCleanup: true },
   );
   const seconds = (result.durationMs / 1000).toFixed(1);
-  if (!result.probeDone) {
+  if (!result.guestDone) {
     const aside = join(out, `${file.replace(/\.log$/, '')}.failed.log.tmp`);
     await writeFile(aside, result.serial);
     const why = result.timedOut ? `timed out after ${timeoutMs / 1000} s` : `QEMU exited ${result.exitCode}: ${result.stderr.trim().split('\n').pop() ?? ''}`;
@@ -201,7 +201,7 @@ starts (SeaBIOS wrote nothing to the serial port with this command line:
 with \`initrd=initrd\` (added by the EFI stub). Do not edit them; recapture with \`npx tsx scripts/capture-fixtures.ts [--only NAME] [--qemu PATH]\`.
 \`index.json\` holds the same facts in machine-readable form.
 
-The guest is the probe initramfs (\`images/guest/init\`, busybox-static): its
+The guest is the guest initramfs (\`images/guest/init\`, busybox-static): its
 sections are framed \`==== memmap-harness: begin <section> ====\` …
 \`==== memmap-harness: end <section> ====\` (iomem, firmware-memmap,
 node-meminfo, dax, cmdline), then \`==== memmap-harness: probe done ====\`.

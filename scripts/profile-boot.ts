@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadCase } from '../harness/case/load.ts';
 import { resolveQemu } from '../harness/run/resolve-qemu.ts';
 import { runCase } from '../harness/run/run-case.ts';
-import { PROBE_DONE } from '../harness/util/constants.ts';
+import { GUEST_DONE } from '../harness/util/constants.ts';
 import { REPO_ROOT } from '../harness/util/paths.ts';
 
 const { values } = parseArgs({
@@ -72,14 +72,14 @@ async function bootStamped(argv: readonly string[]): Promise<StampedLine[]> {
   try {
     for await (const text of createInterface({ input: qemu.stdout })) {
       lines.push({ at: (performance.now() - started) / 1000, text });
-      if (text === PROBE_DONE) break;
+      if (text === GUEST_DONE) break;
     }
   } finally {
     qemu.kill('SIGKILL');
   }
   const result = await qemu;
-  if (lines.at(-1)?.text !== PROBE_DONE) {
-    throw new Error(`the guest did not reach '${PROBE_DONE}' (last line: ${lines.at(-1)?.text ?? 'none'}; QEMU: ${result.stderr.trim().split('\n').at(-1) ?? ''})`);
+  if (lines.at(-1)?.text !== GUEST_DONE) {
+    throw new Error(`the guest did not reach '${GUEST_DONE}' (last line: ${lines.at(-1)?.text ?? 'none'}; QEMU: ${result.stderr.trim().split('\n').at(-1) ?? ''})`);
   }
   return lines;
 }

@@ -242,7 +242,7 @@ function checkModelAndRefusal(expect: Expectations, fail: (f: string, w: string)
 }
 
 /**
- * `use` (the probe's use steps) and `expect.use` (what they must show) come
+ * `use` (the guest program's use steps) and `expect.use` (what they must show) come
  * together: a step without expectations would cost boot time and prove
  * nothing, expectations without the step could never be met.
  */

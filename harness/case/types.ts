@@ -80,7 +80,7 @@ export interface CaseMemoryDevice {
   memdev?: string;
 }
 
-/** The guest's own view, read by the probe in the initramfs. */
+/** The guest's own view, read by the guest program in the initramfs. */
 export interface GuestExpectation {
   /** Ranges (`0x…-0x…`) that /proc/iomem and /sys/firmware/memmap must show as Soft Reserved; [] = none at all. */
   softReserved?: string[];
@@ -91,7 +91,7 @@ export interface GuestExpectation {
 }
 
 /**
- * A probe step that puts a node's memory to use (images/guest/init,
+ * A guest step that puts a node's memory to use (images/guest/init,
  * `use_steps`): `dax-pattern` maps each /dev/daxX.Y and checks a pattern
  * written through it; `kmem-online` reconfigures each dax device to System RAM
  * as `daxctl reconfigure-device --mode=system-ram` does and onlines its blocks.
@@ -201,7 +201,7 @@ export interface CaseSpec {
   maxmem?: string | false;
   /** `-m …,slots=`; absent = the harness's default when it adds maxmem. */
   slots?: number;
-  /** Probe steps that put the memory to use, in the order they run; their results are checked against `expect.use`. */
+  /** Use steps (run by the guest program) that put the memory to use, in the order they run; their results are checked against `expect.use`. */
   use?: UseStep[];
   /**
    * Words added to the guest kernel's command line, e.g. `efi=nosoftreserve`

@@ -20,8 +20,8 @@ export function checkExpectations(expect: Expectations, seen: Observations): Fin
   ];
 }
 
-/** The guest lines a case's expectations need: whether the full probe must run, or the firmware tables suffice. */
-export function needsGuestProbe(expect: Expectations): boolean {
+/** The guest lines a case's expectations need: whether the full guest program must run, or the firmware tables suffice. */
+export function needsGuestProgram(expect: Expectations): boolean {
   return expect.guest !== undefined || expect.use !== undefined;
 }
 
@@ -72,19 +72,19 @@ function deviceText(type: string, node: number | undefined, addr: bigint | undef
 }
 
 function checkGuest(expect: GuestExpectation, seen: Observations): Finding[] {
-  const probe = seen.log.probe;
-  if (!probe.done) return [fail('guest', 'guest probe', ['the guest never printed the probe-done marker: see the serial log'])];
+  const guest = seen.log.guest;
+  if (!guest.done) return [fail('guest', 'guest probe', ['the guest never printed the probe-done marker: see the serial log'])];
   const findings: Finding[] = [];
   if (expect.softReserved) {
     const wanted = [...expect.softReserved].sort();
-    const iomem = flattenIomem(probe.iomem ?? []).map(({ node }) => node).filter((n) => n.name === SOFT_RESERVED_NAME);
-    const memmap = (probe.firmwareMemmap ?? []).filter((r) => r.type === SOFT_RESERVED_NAME);
+    const iomem = flattenIomem(guest.iomem ?? []).map(({ node }) => node).filter((n) => n.name === SOFT_RESERVED_NAME);
+    const memmap = (guest.firmwareMemmap ?? []).filter((r) => r.type === SOFT_RESERVED_NAME);
     findings.push(compareLists('guest', '/proc/iomem Soft Reserved ranges', wanted, iomem.map(rangeText).sort()));
     findings.push(compareLists('guest', '/sys/firmware/memmap Soft Reserved ranges', wanted, memmap.map(rangeText).sort()));
   }
   if (expect.dax) {
     const wanted = expect.dax.map((d) => `target node ${d.targetNode}, ${humanSize(parseSize(d.size))}`).sort();
-    const actual = (probe.dax ?? []).map((d) => `target node ${d.targetNode ?? '-'}, ${d.size === undefined ? '-' : humanSize(d.size)}`).sort();
+    const actual = (guest.dax ?? []).map((d) => `target node ${d.targetNode ?? '-'}, ${d.size === undefined ? '-' : humanSize(d.size)}`).sort();
     findings.push(compareLists('guest', 'DAX devices', wanted, actual));
   }
   for (const bound of expect.nodeMemTotal ?? []) findings.push(checkMemTotal(bound, seen));
@@ -92,7 +92,7 @@ function checkGuest(expect: GuestExpectation, seen: Observations): Finding[] {
 }
 
 function checkMemTotal(bound: { node: number; min?: string; max?: string }, seen: Observations): Finding {
-  const info = seen.log.probe.nodeMeminfo?.[bound.node];
+  const info = seen.log.guest.nodeMeminfo?.[bound.node];
   const total = info?.bytes.MemTotal ?? 0n;
   const min = bound.min === undefined ? undefined : parseSize(bound.min);
   const max = bound.max === undefined ? undefined : parseSize(bound.max);

@@ -7,7 +7,7 @@
 import type { Finding } from '../core/vocabulary.ts';
 import type { ExpectedHmat, ExpectedNodeAccess } from '../model/hmat.ts';
 import type { NodeAccess } from '../parse/node-access.ts';
-import type { Probe } from '../parse/guest-sections.ts';
+import type { GuestSections } from '../parse/guest-sections.ts';
 import type { HmatTable } from '../parse/tables/hmat.ts';
 import { without } from '../util/multiset.ts';
 
@@ -54,11 +54,11 @@ function hmatLines(h: LinesInput): string[] {
 }
 
 /** One finding per node: its access0 as the guest showed it, against the model's. */
-export function checkNodeAccess(expected: readonly ExpectedNodeAccess[], probe: Probe): Finding[] {
+export function checkNodeAccess(expected: readonly ExpectedNodeAccess[], guest: GuestSections): Finding[] {
   return expected.map((want) => {
     const check = `node ${want.node} access0 (HMAT as Linux shows it): ${describe(want)}`;
-    if (probe.nodeAccess === undefined) return fail(check, ['  the probe printed no node-access section (see the serial log)']);
-    const got = probe.nodeAccess.find((n) => n.node === want.node);
+    if (guest.nodeAccess === undefined) return fail(check, ['  the guest program printed no node-access section (see the serial log)']);
+    const got = guest.nodeAccess.find((n) => n.node === want.node);
     const seen = got === undefined ? 'no such node in /sys/devices/system/node' : describe(got);
     if (want.state === 'absent' ? got === undefined || got.state === 'absent' : seen === describe(want)) return { aspect: 'guest', check, ok: true, detail: [] };
     return fail(check, [`  expected: ${describe(want)}`, `  actual:   ${seen}`]);

@@ -30,14 +30,14 @@ export interface LayerOutcome {
 /**
  * Checks QEMU's tables as the guest read them against `expected`; `unknown`
  * says why there is no expectation (a QEMU of unknown revision);
- * `beforeInit` why the guest did not run the probe (a tables-only case whose
+ * `beforeInit` why the guest did not run the guest program (a tables-only case whose
  * kernel panicked after its firmware-table lines, or one stopped there on
  * purpose): a note then.
  */
 export function checkLayers(expected: QemuTables | undefined, unknown: string | undefined, log: SerialLog, beforeInit?: string): LayerOutcome {
   const { fwCfgE820, srat } = log.layers;
   const out: LayerOutcome = { findings: [], notes: [], passage: [] };
-  if (beforeInit !== undefined && !log.probe.initStarted) {
+  if (beforeInit !== undefined && !log.guest.initStarted) {
     out.notes.push(`fw_cfg, acpi: not read: the guest stopped before init (${beforeInit}), after the kernel's firmware-table lines`);
     // The kernel's lines are in and checked; below them nothing was read, so nothing is compared.
     return out;

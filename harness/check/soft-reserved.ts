@@ -14,13 +14,13 @@ import { sameItems } from '../util/multiset.ts';
  */
 export function softReservedFindings(checks: readonly SoftReservedCheck[], log: SerialLog): Finding[] {
   if (checks.length === 0) return [];
-  if (!log.probe.done) return [{ aspect: 'guest', check: 'guest probe', ok: false, detail: ['the guest never printed the probe-done marker: see the serial log'] }];
+  if (!log.guest.done) return [{ aspect: 'guest', check: 'guest probe', ok: false, detail: ['the guest never printed the probe-done marker: see the serial log'] }];
   return checks.map((c) => compare(c, actualRanges(c.place, log)));
 }
 
 function actualRanges(place: SoftReservedCheck['place'], log: SerialLog): string[] {
-  if (place === 'iomem') return flattenIomem(log.probe.iomem ?? []).filter(({ node }) => node.name === SOFT_RESERVED_NAME).map(({ node }) => rangeText(node));
-  return (log.probe.firmwareMemmap ?? []).filter((r) => r.type === SOFT_RESERVED_NAME).map((r) => rangeText(r));
+  if (place === 'iomem') return flattenIomem(log.guest.iomem ?? []).filter(({ node }) => node.name === SOFT_RESERVED_NAME).map(({ node }) => rangeText(node));
+  return (log.guest.firmwareMemmap ?? []).filter((r) => r.type === SOFT_RESERVED_NAME).map((r) => rangeText(r));
 }
 
 function compare(c: SoftReservedCheck, actual: string[]): Finding {

@@ -9,27 +9,27 @@
  */
 import type { UseExpectation, UseStep } from '../case/types.ts';
 import type { Finding } from '../core/vocabulary.ts';
-import type { Probe } from '../parse/guest-sections.ts';
+import type { GuestSections } from '../parse/guest-sections.ts';
 import type { KmemStep } from '../parse/use.ts';
 import { humanSize } from '../util/size.ts';
 
 /** One finding per node and step the case asks for. */
-export function checkUse(steps: readonly UseStep[], expected: readonly UseExpectation[], probe: Probe): Finding[] {
+export function checkUse(steps: readonly UseStep[], expected: readonly UseExpectation[], guest: GuestSections): Finding[] {
   const findings: Finding[] = [];
   for (const want of expected) {
-    if (steps.includes('dax-pattern') && want.daxPattern !== undefined) findings.push(want.daxPattern ? daxPatternWorks(want.node, probe) : nothingToMap(want.node, probe));
-    if (steps.includes('kmem-online') && want.kmemOnline !== undefined) findings.push(want.kmemOnline ? kmemOnlines(want.node, probe) : notOnlinable(want.node, probe));
+    if (steps.includes('dax-pattern') && want.daxPattern !== undefined) findings.push(want.daxPattern ? daxPatternWorks(want.node, guest) : nothingToMap(want.node, guest));
+    if (steps.includes('kmem-online') && want.kmemOnline !== undefined) findings.push(want.kmemOnline ? kmemOnlines(want.node, guest) : notOnlinable(want.node, guest));
   }
   return findings;
 }
 
-function daxPatternWorks(node: number, probe: Probe): Finding {
+function daxPatternWorks(node: number, guest: GuestSections): Finding {
   const check = `node ${node}: its dax device maps and holds a pattern`;
-  if (probe.useDax === undefined) return fail(check, ['the dax-pattern step did not run (no use-dax section in the serial log)']);
-  const onNode = probe.useDax.filter((r) => r.node === node);
-  const devices = daxOn(node, probe);
+  if (guest.useDax === undefined) return fail(check, ['the dax-pattern step did not run (no use-dax section in the serial log)']);
+  const onNode = guest.useDax.filter((r) => r.node === node);
+  const devices = daxOn(node, guest);
   if (onNode.length === 0) {
-    return fail(`${check}`, [`  no dax device on node ${node} to map (dax devices: ${describeDax(probe)})`, `  the range is not device memory: was the node typed spm, and did the firmware pass E820 type 0xEFFFFFFF?`]);
+    return fail(`${check}`, [`  no dax device on node ${node} to map (dax devices: ${describeDax(guest)})`, `  the range is not device memory: was the node typed spm, and did the firmware pass E820 type 0xEFFFFFFF?`]);
   }
   const bad = onNode.filter((r) => r.result !== 'ok' || r.checked === 0n);
   if (bad.length > 0) return fail(check, bad.map((r) => `  /dev/${r.device} (node ${node}): ${r.result}${r.reason ? ` (${r.reason})` : ''} after ${r.checked} bytes`));
@@ -40,21 +40,21 @@ function daxPatternWorks(node: number, probe: Probe): Finding {
   return pass(`node ${node}: ${named} written through one MAP_SHARED mapping and read back through another`);
 }
 
-function nothingToMap(node: number, probe: Probe): Finding {
+function nothingToMap(node: number, guest: GuestSections): Finding {
   const check = `node ${node}: no dax device to map (its range is not device memory)`;
-  if (probe.useDax === undefined) return fail(check, ['the dax-pattern step did not run (no use-dax section in the serial log)']);
-  const mapped = probe.useDax.filter((r) => r.node === node && r.result === 'ok');
-  const devices = daxOn(node, probe);
+  if (guest.useDax === undefined) return fail(check, ['the dax-pattern step did not run (no use-dax section in the serial log)']);
+  const mapped = guest.useDax.filter((r) => r.node === node && r.result === 'ok');
+  const devices = daxOn(node, guest);
   if (mapped.length === 0 && devices.length === 0) return pass(check);
   return fail(check, [`  node ${node} has dax device${devices.length === 1 ? '' : 's'} ${devices.join(', ') || mapped.map((r) => r.device).join(', ')}${mapped.length > 0 ? `, and ${mapped.map((r) => `/dev/${r.device}`).join(', ')} mapped a pattern` : ''}`]);
 }
 
-function kmemOnlines(node: number, probe: Probe): Finding {
+function kmemOnlines(node: number, guest: GuestSections): Finding {
   const check = `node ${node}: its dax device onlined as System RAM (kmem)`;
-  const step = probe.useKmem;
+  const step = guest.useKmem;
   if (step === undefined) return fail(check, ['the kmem-online step did not run (no use-kmem section in the serial log)']);
   const devices = step.devices.filter((d) => d.node === node);
-  if (devices.length === 0) return fail(check, [`  no dax device on node ${node} to reconfigure (dax devices: ${describeDax(probe)})`]);
+  if (devices.length === 0) return fail(check, [`  no dax device on node ${node} to reconfigure (dax devices: ${describeDax(guest)})`]);
   const problems = devices.flatMap((d) => {
     const out: string[] = [];
     if (d.driver !== 'kmem') out.push(`  ${d.device}: held by ${d.driver} after the step, not kmem (unbind ${d.unbind}, bind ${d.bind})`);
@@ -74,9 +74,9 @@ function kmemOnlines(node: number, probe: Probe): Finding {
   return pass(`node ${node}: ${names} onlined as System RAM (kmem): MemTotal ${humanSize(step.before[node] ?? 0n)} -> ${humanSize(step.after[node] ?? 0n)}, ${blocks} blocks of ${humanSize(step.blockSize)}`);
 }
 
-function notOnlinable(node: number, probe: Probe): Finding {
+function notOnlinable(node: number, guest: GuestSections): Finding {
   const check = `node ${node}: not onlinable (no dax device for kmem, MemTotal unchanged)`;
-  const step = probe.useKmem;
+  const step = guest.useKmem;
   if (step === undefined) return fail(check, ['the kmem-online step did not run (no use-kmem section in the serial log)']);
   const problems: string[] = [];
   const onlined = step.devices.filter((d) => d.node === node);
@@ -104,13 +104,13 @@ function growth(step: KmemStep, node: number): bigint | undefined {
   return before === undefined || after === undefined ? undefined : after - before;
 }
 
-/** Names of the dax devices the probe listed on `node`. */
-function daxOn(node: number, probe: Probe): string[] {
-  return (probe.dax ?? []).filter((d) => d.targetNode === node).map((d) => d.name);
+/** Names of the dax devices the guest program listed on `node`. */
+function daxOn(node: number, guest: GuestSections): string[] {
+  return (guest.dax ?? []).filter((d) => d.targetNode === node).map((d) => d.name);
 }
 
-function describeDax(probe: Probe): string {
-  const all = probe.dax ?? [];
+function describeDax(guest: GuestSections): string {
+  const all = guest.dax ?? [];
   return all.length === 0 ? 'none' : all.map((d) => `${d.name} on node ${d.targetNode ?? '-'}`).join(', ');
 }
 

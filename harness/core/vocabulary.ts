@@ -264,7 +264,7 @@ export interface ObservedFacts {
     memoryDevices: { type: string; id?: string; node?: number; addr?: bigint; size?: bigint }[];
     pluggedMemory: bigint;
   };
-  /** The guest's view from the probe's sections; absent when the probe did not run to its end (early verdicts). */
+  /** The guest's view from the guest program's sections; absent when the guest program did not run to its end (early verdicts). */
   guest?: {
     /** `Soft Reserved` ranges in /proc/iomem and in /sys/firmware/memmap. */
     iomemSoftReserved: AddressRange[];
@@ -282,7 +282,7 @@ export interface CasePhases {
   qmpMs: number;
   guestMs: number;
   stopMs: number;
-  /** Part of guestMs: the probe reading and printing QEMU's raw tables (etc/e820, ACPI), by the guest's clock. */
+  /** Part of guestMs: the guest program reading and printing QEMU's raw tables (etc/e820, ACPI), by the guest's clock. */
   tablesMs?: number;
 }
 

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { firmwareArgs, type FirmwareManifest } from './firmware.ts';
 import type { InitramfsManifest } from './initramfs.ts';
 import type { KernelManifest } from './kernel.ts';
-import { PROBE_DONE } from '../util/constants.ts';
+import { GUEST_DONE } from '../util/constants.ts';
 import { accelOption, DEFAULT_ACCELERATOR, type Accelerator } from '../util/accel.ts';
 import { scaledMs } from '../util/timeouts.ts';
 
 /** The line init prints last; a boot that reached it ran the whole probe. */
-export { PROBE_DONE };
+export { GUEST_DONE };
 
 /** The seed's "normal" layout: q35-sized 16 GiB split 8 + 8 over two nodes, node 1 on memfd with cpus 4-7. */
 export const SEED_TWO_NODES: readonly string[] = [
@@ -20,7 +20,7 @@ export const SEED_TWO_NODES: readonly string[] = [
   '-numa', 'node,nodeid=1,cpus=4-7,memdev=m1',
 ];
 
-export interface ProbeBootOptions {
+export interface GuestBootOptions {
   qemu: string;
   kernel: KernelManifest;
   initrd: InitramfsManifest;
@@ -38,22 +38,22 @@ export interface ProbeBootOptions {
   accel?: Accelerator;
 }
 
-export interface ProbeBootResult {
+export interface GuestBootResult {
   args: string[];
   /** Everything the guest wrote to the serial port, byte for byte (ANSI escapes included). */
   serial: Buffer;
   stderr: string;
   exitCode: number | undefined;
   timedOut: boolean;
-  /** True when the serial output holds PROBE_DONE. */
-  probeDone: boolean;
+  /** True when the serial output holds GUEST_DONE. */
+  guestDone: boolean;
   durationMs: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-/** QEMU's arguments for one probe boot: direct kernel boot, serial to a file in runDir, no reboot. */
-export async function probeArgs(options: ProbeBootOptions): Promise<string[]> {
+/** QEMU's arguments for one guest boot: direct kernel boot, serial to a file in runDir, no reboot. */
+export async function guestBootArgs(options: GuestBootOptions): Promise<string[]> {
   // panic=-1 turns a failed init into a reboot, which -no-reboot turns into an exit.
   const append = ['console=ttyS0', 'panic=-1', ...(options.append ?? [])].join(' ');
   return [
@@ -75,7 +75,7 @@ export function serialPath(runDir: string): string {
 }
 
 /**
- * Boots the probe once and returns its raw serial output; QEMU is killed on
+ * Boots the guest program once and returns its raw serial output; QEMU is killed on
  * timeout and when this process exits. QEMU writes the serial port to a file
  * of its own (`-chardev file`), never to a pipe: QEMU sends the UART one byte
  * at a time, and when a pipe's reader is slow (2 busy cores) the write fails
@@ -83,8 +83,8 @@ export function serialPath(runDir: string): string {
  * BIOS-e820 lines in early captures, even with execa writing stdout to a file
  * (it still reads through a pipe). A regular file never refuses a write.
  */
-export async function bootProbe(options: ProbeBootOptions): Promise<ProbeBootResult> {
-  const args = await probeArgs(options);
+export async function bootGuest(options: GuestBootOptions): Promise<GuestBootResult> {
+  const args = await guestBootArgs(options);
   const serialFile = serialPath(options.runDir);
   const started = performance.now();
   const result = await execa(options.qemu, args, {
@@ -103,7 +103,7 @@ export async function bootProbe(options: ProbeBootOptions): Promise<ProbeBootRes
     stderr: result.stderr,
     exitCode: result.exitCode,
     timedOut: result.timedOut,
-    probeDone: serial.includes(PROBE_DONE),
+    guestDone: serial.includes(GUEST_DONE),
     durationMs,
   };
 }

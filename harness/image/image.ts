@@ -3,7 +3,7 @@ import { ensureFirmware, FIRMWARE_IDS, type FirmwareManifest } from './firmware.
 import { ensureInitramfs, type InitramfsManifest } from './initramfs.ts';
 import { ensureKernel, KERNEL_IDS, type KernelManifest } from './kernel.ts';
 
-/** Everything a probe boot needs besides QEMU: the kernel, its probe initramfs and the firmware. */
+/** Everything a guest program boot needs besides QEMU: the kernel, its guest initramfs and the firmware. */
 export interface GuestImage {
   kernel: KernelManifest;
   initrd: InitramfsManifest;

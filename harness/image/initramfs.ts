@@ -10,14 +10,14 @@ import { hashJson, sha256, sha256File } from '../util/hash.ts';
 import { packCpioGz } from './cpio.ts';
 import { ensureKernel, type KernelBuildOptions, type KernelId, type KernelModule } from './kernel.ts';
 import { scaledMs } from '../util/timeouts.ts';
-import { ensureProbeHelper, type ProbeHelperManifest } from './dax-helper.ts';
+import { ensureDaxHelper, type DaxHelperManifest } from './dax-helper.ts';
 
-/** The probe's /init, kept as a readable file in the repository. */
-export const PROBE_INIT = fileURLToPath(new URL('../../images/guest/init', import.meta.url));
-/** Statically linked busybox from Debian's busybox-static: the whole userland of the probe. */
+/** The guest program's /init, kept as a readable file in the repository. */
+export const GUEST_INIT = fileURLToPath(new URL('../../images/guest/init', import.meta.url));
+/** Statically linked busybox from Debian's busybox-static: the whole userland of the guest program. */
 export const BUSYBOX = '/bin/busybox';
 
-/** A probe initramfs for one kernel; every path is absolute. */
+/** A guest initramfs for one kernel; every path is absolute. */
 export interface InitramfsManifest {
   kernelId: KernelId;
   release: string;
@@ -38,14 +38,14 @@ type StoredInitramfs = Omit<InitramfsManifest, 'path' | 'dir'> & { file: string 
 const FORMAT = 2; // bump when the layout inside the cpio changes
 const DECOMPRESS_TIMEOUT_MS = 60_000;
 
-/** Builds (or finds in the cache) the probe initramfs for a kernel; rebuilt only when an input changes. */
+/** Builds (or finds in the cache) the guest initramfs for a kernel; rebuilt only when an input changes. */
 export async function ensureInitramfs(kernelId: string, build: KernelBuildOptions = {}): Promise<InitramfsManifest> {
   const kernel = await ensureKernel(kernelId, build);
   await access(BUSYBOX).catch(() => {
     throw new HarnessError(`${BUSYBOX} is missing`, 'install busybox-static (scripts/setup-debian.sh)');
   });
-  const init = await readFile(PROBE_INIT);
-  const helper = await ensureProbeHelper();
+  const init = await readFile(GUEST_INIT);
+  const helper = await ensureDaxHelper();
   // The kernel is part of the key: kernels without modules (minimal ones) would otherwise share one entry and its manifest.
   const inputs = {
     format: FORMAT,
@@ -67,7 +67,7 @@ export async function ensureInitramfs(kernelId: string, build: KernelBuildOption
       key,
       modules: kernel.modules.map((m) => m.name),
       busybox: { path: BUSYBOX, sha256: inputs.busybox },
-      init: { path: PROBE_INIT, sha256: inputs.init },
+      init: { path: GUEST_INIT, sha256: inputs.init },
       daxUse: { sha256: helper.sha256, compiler: helper.compiler },
     };
   });
@@ -76,7 +76,7 @@ export async function ensureInitramfs(kernelId: string, build: KernelBuildOption
 }
 
 /** /init, /bin/busybox, /bin/dax-use, and /lib/modules with plain .ko files plus `load-order` (dependencies first). */
-async function layOutTree(tree: string, init: Buffer, helper: ProbeHelperManifest, modules: KernelModule[]): Promise<void> {
+async function layOutTree(tree: string, init: Buffer, helper: DaxHelperManifest, modules: KernelModule[]): Promise<void> {
   await mkdir(join(tree, 'bin'), { recursive: true });
   await mkdir(join(tree, 'lib', 'modules'), { recursive: true });
   await writeFile(join(tree, 'init'), init);

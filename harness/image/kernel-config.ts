@@ -2,7 +2,7 @@
  * Kconfig `.config` text: parsing, applying a fragment on top of a base
  * config, and checking that what a fragment asks for made it into the result.
  * `make olddefconfig` silently drops an option whose dependencies are off, so
- * the check is what turns "the probe finds no dax device" into a build error.
+ * the check is what turns "the guest program finds no dax device" into a build error.
  */
 
 /** Option name without the `CONFIG_` prefix → value as written: `y`, `m`, `n` (for "is not set"), a number or a quoted string. */

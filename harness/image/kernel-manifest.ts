@@ -1,7 +1,7 @@
 import type { AptSuite } from '../util/apt.ts';
 import type { PackageRef } from '../host/deb.ts';
 
-/** A module file the probe needs, as the kernel package ships it. */
+/** A module file the guest program needs, as the kernel package ships it. */
 export interface KernelModule {
   name: string;
   /** Absolute path of the module file as Debian ships it (`.ko` or `.ko.xz`). */
@@ -19,7 +19,7 @@ export interface CachedKernel<Id extends string = string> {
   packages: PackageRef[];
   vmlinuz: string;
   config: string;
-  /** The probe's modules and their dependencies, dependencies first. */
+  /** The guest program's modules and their dependencies, dependencies first. */
   modules: KernelModule[];
   /** Wanted modules that this kernel has built in. */
   builtin: string[];

@@ -8,7 +8,7 @@ import { HarnessError } from '../util/errors.ts';
 import { filesMismatch, filesSha256, hashJson } from '../util/hash.ts';
 import { extractDeb, fetchDeb, pinAll, pinned, safeName, type PackageRef } from '../host/deb.ts';
 import { ensureMinimalKernel, isMinimalKernelId, MINIMAL_KERNEL_IDS, type EnsureMinimalKernelOptions, type MinimalKernelId } from './minimal-kernel.ts';
-import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, PROBE_MODULES, runDepmod } from './modules.ts';
+import { moduleClosure, moduleName, parseBuiltin, parseModulesDep, GUEST_MODULES, runDepmod } from './modules.ts';
 import { resolveKernelPackages } from './resolve.ts';
 
 /** Debian's kernels by id: the current kernel of a suite, which must be of the named series. */
@@ -38,7 +38,7 @@ export function isKernelId(id: string): id is KernelId {
 export type KernelBuildOptions = Pick<EnsureMinimalKernelOptions, 'signal' | 'reporter'>;
 
 /**
- * Fetches, unpacks and caches a kernel (vmlinuz + the probe's modules); a cache
+ * Fetches, unpacks and caches a kernel (vmlinuz + the guest program's modules); a cache
  * hit costs no download. A minimal kernel id builds that kernel the first time
  * (minutes; progress on stderr) and has no modules.
  */
@@ -61,8 +61,8 @@ async function ensureDebianKernel(id: DebianKernelId): Promise<KernelManifest> {
   if (!resolved.image.version.startsWith(series)) {
     throw new HarnessError(`${suite}'s kernel is now ${resolved.image.version}, not ${series}x`, `kernel id '${id}' no longer matches the suite`);
   }
-  // The module list is part of the key: changing what the probe needs re-extracts.
-  const key = safeName(`${resolved.image.name}_${resolved.image.version}-${hashJson(PROBE_MODULES).slice(0, 8)}`);
+  // The module list is part of the key: changing what the guest program needs re-extracts.
+  const key = safeName(`${resolved.image.name}_${resolved.image.version}-${hashJson(GUEST_MODULES).slice(0, 8)}`);
   const dir = join(cacheArea('kernels'), key);
   // Checked on every reuse against the sha256 recorded when it was extracted; a mismatch is extracted (and fetched) again.
   const stored = await ensureEntry<StoredKernel>(dir, (staging, tmp) => unpackKernel(id, suite, resolved.release, resolved.image, resolved.parts, tmp, staging), { verify: (m) => filesMismatch(dir, m.fileSha256) });
@@ -83,7 +83,7 @@ async function unpackKernel(id: KernelId, suite: AptSuite, release: string, imag
   const config = await firstExisting([join(tmp, 'boot', `config-${release}`), join(modulesDir, 'config')], `config of ${release}`);
   const dep = parseModulesDep(await runDepmod(base, release));
   const builtin = parseBuiltin(await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => ''));
-  const closure = moduleClosure(PROBE_MODULES, dep, builtin);
+  const closure = moduleClosure(GUEST_MODULES, dep, builtin);
   await copyFile(vmlinuz, join(staging, 'vmlinuz'));
   await copyFile(config, join(staging, 'config'));
   const modules: KernelModule[] = [];

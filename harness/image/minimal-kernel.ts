@@ -15,14 +15,14 @@ import { hashJson } from '../util/hash.ts';
 import { fetchDeb, pinned, safeName, type PackageRef } from '../host/deb.ts';
 import { applyFragment, checkKernelConfig, describeMismatches, parseKernelConfig, type KernelConfig } from './kernel-config.ts';
 import type { CachedKernel } from './kernel-manifest.ts';
-import { PROBE_MODULES } from './modules.ts';
+import { GUEST_MODULES } from './modules.ts';
 import { resolveVersion } from './resolve.ts';
 import { phaseTimer } from '../util/phases.ts';
 
 /**
  * Guest kernels of our own: `make tinyconfig` of a Debian `linux-source-*`
  * package plus a fragment from images/kernel/, everything built in. Under TCG
- * they boot the probe in about half the time Debian's kernels take and print
+ * they boot the guest program in about half the time Debian's kernels take and print
  * the E820/SRAT lines about 3 s sooner, because they run almost no initcalls.
  */
 export const MINIMAL_KERNELS = {
@@ -37,8 +37,8 @@ export const MINIMAL_BUILDER_VERSION = 1;
 /** Where the fragments live. */
 export const FRAGMENT_DIR = fileURLToPath(new URL('../../images/kernel/', import.meta.url));
 
-/** Which probe module each config option provides (all built in: the fragment sets them =y). */
-export const PROBE_MODULE_OPTIONS: Readonly<Record<(typeof PROBE_MODULES)[number], string>> = {
+/** Which guest module each config option provides (all built in: the fragment sets them =y). */
+export const GUEST_MODULE_OPTIONS: Readonly<Record<(typeof GUEST_MODULES)[number], string>> = {
   dax: 'DAX',
   device_dax: 'DEV_DAX',
   dax_hmem: 'DEV_DAX_HMEM',
@@ -88,7 +88,7 @@ export interface EnsureMinimalKernelOptions {
   reporter?: BuildReporter;
 }
 
-/** The build failed its config check: options the probe needs are not in .config as wanted. */
+/** The build failed its config check: options the guest program needs are not in .config as wanted. */
 export class KernelConfigError extends HarnessError {}
 
 /** `make bzImage` exited non-zero. */
@@ -132,10 +132,10 @@ async function usableEntry(dir: string): Promise<MinimalKernelManifest | undefin
   if (!stored) return undefined;
   const manifest = absolutize(stored, dir);
   if (await access(manifest.vmlinuz).then(() => true, () => false)) {
-    // Which probe modules are built in is read from the kernel's own .config, so an entry
-    // built before PROBE_MODULES grew (qemu_fw_cfg) answers for today's list.
+    // Which guest modules are built in is read from the kernel's own .config, so an entry
+    // built before GUEST_MODULES grew (qemu_fw_cfg) answers for today's list.
     const config = await readFile(manifest.config, 'utf8').then(parseKernelConfig, () => undefined);
-    return config ? { ...manifest, ...probeModulesOf(config) } : manifest;
+    return config ? { ...manifest, ...guestModulesOf(config) } : manifest;
   }
   await rm(dir, { recursive: true, force: true });
   return undefined;
@@ -187,7 +187,7 @@ async function buildInto(staging: string, tmp: string, ctx: BuildContext): Promi
     vmlinuz: 'vmlinuz',
     config: 'config',
     modules: [],
-    ...probeModulesOf(config),
+    ...guestModulesOf(config),
     minimal: {
       fragment: ctx.fragmentPath,
       cacheKey: ctx.cacheKey,
@@ -310,10 +310,10 @@ async function keepForDiagnosis(file: string, id: string, suffix: string): Promi
     .then(() => dest, () => undefined);
 }
 
-/** Every probe module is built in when its option is `y`; otherwise absent (a minimal kernel has no module files). */
-function probeModulesOf(config: KernelConfig): { builtin: string[]; absent: string[] } {
-  const builtin = PROBE_MODULES.filter((m) => config.get(PROBE_MODULE_OPTIONS[m]) === 'y');
-  return { builtin, absent: PROBE_MODULES.filter((m) => !builtin.includes(m)) };
+/** Every guest module is built in when its option is `y`; otherwise absent (a minimal kernel has no module files). */
+function guestModulesOf(config: KernelConfig): { builtin: string[]; absent: string[] } {
+  const builtin = GUEST_MODULES.filter((m) => config.get(GUEST_MODULE_OPTIONS[m]) === 'y');
+  return { builtin, absent: GUEST_MODULES.filter((m) => !builtin.includes(m)) };
 }
 
 function absolutize(stored: StoredMinimalKernel, dir: string): MinimalKernelManifest {

@@ -6,11 +6,11 @@ import { toolPath } from '../util/host-tools.ts';
 import { scaledMs } from '../util/timeouts.ts';
 
 /**
- * What the probe needs from a kernel's modules: the dax stack, hot-plugging dax
+ * What the guest program needs from a kernel's modules: the dax stack, hot-plugging dax
  * memory as RAM, and QEMU's fw_cfg in sysfs (etc/e820 as QEMU made it; Debian
  * builds it as a module, a kernel without it shows that layer as unavailable).
  */
-export const PROBE_MODULES = ['dax', 'device_dax', 'dax_hmem', 'kmem', 'qemu_fw_cfg'] as const;
+export const GUEST_MODULES = ['dax', 'device_dax', 'dax_hmem', 'kmem', 'qemu_fw_cfg'] as const;
 
 /** Which of the wanted modules a kernel has as files (in load order, dependencies first) and which built in. */
 export interface ModuleClosure {

@@ -32,16 +32,16 @@ export function observeFirmware(log: SerialLog, node: TypedNode): FirmwareObserv
   return { seen: covered ? 'passes' : 'other', evidence: `BIOS-e820 shows ${shown}` };
 }
 
-/** What the kernel made of a soft-reserved node it was given; undefined when the probe never finished. */
+/** What the kernel made of a soft-reserved node it was given; undefined when the guest program never finished. */
 export function observeSpmView(log: SerialLog, node: TypedNode): SpmView | undefined {
-  const probe = log.probe;
-  if (!probe.done) return undefined;
+  const guest = log.guest;
+  if (!guest.done) return undefined;
   const covers = (r: { start: bigint; end: bigint }) => node.ranges.every((n) => r.start <= n.start && r.end >= n.end);
   return {
-    iomemSoftReserved: flattenIomem(probe.iomem ?? []).some(({ node: res }) => res.name === SOFT_RESERVED_NAME && covers(res)),
-    firmwareMemmapSoftReserved: (probe.firmwareMemmap ?? []).some((row) => row.type === SOFT_RESERVED_NAME && covers(row)),
-    daxDevice: (probe.dax ?? []).some((d) => d.targetNode === node.id && d.size === node.size),
-    onlined: (probe.nodeMeminfo?.[node.id]?.bytes.MemTotal ?? 0n) > 0n,
+    iomemSoftReserved: flattenIomem(guest.iomem ?? []).some(({ node: res }) => res.name === SOFT_RESERVED_NAME && covers(res)),
+    firmwareMemmapSoftReserved: (guest.firmwareMemmap ?? []).some((row) => row.type === SOFT_RESERVED_NAME && covers(row)),
+    daxDevice: (guest.dax ?? []).some((d) => d.targetNode === node.id && d.size === node.size),
+    onlined: (guest.nodeMeminfo?.[node.id]?.bytes.MemTotal ?? 0n) > 0n,
   };
 }
 

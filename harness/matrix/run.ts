@@ -29,7 +29,7 @@ export interface MatrixRunOptions {
   /** Serial logs go to <resultsDir>/cells/<cell>/. */
   resultsDir: string;
   progress: Progress;
-  /** Per boot, from `cont` to the probe's end; default runCase's. */
+  /** Per boot, from `cont` to the guest program's end; default runCase's. */
   bootTimeoutMs?: number;
 }
 
@@ -70,7 +70,7 @@ async function prepareBuilds(options: MatrixRunOptions): Promise<Prepared<QemuUn
   return out;
 }
 
-/** Kernels (with their probe initramfs) and firmware the cells use, fetched or built before any guest starts. */
+/** Kernels (with their guest initramfs) and firmware the cells use, fetched or built before any guest starts. */
 async function prepareImages(options: MatrixRunOptions): Promise<Prepared<true>> {
   const out: Prepared<true> = new Map();
   const attempt = async (key: string, work: () => Promise<unknown>) => {

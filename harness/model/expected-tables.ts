@@ -33,7 +33,7 @@ export function withQemuTables(out: CaseExpectation, spec: CaseSpec, config: Con
 }
 
 /**
- * The nodes that are offline when the probe reads access0 (after the use
+ * The nodes that are offline when the guest program reads access0 (after the use
  * steps), with why. A node is online with vCPUs or with RAM the kernel gets as
  * usable; a node of soft-reserved memory only once kmem onlines it: at boot on
  * a kernel that does so (traits), or by the case's kmem-online step.

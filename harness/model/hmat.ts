@@ -156,7 +156,7 @@ function lowestBit(value: bigint): number {
 
 /**
  * Each node's access0 as Linux 6.1 shows it, for the HMAT `hmat` and the
- * nodes that are online when the probe reads them (`online`: node ids; a node
+ * nodes that are online when the guest program reads them (`online`: node ids; a node
  * comes online with vCPUs or usable RAM, or when kmem onlines its
  * soft-reserved memory). `nodeOf` maps a PXM to Linux's node number.
  * Linux registers a node's attributes only once it is online

@@ -1,4 +1,4 @@
-/** One device-dax instance as the probe lists it; undefined where it printed `-`. */
+/** One device-dax instance as the guest program lists it; undefined where it printed `-`. */
 export interface DaxDevice {
   name: string;
   size?: bigint;
@@ -14,7 +14,7 @@ export interface DaxParse {
 // `<name> size=<bytes> target_node=<n> numa_node=<n>`; nodes may be -1 (NUMA_NO_NODE).
 const ROW = /^(\S+) size=(\d+|-) target_node=(-?\d+|-) numa_node=(-?\d+|-)$/;
 
-/** Parses the probe's `dax` section. */
+/** Parses the guest program's `dax` section. */
 export function parseDax(lines: readonly string[]): DaxParse {
   const devices: DaxDevice[] = [];
   const stray: string[] = [];

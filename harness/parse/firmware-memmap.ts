@@ -11,10 +11,10 @@ export interface FirmwareMemmapParse {
   stray: string[];
 }
 
-// The probe prints `<start> <end> <type>`; sysfs gives start/end as `0x%llx`.
+// The guest program prints `<start> <end> <type>`; sysfs gives start/end as `0x%llx`.
 const ROW = /^(0x[0-9a-fA-F]+) (0x[0-9a-fA-F]+) (\S.*)$/;
 
-/** Parses the probe's `firmware-memmap` section. */
+/** Parses the guest program's `firmware-memmap` section. */
 export function parseFirmwareMemmap(lines: readonly string[]): FirmwareMemmapParse {
   const rows: FirmwareMemmapRow[] = [];
   const stray: string[] = [];

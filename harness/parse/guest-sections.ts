@@ -8,7 +8,7 @@ import { decodeRawSection, isRawSection, type RawSectionName, type RawTable } fr
 import { parseUseDax, parseUseKmem, type DaxPatternResult, type KmemStep } from './use.ts';
 
 /** A section's raw lines as the guest's init printed them (kernel messages taken out where recognisable). */
-export interface ProbeSection {
+export interface GuestSection {
   name: string;
   lines: string[];
   /** The `end <name>` marker was seen. */
@@ -17,16 +17,16 @@ export interface ProbeSection {
 
 /**
  * What the guest's init reported. A section that never began is undefined,
- * so "no dax devices" ([]) and "the probe never got there" stay distinct.
+ * so "no dax devices" ([]) and "the guest program never got there" stay distinct.
  */
-export interface Probe {
+export interface GuestSections {
   initStarted: boolean;
   /** The raw firmware tables are all printed (`tables done`). */
   tablesDone: boolean;
   /** How long the guest took to read and print the raw tables, by its own clock (/proc/uptime, 10 ms steps). */
   tablesSeconds?: number;
   done: boolean;
-  sections: ProbeSection[];
+  sections: GuestSection[];
   iomem?: IomemNode[];
   firmwareMemmap?: FirmwareMemmapRow[];
   nodeMeminfo?: Record<number, NodeMeminfo>;
@@ -51,22 +51,22 @@ export interface Probe {
 const MARKER = /^==== memmap-harness: (init start|tables done|probe done|begin (\S+)|end (\S+)) ====$/;
 const TABLES_TIME = /^memmap-harness: tables read from uptime (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)$/;
 
-/** Splits the framed probe output out of the console lines and parses each known section. */
-export function parseProbe(lines: readonly ConsoleLine[]): Probe {
+/** Splits the framed guest output out of the console lines and parses each known section. */
+export function parseGuestSections(lines: readonly ConsoleLine[]): GuestSections {
   const { initStarted, tablesDone, done, sections } = frame(lines);
-  const probe: Probe = { initStarted, tablesDone, done, sections, rawTables: {}, stray: [] };
+  const guest: GuestSections = { initStarted, tablesDone, done, sections, rawTables: {}, stray: [] };
   const time = lines.map((line) => TABLES_TIME.exec(line.text.trim())).find((m) => m !== null);
-  if (time) probe.tablesSeconds = Math.max(0, Number(time[2]) - Number(time[1]));
-  for (const section of sections) parseSection(probe, section);
-  return probe;
+  if (time) guest.tablesSeconds = Math.max(0, Number(time[2]) - Number(time[1]));
+  for (const section of sections) parseSection(guest, section);
+  return guest;
 }
 
-function frame(lines: readonly ConsoleLine[]): Pick<Probe, 'initStarted' | 'tablesDone' | 'done' | 'sections'> {
+function frame(lines: readonly ConsoleLine[]): Pick<GuestSections, 'initStarted' | 'tablesDone' | 'done' | 'sections'> {
   let initStarted = false;
   let tablesDone = false;
   let done = false;
-  const sections: ProbeSection[] = [];
-  let open: ProbeSection | undefined;
+  const sections: GuestSection[] = [];
+  let open: GuestSection | undefined;
   for (const line of lines) {
     const marker = MARKER.exec(line.text.trim());
     if (marker) {
@@ -87,7 +87,7 @@ function frame(lines: readonly ConsoleLine[]): Pick<Probe, 'initStarted' | 'tabl
   return { initStarted, tablesDone, done, sections };
 }
 
-function parseSection(probe: Probe, section: ProbeSection): void {
+function parseSection(guest: GuestSections, section: GuestSection): void {
   // A section never closed was cut by the harness stopping the guest (an early
   // verdict at "tables done" races the guest's next lines): its last line may be
   // half a line. That is the stop's doing, not a console message inside the section.
@@ -95,64 +95,64 @@ function parseSection(probe: Probe, section: ProbeSection): void {
   const stray = (texts: string[]): void => {
     for (const text of texts) {
       if (text === cutByStop) cutByStop = undefined;
-      else probe.stray.push({ section: section.name, text });
+      else guest.stray.push({ section: section.name, text });
     }
   };
   switch (section.name) {
     case 'iomem': {
       const parsed = parseIomem(section.lines);
-      probe.iomem = parsed.roots;
+      guest.iomem = parsed.roots;
       stray(parsed.stray);
       break;
     }
     case 'firmware-memmap': {
       const parsed = parseFirmwareMemmap(section.lines);
-      probe.firmwareMemmap = parsed.rows;
+      guest.firmwareMemmap = parsed.rows;
       stray(parsed.stray);
       break;
     }
     case 'node-meminfo': {
       const parsed = parseNodeMeminfo(section.lines);
-      probe.nodeMeminfo = parsed.nodes;
+      guest.nodeMeminfo = parsed.nodes;
       stray(parsed.stray);
       break;
     }
     case 'dax': {
       const parsed = parseDax(section.lines);
-      probe.dax = parsed.devices;
+      guest.dax = parsed.devices;
       stray(parsed.stray);
       break;
     }
     case 'use-dax': {
       const parsed = parseUseDax(section.lines);
-      probe.useDax = parsed.value;
-      if (parsed.elapsedMs !== undefined) probe.useDaxElapsedMs = parsed.elapsedMs;
+      guest.useDax = parsed.value;
+      if (parsed.elapsedMs !== undefined) guest.useDaxElapsedMs = parsed.elapsedMs;
       stray(parsed.stray);
       break;
     }
     case 'use-kmem': {
       const parsed = parseUseKmem(section.lines);
-      probe.useKmem = parsed.value;
+      guest.useKmem = parsed.value;
       stray(parsed.stray);
       break;
     }
     case 'node-access': {
       const parsed = parseNodeAccess(section.lines);
-      probe.nodeAccess = parsed.nodes;
-      if (parsed.elapsedMs !== undefined) probe.nodeAccessMs = parsed.elapsedMs;
+      guest.nodeAccess = parsed.nodes;
+      if (parsed.elapsedMs !== undefined) guest.nodeAccessMs = parsed.elapsedMs;
       stray(parsed.stray);
       break;
     }
     case 'cmdline': {
       const [first, ...rest] = section.lines.filter((text) => text.trim() !== '');
-      probe.cmdline = first?.trim() ?? '';
+      guest.cmdline = first?.trim() ?? '';
       stray(rest);
       break;
     }
     default:
       if (isRawSection(section.name)) {
         const decoded = decodeRawSection(section.lines, section.closed);
-        probe.rawTables[section.name] = decoded.table;
+        guest.rawTables[section.name] = decoded.table;
         stray(decoded.stray);
       }
       break;

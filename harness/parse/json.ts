@@ -17,7 +17,7 @@ export function toJsonValue(value: unknown): JsonValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (Array.isArray(value)) return value.map(toJsonValue);
-  // Raw table bytes (the probe's fw_cfg and ACPI sections): base64, as the guest printed them.
+  // Raw table bytes (the guest program's fw_cfg and ACPI sections): base64, as the guest printed them.
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (value instanceof Map) return toJsonValue(Object.fromEntries(value));
   if (typeof value === 'object') return objectToJson(value as Record<string, unknown>);

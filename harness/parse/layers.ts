@@ -5,7 +5,7 @@
  * why not, so "not available on this kernel" never reads as a pass or a fail.
  */
 import type { E820Row } from '../core/vocabulary.ts';
-import type { Probe } from './guest-sections.ts';
+import type { GuestSections } from './guest-sections.ts';
 import { decodeFwCfgE820 } from './tables/fw-cfg-e820.ts';
 import { parseHmat, type HmatTable } from './tables/hmat.ts';
 import { RAW_SECTIONS, type RawSectionName } from './tables/raw-section.ts';
@@ -19,7 +19,7 @@ export type LayerRead<T> =
   | { state: 'absent'; why: string }
   /** This kernel cannot show the layer (no CONFIG_FW_CFG_SYSFS, no ACPI). */
   | { state: 'unavailable'; why: string }
-  /** The guest never printed it (stopped before, or an older probe). */
+  /** The guest never printed it (stopped before, or an older guest). */
   | { state: 'not read'; why: string }
   /** Printed but damaged, or bytes that do not decode. */
   | { state: 'damaged'; why: string };
@@ -31,28 +31,28 @@ export interface Layers {
   hmat: LayerRead<HmatTable>;
 }
 
-/** The layers a probe printed. Never throws. */
-export function readLayers(probe: Probe): Layers {
+/** The layers a guest program printed. Never throws. */
+export function readLayers(guest: GuestSections): Layers {
   return {
-    fwCfgE820: decode(probe, 'fw-cfg-e820', decodeFwCfgE820),
-    srat: decode(probe, 'acpi-SRAT', parseSrat),
-    slit: decode(probe, 'acpi-SLIT', parseSlit),
-    hmat: decode(probe, 'acpi-HMAT', parseHmat),
+    fwCfgE820: decode(guest, 'fw-cfg-e820', decodeFwCfgE820),
+    srat: decode(guest, 'acpi-SRAT', parseSrat),
+    slit: decode(guest, 'acpi-SLIT', parseSlit),
+    hmat: decode(guest, 'acpi-HMAT', parseHmat),
   };
 }
 
 /** File suffixes for the raw bytes kept beside the serial log (`<stem>.SRAT.dat`): `iasl -d` reads them as they are. */
 export const RAW_FILE_SUFFIX: Record<keyof Layers, string> = { fwCfgE820: 'fw_cfg-e820.dat', srat: 'SRAT.dat', slit: 'SLIT.dat', hmat: 'HMAT.dat' };
 
-function notPrinted(probe: Probe): string {
-  if (probe.done) return 'a probe from before the raw tables: the log is older';
-  return probe.initStarted ? 'the probe stopped before it' : 'the guest never reached init';
+function notPrinted(guest: GuestSections): string {
+  if (guest.done) return 'a guest program from before the raw tables: the log is older';
+  return guest.initStarted ? 'the guest program stopped before it' : 'the guest never reached init';
 }
 
-function decode<T>(probe: Probe, section: RawSectionName, decoder: (bytes: Buffer) => T): LayerRead<T> {
-  const raw = probe.rawTables[section];
+function decode<T>(guest: GuestSections, section: RawSectionName, decoder: (bytes: Buffer) => T): LayerRead<T> {
+  const raw = guest.rawTables[section];
   const what = RAW_SECTIONS[section];
-  if (raw === undefined) return { state: 'not read', why: `the guest did not print ${what} (${notPrinted(probe)})` };
+  if (raw === undefined) return { state: 'not read', why: `the guest did not print ${what} (${notPrinted(guest)})` };
   switch (raw.state) {
     case 'absent':
       return { state: 'absent', why: `${what}: the guest has no ${raw.path}` };

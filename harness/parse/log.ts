@@ -1,7 +1,7 @@
 import { normaliseConsole, type ConsoleLine } from './console.ts';
 import { parseE820, type E820Entry, type E820Gap, type E820Malformed, type E820Table } from './e820.ts';
 import { readLayers, type Layers } from './layers.ts';
-import { parseProbe, type Probe } from './guest-sections.ts';
+import { parseGuestSections, type GuestSections } from './guest-sections.ts';
 import { parseSrat, type SratCpu, type SratMemory } from './srat.ts';
 
 export { formatAddress, toJson, toJsonValue, type JsonValue } from './json.ts';
@@ -25,8 +25,9 @@ export interface SerialLog {
   sratCpus: SratCpu[];
   /** Lines that name a PXM but do not parse; each is also a warning. */
   sratMalformed: { text: string; rawLine: number }[];
-  probe: Probe;
-  /** QEMU's etc/e820 and the raw ACPI tables, decoded from the probe's raw sections. */
+  /** What the guest program (images/guest/init) printed, section by section. */
+  guest: GuestSections;
+  /** QEMU's etc/e820 and the raw ACPI tables, decoded from the guest program's raw sections. */
   layers: Layers;
   lines: ConsoleLine[];
   /** Things a caller should not silently ignore: damaged or unknown e820 rows and SRAT lines, a table or banner printed twice. */
@@ -43,7 +44,7 @@ export function parseSerialLog(raw: string): SerialLog {
   const user = tables.get('user');
   const srat = parseSrat(lines);
   const banners = lines.flatMap((line) => BANNER.exec(line.text)?.[1] ?? []);
-  const probe = parseProbe(lines);
+  const guest = parseGuestSections(lines);
   return {
     kernelVersion: banners[0],
     e820: bios?.entries ?? [],
@@ -54,8 +55,8 @@ export function parseSerialLog(raw: string): SerialLog {
     srat: srat.memory,
     sratCpus: srat.cpus,
     sratMalformed: srat.malformed,
-    probe,
-    layers: readLayers(probe),
+    guest,
+    layers: readLayers(guest),
     lines,
     warnings: [
       ...malformed.map((row) => `raw line ${row.rawLine}: ${row.reason}: '${row.text}'`),

@@ -1,5 +1,5 @@
 /**
- * The probe's `node-access` section (images/guest/init): each node's access
+ * The guest program's `node-access` section (images/guest/init): each node's access
  * class 0 as Linux describes it from ACPI HMAT (CONFIG_HMEM_REPORTING,
  * /sys/devices/system/node/nodeN/access0/initiators/): the initiator nodes
  * linked there and their read/write latency (ns) and bandwidth (MB/s).

@@ -12,11 +12,11 @@ export interface NodeMeminfoParse {
   stray: string[];
 }
 
-// The probe's `node N` header, then drivers/base/node.c's `Node %d <Field>: %8lu kB`.
+// The guest program's `node N` header, then drivers/base/node.c's `Node %d <Field>: %8lu kB`.
 const HEADER = /^node (\d+)$/;
 const FIELD = /^Node (\d+) (\w+(?:\(\w+\))?):\s+(\d+)( kB)?$/;
 
-/** Parses the probe's `node-meminfo` section; each field line names its own node. */
+/** Parses the guest program's `node-meminfo` section; each field line names its own node. */
 export function parseNodeMeminfo(lines: readonly string[]): NodeMeminfoParse {
   const nodes: Record<number, NodeMeminfo> = {};
   const stray: string[] = [];

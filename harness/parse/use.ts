@@ -1,5 +1,5 @@
 /**
- * The probe's use steps (images/guest/init, `use_steps`): the `use-dax`
+ * The guest program's use steps (images/guest/init, `use_steps`): the `use-dax`
  * section (/bin/dax-use's lines, images/guest/dax-use.c) and the `use-kmem`
  * section (a dax device reconfigured to System RAM).
  */

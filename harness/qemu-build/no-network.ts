@@ -20,14 +20,14 @@ export type Isolate = (file: string, args: readonly string[]) => [string, string
 /** configure/ninja could not be isolated from the network on this host. */
 export class NoNetworkSandboxError extends HarnessError {}
 
-const PROBE_TIMEOUT_MS = 10_000;
-let probed: Promise<string[] | Error> | undefined;
+const UNSHARE_CHECK_TIMEOUT_MS = 10_000;
+let unshareFound: Promise<string[] | Error> | undefined;
 
 /** How build steps are run: without network (the default) or as they are when `allowNetwork` (default: the variable). */
 export async function buildIsolation(allowNetwork: boolean = envFlag(ALLOW_NETWORK_VARIABLE)): Promise<{ isolate: Isolate; note: string }> {
   if (allowNetwork) return { isolate: (file, args) => [file, [...args]], note: `network allowed for the build (${ALLOW_NETWORK_VARIABLE}=1 / --allow-network)` };
-  probed ??= findUnshare();
-  const prefix = await probed;
+  unshareFound ??= findUnshare();
+  const prefix = await unshareFound;
   if (prefix instanceof Error) throw prefix;
   return { isolate: (file, args) => ['unshare', [...prefix, '--', file, ...args]], note: `building without network (unshare ${prefix.join(' ')})` };
 }
@@ -36,7 +36,7 @@ export async function buildIsolation(allowNetwork: boolean = envFlag(ALLOW_NETWO
 async function findUnshare(): Promise<string[] | Error> {
   const tried: string[] = [];
   for (const prefix of [['-n'], ['-rn']]) {
-    const result = await run('unshare', [...prefix, '--', 'true'], { timeoutMs: PROBE_TIMEOUT_MS }).catch((error: Error) => ({ exitCode: -1, stderr: error.message, stdout: '', all: '' }));
+    const result = await run('unshare', [...prefix, '--', 'true'], { timeoutMs: UNSHARE_CHECK_TIMEOUT_MS }).catch((error: Error) => ({ exitCode: -1, stderr: error.message, stdout: '', all: '' }));
     if (result.exitCode === 0) return prefix;
     tried.push(`unshare ${prefix.join(' ')}: ${result.stderr.trim().split('\n').pop() || `exit ${result.exitCode}`}`);
   }

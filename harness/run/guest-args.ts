@@ -5,7 +5,7 @@ import type { CaseSpec } from '../case/types.ts';
 export type { GuestImage } from '../image/image.ts';
 
 /**
- * QEMU arguments that boot the probe guest: firmware, direct kernel boot, no
+ * QEMU arguments that boot the guest program guest: firmware, direct kernel boot, no
  * devices but the serial port the VM runner adds. `panic=-1` turns a failed
  * init into a reboot, which `-no-reboot` turns into an exit; 115200 baud keeps
  * the console fast under TCG. `kernelArgs` are appended (one QEMU argument, no shell).
@@ -24,7 +24,7 @@ export async function guestArgs(image: GuestImage, runDir: string, firmwareDirs:
 /**
  * The kernel parameters a case asks for: its own `kernelArgs` (validated by
  * the case loader) and, when it runs use steps, `memmap_harness.use=<steps>`,
- * which the probe's init reads from /proc/cmdline (a dotted parameter: the
+ * which the guest program's init reads from /proc/cmdline (a dotted parameter: the
  * kernel ignores it).
  */
 export function caseKernelArgs(spec: Pick<CaseSpec, 'kernelArgs' | 'use'>): string[] {

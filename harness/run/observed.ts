@@ -7,7 +7,7 @@ import type { SerialLog } from '../parse/log.ts';
 
 /**
  * What a booted run observed, as a report records it: QMP's answers and, when
- * the probe ran to its end, the guest's view (soft-reserved ranges, DAX
+ * the guest program ran to its end, the guest's view (soft-reserved ranges, DAX
  * devices, MemTotal per node). Facts only: nothing here is judged.
  */
 export function observedFromBoot(log: SerialLog, qmp: QmpFacts): ObservedFacts {
@@ -24,13 +24,13 @@ export function observedFromLaunch(outcome: LaunchOutcome): ObservedFacts {
 }
 
 function guestView(log: SerialLog): ObservedFacts['guest'] {
-  const probe = log.probe;
-  if (!probe.done) return undefined;
+  const guest = log.guest;
+  if (!guest.done) return undefined;
   return {
-    iomemSoftReserved: flattenIomem(probe.iomem ?? []).filter(({ node }) => node.name === SOFT_RESERVED_NAME).map(({ node: { start, end } }) => ({ start, end })),
-    firmwareMemmapSoftReserved: (probe.firmwareMemmap ?? []).filter((row) => row.type === SOFT_RESERVED_NAME).map(({ start, end }) => ({ start, end })),
-    dax: (probe.dax ?? []).map(({ targetNode, size }) => ({ ...(targetNode === undefined ? {} : { targetNode }), ...(size === undefined ? {} : { size }) })),
-    nodeMemTotal: Object.entries(probe.nodeMeminfo ?? {}).flatMap(([node, info]) => {
+    iomemSoftReserved: flattenIomem(guest.iomem ?? []).filter(({ node }) => node.name === SOFT_RESERVED_NAME).map(({ node: { start, end } }) => ({ start, end })),
+    firmwareMemmapSoftReserved: (guest.firmwareMemmap ?? []).filter((row) => row.type === SOFT_RESERVED_NAME).map(({ start, end }) => ({ start, end })),
+    dax: (guest.dax ?? []).map(({ targetNode, size }) => ({ ...(targetNode === undefined ? {} : { targetNode }), ...(size === undefined ? {} : { size }) })),
+    nodeMemTotal: Object.entries(guest.nodeMeminfo ?? {}).flatMap(([node, info]) => {
       const bytes = info.bytes.MemTotal;
       return bytes === undefined ? [] : [{ node: Number(node), bytes }];
     }),

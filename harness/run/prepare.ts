@@ -25,7 +25,7 @@ export interface ImageTask {
   work: () => Promise<unknown>;
 }
 
-/** The work that puts each kernel (with its probe initramfs) and each firmware in the cache, kernels first. */
+/** The work that puts each kernel (with its guest initramfs) and each firmware in the cache, kernels first. */
 export function imageTasks(kernels: Iterable<string>, firmwares: Iterable<string>, options: ImageBuildOptions = {}): ImageTask[] {
   const kernelTasks = [...new Set(kernels)].map((kernel) => {
     const reporter = options.reporterFor?.(kernel);

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machineArgs, memoryOption } from '../case/qemu-args.ts';
 import type { BackendKind, CaseSpec, MachineType } from '../case/types.ts';
-import { checkExpectations, needsGuestProbe, type Finding } from '../check/check.ts';
+import { checkExpectations, needsGuestProgram, type Finding } from '../check/check.ts';
 import { launchOutcome, refusalFindings } from '../check/refusal.ts';
 import { softReservedFindings } from '../check/soft-reserved.ts';
 import { checkLayers, divergence } from '../check/layers.ts';
@@ -25,7 +25,7 @@ import { launchVm } from '../vm/launch.ts';
 import { VmStartError } from '../vm/errors.ts';
 import type { QmpTransportKind } from '../vm/qmp-endpoint.ts';
 import type { Vm } from '../vm/vm.ts';
-import { PROBE_DONE } from '../util/constants.ts';
+import { GUEST_DONE } from '../util/constants.ts';
 import { envFlag } from '../util/env-overrides.ts';
 import { createPrivateDir } from '../vm/private-dir.ts';
 import { disown } from '../vm/owned-dirs.ts';
@@ -69,17 +69,17 @@ export interface CaseRunOptions {
   transport?: QmpTransportKind;
   /** Directory where the serial log is kept. */
   logDir: string;
-  /** From `cont` to the probe's end marker; default 180 s (TCG on two shared cores). */
+  /** From `cont` to the guest program's end marker; default 180 s (TCG on two shared cores). */
   bootTimeoutMs?: number;
   /**
    * Stop the guest as soon as the firmware-table facts are in (the kernel's
-   * lines and QEMU's raw tables: the probe's `tables done` marker), for cases
+   * lines and QEMU's raw tables: the guest program's `tables done` marker), for cases
    * that check nothing of the guest's own view (default true); false always
-   * waits for the probe's end marker (the benchmark compares both).
+   * waits for the guest program's end marker (the benchmark compares both).
    */
   earlyVerdict?: boolean;
   /**
-   * QEMU's raw tables on an early verdict: `read` (default) waits for the probe's
+   * QEMU's raw tables on an early verdict: `read` (default) waits for the guest program's
    * `tables done` marker, so every booted case checks its fw_cfg and acpi layers
    * (a tables-only case then also waits for the kernel to reach init: 1-7 s
    * under TCG on a loaded two-core host); `skip-when-early` stops at the kernel's `Memory:` line as before
@@ -94,7 +94,7 @@ export interface CaseRunOptions {
   accel?: Accelerator;
 }
 
-const PROBE_DONE_LINE = new RegExp(`^${PROBE_DONE}$`);
+const GUEST_DONE_LINE = new RegExp(`^${GUEST_DONE}$`);
 // The probe prints this once QEMU's raw tables (fw_cfg etc/e820, ACPI) are out, first thing in init:
 // every BIOS-e820 and SRAT line came long before it, so the firmware-table facts are all in.
 const TABLES_DONE_LINE = /^==== memmap-harness: tables done ====$/;
@@ -181,12 +181,12 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
       const findings = refusalFindings(expect.refusal, outcome, { ownSeries: options.qemu.ownSeries });
       return verdictWithAccelerator(findings, { serialLog, observed: observedFromLaunch(outcome) });
     }
-    // access0 is read at the end of the probe (after the use steps): a case with hmat waits for it.
-    const waitForProbe = needsGuestProbe(expect) || expectation.nodeAccess !== undefined || options.earlyVerdict === false;
-    const readTables = waitForProbe || options.rawTables !== 'skip-when-early';
-    const outcome = await bootAndObserve(options, args, serialLog, waitForProbe ? 'probe' : readTables ? 'tables' : 'kernel', recordCommandLine);
+    // access0 is read at the end of the guest program (after the use steps): a case with hmat waits for it.
+    const waitForGuest = needsGuestProgram(expect) || expectation.nodeAccess !== undefined || options.earlyVerdict === false;
+    const readTables = waitForGuest || options.rawTables !== 'skip-when-early';
+    const outcome = await bootAndObserve(options, args, serialLog, waitForGuest ? 'guest' : readTables ? 'tables' : 'kernel', recordCommandLine);
     const log = parseSerialLog(await readFile(serialLog, 'latin1').catch(() => ''));
-    const tablesMs = log.probe.tablesSeconds === undefined ? {} : { tablesMs: Math.round(log.probe.tablesSeconds * 1000) };
+    const tablesMs = log.guest.tablesSeconds === undefined ? {} : { tablesMs: Math.round(log.guest.tablesSeconds * 1000) };
     const observed = { e820: log.e820, srat: log.srat, serialLog, ...('phases' in outcome ? { phases: { ...outcome.phases, ...tablesMs } } : {}) };
     if ('error' in outcome) return verdict({ status: 'error', reason: await withFullDiskNote(outcome.error, options.logDir), findings: [], ...observed });
     const stoppedEarly = readTables ? ('beforeInit' in outcome ? outcome.beforeInit : undefined) : "an early verdict at the kernel's Memory: line (rawTables: skip-when-early)";
@@ -200,8 +200,8 @@ export async function runCase(caseSpec: CaseSpec, options: CaseRunOptions): Prom
       ...(layers.passage.length > 0 ? { layerPassage: layers.passage } : {}),
       observed: observedFromBoot(log, outcome.qmp),
     };
-    const useFindings = spec.use && expect.use ? checkUse(spec.use, expect.use, log.probe) : [];
-    const accessFindings = expectation.nodeAccess ? checkNodeAccess(expectation.nodeAccess, log.probe) : [];
+    const useFindings = spec.use && expect.use ? checkUse(spec.use, expect.use, log.guest) : [];
+    const accessFindings = expectation.nodeAccess ? checkNodeAccess(expectation.nodeAccess, log.guest) : [];
     const findings = [...checkExpectations(expect, { log, qmp: outcome.qmp }), ...softReservedFindings(expectation.softReservedChecks, log), ...useFindings, ...accessFindings, ...logIntegrity(log), ...layers.findings];
     // Zero checks is not a pass: a case must prove something on every run.
     if (findings.length === 0) return verdict({ status: 'error', reason: 'nothing was checked: the expectations left no check for this run', findings, ...layered });
@@ -217,7 +217,7 @@ function qemuIdentity(qemu: QemuUnderTest): QemuIdentity {
   return { binary, label, firmwareDirs: [...qemu.firmwareDirs], ...(version ? { version } : {}), ...(buildKey ? { buildKey } : {}), ...(ownSeries ? { ownSeries } : {}) };
 }
 
-/** `unsupported` (or `error` when the probe cannot tell) for a QEMU without -device sp-mem; undefined when it has it. */
+/** `unsupported` (or `error` when the guest program cannot tell) for a QEMU without -device sp-mem; undefined when it has it. */
 async function spMemUnsupported(qemu: QemuUnderTest): Promise<Pick<Verdict, 'status' | 'reason' | 'findings'> | undefined> {
   const report = await cachedInterfaces(qemu.binary, qemu.firmwareDirs);
   const found = report.interfaces.spMem;
@@ -227,12 +227,12 @@ async function spMemUnsupported(qemu: QemuUnderTest): Promise<Pick<Verdict, 'sta
   return { status: 'error', reason: `cannot tell whether QEMU ${version} has -device sp-mem: ${report.summary}`, findings: [] };
 }
 
-/** `beforeInit`: an early-verdict guest panicked after its firmware-table lines, so the probe never ran (the raw tables could not be read). */
+/** `beforeInit`: an early-verdict guest panicked after its firmware-table lines, so the guest program never ran (the raw tables could not be read). */
 type BootOutcome = { qmp: QmpFacts; phases: CasePhases; beforeInit?: string } | { error: string };
 
 /** Starts QEMU paused, asks QMP, lets the guest run until the evidence is in, and always stops QEMU. */
-async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, waitFor: 'probe' | 'tables' | 'kernel', onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
-  const needProbe = waitFor === 'probe';
+async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: string, waitFor: 'guest' | 'tables' | 'kernel', onCommandLine: (argv: readonly string[]) => void): Promise<BootOutcome> {
+  const needGuest = waitFor === 'guest';
   const marks = [performance.now()];
   const mark = () => marks.push(performance.now());
   let vm: Vm;
@@ -254,7 +254,7 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     await cont(vm.qmp);
     mark();
     const timeoutMs = options.bootTimeoutMs ?? 180_000;
-    const until = [{ probe: PROBE_DONE_LINE, tables: TABLES_DONE_LINE, kernel: FIRMWARE_TABLES_DONE }[waitFor]];
+    const until = [{ guest: GUEST_DONE_LINE, tables: TABLES_DONE_LINE, kernel: FIRMWARE_TABLES_DONE }[waitFor]];
     const panicked = vm.waitForLine(KERNEL_PANIC, timeoutMs + 1_000).then((m) => Promise.reject(new Error(panicReason(m.line))));
     panicked.catch(() => {}); // settled by shutdown when the guest does not panic
     await Promise.race([vm.waitForAll(until, timeoutMs), panicked]);
@@ -265,7 +265,7 @@ async function bootAndObserve(options: CaseRunOptions, args: string[], logPath: 
     // A case about the firmware tables only has its facts once mem_init() printed `Memory:`; a
     // kernel that then cannot reach init (no RAM below 1 MiB) is the layout's outcome, not a broken run.
     const tablesIn = vm.serial.lines.slice(0, Math.max(0, panicAt)).some((line) => FIRMWARE_TABLES_DONE.test(line));
-    if (panic !== undefined && !needProbe && tablesIn && qmp !== undefined) {
+    if (panic !== undefined && !needGuest && tablesIn && qmp !== undefined) {
       beforeInit = panicReason(panic);
       mark();
     } else if (panic !== undefined) return { error: panicReason(panic) };
@@ -296,13 +296,13 @@ async function keepRawTables(layers: Layers, serialLog: string): Promise<void> {
 
 /**
  * A log with damaged E820/SRAT lines cannot prove that a row is absent, nor a
- * probe section with lines that are none of its own (one cut in two by a
+ * guest section with lines that are none of its own (one cut in two by a
  * console message) that a range or device is: say so as a failed check.
  */
 function logIntegrity(log: SerialLog): Finding[] {
   const findings: Finding[] = [];
   if (log.warnings.length > 0) findings.push({ aspect: 'e820', check: 'serial log integrity', ok: false, detail: log.warnings.map((w) => `  ${w}`) });
-  const stray = log.probe.stray;
+  const stray = log.guest.stray;
   if (stray.length > 0) findings.push({ aspect: 'guest', check: "guest probe output integrity (lines that are none of their section's)", ok: false, detail: stray.map((s) => `  ${s.section}: ${JSON.stringify(s.text)}`) });
   return findings;
 }

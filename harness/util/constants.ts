@@ -9,4 +9,4 @@ export const GIB = 1n << 30n;
 export const FOUR_GIB = 1n << 32n;
 
 /** The line images/guest/init prints when the guest probe has printed everything (the parser reads every marker of that family). */
-export const PROBE_DONE = '==== memmap-harness: probe done ====';
+export const GUEST_DONE = '==== memmap-harness: probe done ====';

@@ -2,7 +2,7 @@ import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withDir } from 'tmp-promise';
 import { describe, expect, it } from 'vitest';
-import { bootProbe, PROBE_DONE } from '../../harness/image/boot.ts';
+import { bootGuest, GUEST_DONE } from '../../harness/image/boot.ts';
 import { listCpioGz } from '../../harness/image/cpio.ts';
 import { ensureFirmware, firmwareArgs, FIRMWARE_IDS } from '../../harness/image/firmware.ts';
 import { ensureImage } from '../../harness/image/image.ts';
@@ -35,7 +35,7 @@ describe.each(KERNEL_IDS)('kernel %s', (id) => {
     expect(await entryMtime(second.dir)).toBe(mtime);
   });
 
-  it('builds a probe initramfs with init, busybox and the modules, then hits the cache', async () => {
+  it('builds a guest initramfs with init, busybox and the modules, then hits the cache', async () => {
     const first = await ensureInitramfs(id);
     const members = await listCpioGz(first.path);
     expect(members).toEqual(expect.arrayContaining(['init', 'bin/busybox', 'lib/modules/load-order', ...first.modules.map((m) => `lib/modules/${m}.ko`)]));
@@ -86,13 +86,13 @@ describe(`real boot (${QEMU})`, () => {
   it('boots bookworm-6.1 on SeaBIOS to the probe-done marker', async () => {
     const image = await ensureImage('bookworm-6.1@seabios-bookworm');
     const result = await withDir(
-      ({ path: runDir }) => bootProbe({ qemu: QEMU, kernel: image.kernel, initrd: image.initrd, firmware: image.firmware, runDir, timeoutMs: 180_000 }),
+      ({ path: runDir }) => bootGuest({ qemu: QEMU, kernel: image.kernel, initrd: image.initrd, firmware: image.firmware, runDir, timeoutMs: 180_000 }),
       { unsafeCleanup: true },
     );
     const serial = result.serial.toString('latin1');
     expect(result.timedOut, result.stderr).toBe(false);
     expect(serial).toContain('==== memmap-harness: init start ====');
-    expect(serial).toContain(PROBE_DONE);
+    expect(serial).toContain(GUEST_DONE);
     expect(serial).toMatch(/ACPI: SRAT: Node 1 PXM 1 \[mem 0x280000000-0x47fffffff\]/);
     // init's sections appear in the order the parser relies on.
     const order = ['iomem', 'firmware-memmap', 'node-meminfo', 'dax', 'cmdline'].map((s) => serial.indexOf(`==== memmap-harness: begin ${s} ====`));

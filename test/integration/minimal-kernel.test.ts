@@ -5,14 +5,14 @@ import { withDir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../harness/util/paths.ts';
 import { loadCase } from '../../harness/case/load.ts';
-import { bootProbe, PROBE_DONE } from '../../harness/image/boot.ts';
+import { bootGuest, GUEST_DONE } from '../../harness/image/boot.ts';
 import { listCpioGz } from '../../harness/image/cpio.ts';
 import { ensureFirmware } from '../../harness/image/firmware.ts';
 import { ensureInitramfs } from '../../harness/image/initramfs.ts';
 import { checkKernelConfig, parseKernelConfig } from '../../harness/image/kernel-config.ts';
 import { ensureKernel } from '../../harness/image/kernel.ts';
 import { ensureMinimalKernel, FRAGMENT_DIR, type MinimalKernelManifest } from '../../harness/image/minimal-kernel.ts';
-import { PROBE_MODULES } from '../../harness/image/modules.ts';
+import { GUEST_MODULES } from '../../harness/image/modules.ts';
 import { formatVerdict } from '../../harness/report/console.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
 import { testbed } from './testbed.ts';
@@ -45,7 +45,7 @@ describe('minimal-6.1 kernel', () => {
     expect(checkKernelConfig(config, fragment)).toEqual([]);
     expect(kernel.release).toMatch(/^6\.1\.\d+/);
     expect(kernel.modules).toEqual([]);
-    expect(kernel.builtin).toEqual([...PROBE_MODULES]);
+    expect(kernel.builtin).toEqual([...GUEST_MODULES]);
     expect(kernel.absent).toEqual([]);
   });
 
@@ -61,7 +61,7 @@ describe('minimal-6.1 kernel', () => {
     expect(viaEnsureKernel.packages).toEqual(kernel.packages.map((p) => ({ ...p, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })));
   });
 
-  it('gets a probe initramfs without modules (empty load-order)', async () => {
+  it('gets a guest initramfs without modules (empty load-order)', async () => {
     const initrd = await ensureInitramfs('minimal-6.1');
     expect(initrd.kernelId).toBe('minimal-6.1');
     expect(initrd.modules).toEqual([]);
@@ -73,12 +73,12 @@ describe('minimal-6.1 kernel', () => {
   it('boots the probe to its end marker on SeaBIOS, with timestamps and SRAT', async () => {
     const [initrd, firmware] = await Promise.all([ensureInitramfs('minimal-6.1'), ensureFirmware('seabios-bookworm')]);
     const result = await withDir(
-      ({ path: runDir }) => bootProbe({ qemu: v5.binary, kernel, initrd, firmware, runDir, timeoutMs: 120_000 }),
+      ({ path: runDir }) => bootGuest({ qemu: v5.binary, kernel, initrd, firmware, runDir, timeoutMs: 120_000 }),
       { unsafeCleanup: true },
     );
     const serial = result.serial.toString('latin1');
     expect(result.timedOut, result.stderr).toBe(false);
-    expect(serial).toContain(PROBE_DONE);
+    expect(serial).toContain(GUEST_DONE);
     expect(serial).toMatch(/^\[ *\d+\.\d+\] ACPI: SRAT: Node 1 PXM 1 \[mem 0x280000000-0x47fffffff\]/m);
     expect(serial).not.toMatch(/insmod/);
   });
@@ -91,7 +91,7 @@ describe('minimal-6.1 kernel', () => {
     const serial = await readFile(verdict.serialLog ?? '', 'latin1');
     expect(serial).toContain('Soft Reserved');
     expect(serial).toMatch(/^dax0\.0 size=8589934592 target_node=1/m);
-    expect(serial).toContain(PROBE_DONE);
+    expect(serial).toContain(GUEST_DONE);
     // Its time by phase: each measured, the guest's the largest, together no more than the whole.
     const phases = verdict.phases;
     expect(phases).toBeDefined();

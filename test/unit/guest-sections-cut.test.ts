@@ -11,7 +11,7 @@ const lines = REAL.split('\n');
 const begin = lines.findIndex((l) => l.includes('==== memmap-harness: begin iomem ===='));
 const whole = lines.slice(0, begin + 3); // the marker and two whole lines of /proc/iomem
 const half = (lines[begin + 3] ?? '').slice(0, 5);
-const strayOf = (text: string) => parseSerialLog(text).probe.stray;
+const strayOf = (text: string) => parseSerialLog(text).guest.stray;
 
 describe('a probe section cut by the harness stopping the guest', () => {
   it('the fixture is what the test needs: iomem begins, and the cut line is really cut', () => {

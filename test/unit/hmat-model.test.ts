@@ -20,7 +20,7 @@ const logOf = (stem: string) => parseSerialLog(readFileSync(join(DIR, `${stem}.s
 
 describe('node-access: the guest\'s access0 attributes from real serial logs', () => {
   it('hmat-spm (v5): node 0 and node 1 (onlined by kmem) show node 0 as initiator with the case\'s values', () => {
-    const { probe } = logOf(RUNS[0]);
+    const { guest: probe } = logOf(RUNS[0]);
     expect(probe.stray).toEqual([]);
     expect(probe.nodeAccess).toEqual([
       { node: 0, state: 'present', initiators: [0], readLatency: 80, writeLatency: 80, readBandwidth: 204800, writeBandwidth: 204800 },
@@ -29,7 +29,7 @@ describe('node-access: the guest\'s access0 attributes from real serial logs', (
     expect(probe.nodeAccessMs).toBeGreaterThanOrEqual(0);
   });
   it('three-nodes-cache (baseline): values not given read 0, node 2 is linked to its initiator node 1', () => {
-    const { probe } = logOf(RUNS[1]);
+    const { guest: probe } = logOf(RUNS[1]);
     expect(probe.stray).toEqual([]);
     expect(probe.nodeAccess).toEqual([
       { node: 0, state: 'present', initiators: [0], readLatency: 70, writeLatency: 0, readBandwidth: 102400, writeBandwidth: 102400 },
@@ -59,7 +59,7 @@ describe('the HMAT model holds against real guests', () => {
       ['acpi', 'SRAT memory affinity structures (PXM, range, flags)', true, []],
       ['acpi', 'HMAT proximity attributes and latency/bandwidth structures', true, []],
     ]);
-    const access = checkNodeAccess(expectation.nodeAccess ?? [], log.probe);
+    const access = checkNodeAccess(expectation.nodeAccess ?? [], log.guest);
     expect(access.map((f) => [f.aspect, f.ok])).toEqual([['guest', true], ['guest', true]]);
   });
 
@@ -88,7 +88,7 @@ describe('the HMAT model holds against real guests', () => {
     expect(verdict.detail).toEqual(['  + extra          memory side cache of PXM 2, level 1']);
     expect(compareHmat(predicted, { ...table, caches: [] })).toEqual({ ok: true, detail: [] });
     const access = predictNodeAccess(predicted, new Set([0, 1, 2]), (pxm) => pxm, () => 'offline');
-    expect(checkNodeAccess(access, logOf(RUNS[1]).probe).map((f) => f.ok)).toEqual([true, true, true]);
+    expect(checkNodeAccess(access, logOf(RUNS[1]).guest).map((f) => f.ok)).toEqual([true, true, true]);
   });
 });
 
@@ -112,21 +112,21 @@ describe('the checks can fail', () => {
     const wrongInitiator: ExpectedHmat = { ...predicted, proximity: predicted.proximity.map((p) => (p.memoryPxm === 1 ? { ...p, initiatorValid: false, initiatorPxm: 128 } : p)) };
     expect(compareHmat(wrongInitiator, parseHmat(bytesOf(RUNS[0]))).detail).toEqual(['  - missing        memory PXM 1: no initiator', '  + extra          memory PXM 1: initiator PXM 0']);
     const access = predictNodeAccess(predicted, new Set([0, 1]), (pxm) => pxm, () => 'offline').map((a) => (a.node === 1 && a.state === 'present' ? { ...a, readBandwidth: 204800 } : a));
-    const findings = checkNodeAccess(access, logOf(RUNS[0]).probe);
+    const findings = checkNodeAccess(access, logOf(RUNS[0]).guest);
     expect(findings.map((f) => f.ok)).toEqual([true, false]);
     expect(findings[1]?.detail[1]).toContain('read bandwidth 409600 MB/s');
   });
   it('a node the model says is offline must show no access0', async () => {
     const access = predictNodeAccess(await spmHmat(), new Set([0]), (pxm) => pxm, () => 'node 1 is not onlined');
     expect(access[1]).toEqual({ node: 1, state: 'absent', why: 'node 1 is not onlined' });
-    expect(checkNodeAccess(access, logOf(RUNS[0]).probe).map((f) => f.ok)).toEqual([true, false]);
+    expect(checkNodeAccess(access, logOf(RUNS[0]).guest).map((f) => f.ok)).toEqual([true, false]);
   });
 });
 
 describe('kmem-online on a node without vCPUs', () => {
   it('a node absent from sysfs before the step counts as MemTotal 0 (hmat-spm: node 1 comes online only through kmem)', async () => {
     const { checkUse } = await import('../../harness/check/use.ts');
-    const { probe } = logOf(RUNS[0]);
+    const { guest: probe } = logOf(RUNS[0]);
     expect(probe.useKmem?.before[1]).toBeUndefined();
     const findings = checkUse(['dax-pattern', 'kmem-online'], [{ node: 1, daxPattern: true, kmemOnline: true }], probe);
     expect(findings.map((f) => [f.ok, f.check])).toEqual([

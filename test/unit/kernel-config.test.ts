@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyFragment, checkKernelConfig, configLine, describeMismatches, parseKernelConfig } from '../../harness/image/kernel-config.ts';
-import { MAKE_UNIT, makeProgress, parseKbuildStep, PROBE_MODULE_OPTIONS } from '../../harness/image/minimal-kernel.ts';
+import { MAKE_UNIT, makeProgress, parseKbuildStep, GUEST_MODULE_OPTIONS } from '../../harness/image/minimal-kernel.ts';
 import { progressText, type BuildReporter } from '../../harness/host/progress.ts';
 
 const fixture = (path: string) => readFile(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
@@ -53,7 +53,7 @@ describe('checkKernelConfig', () => {
   });
 
   it('covers every probe module with an option the fragment builds in', () => {
-    for (const option of Object.values(PROBE_MODULE_OPTIONS)) expect(fragment.get(option)).toBe('y');
+    for (const option of Object.values(GUEST_MODULE_OPTIONS)) expect(fragment.get(option)).toBe('y');
   });
 });
 

@@ -40,7 +40,7 @@ describe('captures', () => {
 
 describe.each(runs)('%s', (stem) => {
   it('the probe printed the raw tables first, closed, with their time, nothing stray', () => {
-    const { probe } = logOf(stem);
+    const { guest: probe } = logOf(stem);
     expect(probe.sections.map((x) => [x.name, x.closed])).toEqual(['fw-cfg-e820', 'acpi-SRAT', 'acpi-SLIT', 'acpi-HMAT', 'iomem', 'firmware-memmap', 'node-meminfo', 'dax', 'cmdline'].map((n) => [n, true]));
     expect(probe.tablesDone).toBe(true);
     expect(probe.tablesSeconds).toBeGreaterThanOrEqual(0);

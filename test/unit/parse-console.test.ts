@@ -54,10 +54,10 @@ describe('normaliseConsole on real captures', () => {
     expect(untimed.map((line) => line.text)).toEqual(normaliseConsole(raw).map((line) => line.text));
     expect(untimed.every((line) => line.time === undefined)).toBe(true);
     const data = (text: string) => {
-      const { lines: _lines, probe, ...rest } = parseSerialLog(text);
+      const { lines: _lines, guest, ...rest } = parseSerialLog(text);
       // Without timestamps kernel messages inside a section cannot be told from the probe's
       // lines; the parsers drop them as stray, so compare the parsed sections, not the raw ones.
-      return toJson({ ...rest, probe: { ...probe, sections: undefined, stray: undefined } });
+      return toJson({ ...rest, guest: { ...guest, sections: undefined, stray: undefined } });
     };
     expect(data(withoutTimestamps(raw))).toBe(data(raw));
   });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseConsole } from '../../harness/parse/console.ts';
 import { flattenIomem, type IomemNode } from '../../harness/parse/iomem.ts';
-import { parseProbe } from '../../harness/parse/guest-sections.ts';
+import { parseGuestSections } from '../../harness/parse/guest-sections.ts';
 import { fixture, captures } from './serial-fixtures.ts';
 
 /* Real captures from test/fixtures/serial; derived inputs say what was changed. */
-const probeOf = (raw: string) => parseProbe(normaliseConsole(raw));
+const probeOf = (raw: string) => parseGuestSections(normaliseConsole(raw));
 
 const SEABIOS_61 = 'bookworm-6.1-seabios-bookworm-q35-two-node.log';
 const MEMMAP_61 = 'bookworm-6.1-seabios-bookworm-q35-two-node-cmdline-memmap-soft-reserved.log';

@@ -49,7 +49,7 @@ describe.each(index)('$file', (entry) => {
   // /sys/firmware/memmap is the firmware's table again, through sysfs: an
   // independent check of every BIOS-e820 row and of the label -> type mapping.
   it('matches /sys/firmware/memmap row for row, or says which e820 line it lost', () => {
-    const fromSysfs = (log.probe.firmwareMemmap ?? []).map((row) => `${formatAddress(row.start)}-${formatAddress(row.end)} ${row.type}`);
+    const fromSysfs = (log.guest.firmwareMemmap ?? []).map((row) => `${formatAddress(row.start)}-${formatAddress(row.end)} ${row.type}`);
     const fromE820 = log.e820.map((row) => `${formatAddress(row.start)}-${formatAddress(row.end)} ${SYSFS_TYPE[row.type]}`);
     if (log.e820Malformed.length === 0) expect(fromE820).toEqual(fromSysfs);
     else expect(fromSysfs.length - fromE820.length).toBe(log.e820Malformed.length);
@@ -68,7 +68,7 @@ describe('whole-log checks', () => {
     const log = parseSerialLog('');
     expect(log).toMatchObject({ e820: [], e820Gaps: [], srat: [], sratCpus: [], lines: [], warnings: [] });
     expect(log.kernelVersion).toBeUndefined();
-    expect(log.probe).toMatchObject({ initStarted: false, done: false });
+    expect(log.guest).toMatchObject({ initStarted: false, done: false });
   });
 });
 

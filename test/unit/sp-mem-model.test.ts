@@ -91,7 +91,7 @@ describe('every captured sp-mem boot on QEMU 11.1.3, to the address', () => {
   it('two devices back to back: SRAT keeps both nodes, the guest merges them into one Soft Reserved range and one dax device', () => {
     const log = capture('sp-mem-two-nodes');
     expect(log.srat.filter((r) => !r.hotplug && r.start >= 0x280000000n).map((r) => r.node)).toEqual([1, 2]);
-    expect(log.probe.dax?.map((d) => [d.targetNode, d.size])).toEqual([[1, 6n * GIB]]);
+    expect(log.guest.dax?.map((d) => [d.targetNode, d.size])).toEqual([[1, 6n * GIB]]);
     const runs = guestSpMemRuns([
       { kind: 'sp-mem', id: 'spm0', node: 1, size: 4n * GIB, start: 0x280000000n, end: 0x380000000n },
       { kind: 'sp-mem', id: 'spm1', node: 2, size: 2n * GIB, start: 0x380000000n, end: 0x400000000n },

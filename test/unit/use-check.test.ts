@@ -8,7 +8,7 @@ import { parseSerialLog } from '../../harness/parse/log.ts';
 // test needs a shape no capture has, it derives it from a real capture by one
 // stated transformation.
 const capture = (name: string): string => readFileSync(new URL(`../fixtures/use/${name}.log`, import.meta.url), 'latin1');
-const probeOf = (text: string) => parseSerialLog(text).probe;
+const probeOf = (text: string) => parseSerialLog(text).guest;
 const SEED = capture('seed-spm--v5--ovmf-sid--bookworm-6.1');
 const PLANTED = capture('seed-spm--v5-planted-spm-as-reserved--ovmf-sid--bookworm-6.1');
 const BOTH = ['dax-pattern', 'kmem-online'] as const;

@@ -7,7 +7,7 @@ import { checkFirmwareId, checkKernelId, jsonField, parseCommandLine } from '../
 
 const usage = `usage: memmap-harness images [--kernel ID]... [--firmware ID]... [--json [FILE.json]]
 
-Fetches (first time only) and prints the guest kernels, their probe initramfs
+Fetches (first time only) and prints the guest kernels, their guest initramfs
 and the firmware, all by exact Debian version. Without --kernel or --firmware:
 all of them.
 
@@ -22,7 +22,7 @@ interface KernelReport {
 
 export const imagesCommand = defineCommand({
   name: 'images',
-  summary: 'fetch and cache guest kernels, probe initramfs and firmware; print their paths',
+  summary: 'fetch and cache guest kernels, guest initramfs and firmware; print their paths',
   usage,
   parse: parseOptions,
   async act({ kernels, firmwares, json }) {

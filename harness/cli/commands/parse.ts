@@ -39,7 +39,7 @@ export const parseCommand = defineCommand({
     console.log(`kernel: ${log.kernelVersion ?? '(no banner)'}`);
     for (const e of log.e820) console.log(`e820  ${hex(e.start, 16)}-${hex(e.end, 16)}  ${e820Kind(e.type)}`);
     for (const s of log.srat) console.log(`srat  node ${s.node} pxm ${s.pxm}  ${hex(s.start, 16)}-${hex(s.end, 16)}`);
-    console.log(`probe: ${log.probe.done ? 'complete' : log.probe.initStarted ? 'incomplete' : 'absent'}`);
+    console.log(`probe: ${log.guest.done ? 'complete' : log.guest.initStarted ? 'incomplete' : 'absent'}`);
     const { fwCfgE820, srat } = log.layers;
     if (fwCfgE820.state === 'read') for (const e of fwCfgE820.value) console.log(`fw_cfg  ${hex(e.start, 16)}-${hex(e.end, 16)}  ${e820Kind(e.type)}`);
     else console.log(`fw_cfg: ${fwCfgE820.state}: ${fwCfgE820.why}`);

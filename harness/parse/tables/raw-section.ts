@@ -1,5 +1,5 @@
 /**
- * The probe's raw-table sections (images/guest/init `raw_table`): a header
+ * The guest program's raw-table sections (images/guest/init `raw_table`): a header
  * line, then the file in base64. Header `sha256 H` (the file follows),
  * `absent PATH` (no such file) or `unavailable WHY` (this kernel cannot show
  * that layer at all). The hash catches a line that a kernel message on the
@@ -14,7 +14,7 @@ export type RawTable =
   | { state: 'unavailable'; why: string }
   | { state: 'damaged'; why: string };
 
-/** The section names the probe prints, with the table each holds. */
+/** The section names the guest program prints, with the table each holds. */
 export const RAW_SECTIONS = { 'fw-cfg-e820': 'fw_cfg etc/e820', 'acpi-SRAT': 'ACPI SRAT', 'acpi-SLIT': 'ACPI SLIT', 'acpi-HMAT': 'ACPI HMAT' } as const;
 export type RawSectionName = keyof typeof RAW_SECTIONS;
 
