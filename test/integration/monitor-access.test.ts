@@ -1,4 +1,5 @@
-import { chmod, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -21,11 +22,29 @@ import { BASE_ARGS, expectNoLeftovers, makeTmpRoot, QEMU, removeTmpRoot } from '
  * monitor), and QEMU holds no listening TCP socket, checked with the same
  * /proc matching that does find its listening UNIX socket.
  */
-const PROBE = fileURLToPath(new URL('../fixtures/access/ws-greeting-probe.mjs', import.meta.url));
+const CLIENT = fileURLToPath(new URL('../fixtures/access/ws-greeting-client.mjs', import.meta.url));
+const WS_PACKAGE = fileURLToPath(new URL('../../node_modules/ws', import.meta.url));
 const tmpRoot = makeTmpRoot();
+let clientDir: string | undefined;
 
 afterEach(async () => expectNoLeftovers(tmpRoot));
-afterAll(() => removeTmpRoot(tmpRoot));
+afterAll(async () => {
+  removeTmpRoot(tmpRoot);
+  if (clientDir !== undefined) await rm(clientDir, { recursive: true, force: true });
+});
+
+/**
+ * The client and its one dependency (ws) copied where `nobody` can read them:
+ * the checkout may sit under a directory only its owner can enter (a 0700
+ * home, a private temp dir), and then `nobody` could not even load the client.
+ */
+async function clientReadableByNobody(): Promise<string> {
+  clientDir ??= await mkdtemp(join(tmpdir(), 'memmap-ws-client-'));
+  await chmod(clientDir, 0o755);
+  await cp(WS_PACKAGE, join(clientDir, 'node_modules', 'ws'), { recursive: true });
+  await copyFile(CLIENT, join(clientDir, 'ws-greeting-client.mjs'));
+  return join(clientDir, 'ws-greeting-client.mjs');
+}
 
 interface ProbeResult {
   uid: number;
@@ -35,7 +54,7 @@ interface ProbeResult {
 
 async function probeAsNobody(socketPath: string): Promise<ProbeResult> {
   const wait = scaledMs(10_000);
-  const result = await execa('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', process.execPath, PROBE, socketPath, String(wait)], { reject: false, timeout: wait + scaledMs(10_000) });
+  const result = await execa('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', process.execPath, await clientReadableByNobody(), socketPath, String(wait)], { reject: false, timeout: wait + scaledMs(10_000) });
   expect(result.exitCode, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as ProbeResult;
 }
