@@ -22,7 +22,7 @@ import type { CaseNode, CaseSpec, Expectations } from '../case/types.ts';
 import { getProfile, loadProfiles, type RevisionProfile } from '../traits/profiles.ts';
 import { traitOf } from '../traits/traits.ts';
 import { HarnessError } from '../util/errors.ts';
-import { toQemuSize } from '../util/size.ts';
+import { hex, toQemuSize } from '../util/size.ts';
 import { underivable, withExpect, type CaseExpectation, type Configuration } from './case-expectation.ts';
 import { guestMismatch, modelMismatch, useMismatch } from './consistency.ts';
 import { QMP_DEVICE_TYPE } from './devices.ts';
@@ -97,7 +97,7 @@ function fromModel(spec: CaseSpec, config: Configuration, profile: RevisionProfi
 /** QMP's view of the predicted memory devices, for a case with devices that does not state it. */
 function deviceQmp(stated: Expectations, prediction: LayoutPrediction): Pick<Expectations, 'qmp'> {
   if (prediction.memoryDevices.length === 0) return stated.qmp ? { qmp: stated.qmp } : {};
-  const memoryDevices = prediction.memoryDevices.map((d) => ({ type: QMP_DEVICE_TYPE[d.kind], node: d.node, addr: `0x${d.start.toString(16)}`, size: toQemuSize(d.size) }));
+  const memoryDevices = prediction.memoryDevices.map((d) => ({ type: QMP_DEVICE_TYPE[d.kind], node: d.node, addr: hex(d.start), size: toQemuSize(d.size) }));
   const plugged = prediction.memoryDevices.reduce((sum, d) => sum + d.size, 0n);
   return { qmp: { memoryDevices, pluggedMemory: toQemuSize(plugged), ...stated.qmp } };
 }

@@ -4,9 +4,10 @@
  * refusal QEMU answers with. Pure: no I/O.
  */
 import { rangeText } from '../core/range-text.ts';
-import { byStart } from '../core/vocabulary.ts';
+import { E820_TYPE, byStart } from '../core/vocabulary.ts';
 import { deviceE820, deviceRegion, deviceSrat, placeDevices, type PlacedDevice } from './devices.ts';
-import { belowFourGSize, E820, FOUR_GIB, qemuE820 } from './qemu.ts';
+import { FOUR_GIB } from '../util/constants.ts';
+import { belowFourGSize, qemuE820 } from './qemu.ts';
 import { mergeAdjacent, type Span } from './ranges.ts';
 import { predictRefusal } from './refusals.ts';
 import { seabiosE820, type FirmwareMap } from './seabios.ts';
@@ -24,7 +25,7 @@ function predictTables(input: LayoutInput): LayoutPrediction {
   const qemu = [...qemuE820(input.nodes, input.ramSize, below), ...deviceE820(devices.placed)];
   const notes = [`${input.machine} with ${input.ramSize >> 20n} MiB RAM: 0x${below.toString(16)} bytes below 4 GiB, the rest from 4 GiB`];
   const firmwareMap: FirmwareMap = input.firmware.kind === 'seabios' ? seabiosE820(qemu, input.machine) : above4gOnly(qemu, input.firmware);
-  if (!input.firmware.passesSoftReserved && qemu.some((e) => e.type === E820.SOFT_RESERVED)) {
+  if (!input.firmware.passesSoftReserved && qemu.some((e) => e.type === E820_TYPE.SOFT_RESERVED)) {
     notes.push(`${input.firmware.id} drops E820 type 0xEFFFFFFF: spm ranges are absent from the guest's table (SRAT still lists them)`);
   }
   const rows = mergeAdjacent(firmwareMap.spans).map(toRow);
@@ -66,7 +67,7 @@ function placedDevices(input: LayoutInput, below: bigint): { placed: PlacedDevic
  * for ACPI tables.
  */
 function above4gOnly(qemu: readonly Span[], firmware: LayoutInput['firmware']): FirmwareMap {
-  const passes = (type: number) => (type === E820.SOFT_RESERVED ? firmware.passesSoftReserved : type === E820.RESERVED ? firmware.passesReserved : true);
+  const passes = (type: number) => (type === E820_TYPE.SOFT_RESERVED ? firmware.passesSoftReserved : type === E820_TYPE.RESERVED ? firmware.passesReserved : true);
   const kept = qemu.filter((e) => e.start >= FOUR_GIB && passes(e.type));
   const sorted = [...kept].sort(byStart);
   return { spans: sorted, acpiTables: true, usableRam: usableRamFor(qemu, firmware) };
@@ -81,7 +82,7 @@ function above4gOnly(qemu: readonly Span[], firmware: LayoutInput['firmware']): 
  */
 function usableRamFor(qemu: readonly Span[], firmware: LayoutInput['firmware']): boolean {
   if (firmware.kind === 'ovmf' && qemu.some((e) => e.start < FOUR_GIB)) return true;
-  return qemu.some((e) => e.type === E820.RAM);
+  return qemu.some((e) => e.type === E820_TYPE.RAM);
 }
 
 function toRow(span: Span): E820Row {

@@ -11,11 +11,6 @@ import type { Span } from './ranges.ts';
 import { parseAddress, traitOf } from '../traits/traits.ts';
 import type { NodeLayout } from './types.ts';
 
-export { FOUR_GIB };
-
-/** E820 types (hw/i386/e820_memory_layout.h, plus the series' soft reserved): the core table. */
-export const E820 = E820_TYPE;
-
 // pc.c AMD_HT_START/AMD_HT_END: added as E820_RESERVED when the vCPU is AMD
 // and phys-bits >= 40. Under TCG the default CPU (qemu64) reports
 // AuthenticAMD with 40 phys-bits, so every run of this harness has it.
@@ -63,7 +58,7 @@ export function guestRanges(from: bigint, to: bigint, below: bigint): { start: b
 
 /** etc/e820 in the order QEMU adds it: the HT hole first, then each node's RAM with its type. */
 export function qemuE820(nodes: readonly NodeLayout[], ramSize: bigint, below: bigint): Span[] {
-  const spans: Span[] = [{ ...AMD_HT_HOLE, type: E820.RESERVED }];
+  const spans: Span[] = [{ ...AMD_HT_HOLE, type: E820_TYPE.RESERVED }];
   const extents = nodes.length > 0 ? nodeExtents(nodes) : [{ node: undefined, offset: 0n, end: ramSize }];
   for (const extent of extents) {
     const type = e820TypeOf(extent.node?.memmapType);

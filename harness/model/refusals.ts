@@ -6,7 +6,8 @@
 import { e820TypeOf, isMemmapType } from '../core/memmap-types.ts';
 import { rangeText } from '../core/range-text.ts';
 import { deviceRegion, placeDevices } from './devices.ts';
-import { belowFourGSize, E820, nodeExtents } from './qemu.ts';
+import { E820_TYPE } from '../core/vocabulary.ts';
+import { belowFourGSize, nodeExtents } from './qemu.ts';
 import type { LayoutInput, NodeLayout, RefusalPrediction, UnsupportedPrediction } from './types.ts';
 
 /** QEMU's refusal (or the harness's "unsupported") for `input`, or undefined when QEMU starts. */
@@ -96,7 +97,7 @@ function straddleRefusal(input: LayoutInput): RefusalPrediction | undefined {
 }
 
 function isTyped(node: NodeLayout): boolean {
-  return e820TypeOf(node.memmapType) !== E820.RAM;
+  return e820TypeOf(node.memmapType) !== E820_TYPE.RAM;
 }
 
 /**

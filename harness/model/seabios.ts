@@ -5,7 +5,7 @@
  * overlaps, so the order of the steps below is SeaBIOS's order.
  */
 import type { MachineType } from '../case/types.ts';
-import { E820 } from './qemu.ts';
+import { E820_TYPE } from '../core/vocabulary.ts';
 import { paint, type Span } from './ranges.ts';
 
 const KIB = 1n << 10n;
@@ -36,20 +36,20 @@ export function seabiosE820(qemuEntries: readonly Span[], machine: MachineType):
   let map: Span[] = [];
   // qemu_early_e820(): only RAM and RESERVED entries are copied; any other type is dropped.
   for (const e of qemuEntries) {
-    if (e.type === E820.RAM || e.type === E820.RESERVED) map = paint(map, e.start, e.end, e.type);
+    if (e.type === E820_TYPE.RAM || e.type === E820_TYPE.RESERVED) map = paint(map, e.start, e.end, e.type);
   }
-  map = paint(map, BIOS_ROM.start, BIOS_ROM.end, E820.RESERVED);
+  map = paint(map, BIOS_ROM.start, BIOS_ROM.end, E820_TYPE.RESERVED);
   // malloc_preinit(): nothing between 640 KiB and the BIOS; the BIOS itself reserved.
   map = paint(map, LOWRAM_END, BIOS_ADDR, null);
-  map = paint(map, BIOS_ADDR, MIB, E820.RESERVED);
+  map = paint(map, BIOS_ADDR, MIB, E820_TYPE.RESERVED);
   const table = highTable(map);
   if (machine === 'q35') {
-    map = paint(map, Q35_MMCONFIG.start, Q35_MMCONFIG.end, E820.RESERVED);
-    map = paint(map, Q35_RCBA.start, Q35_RCBA.end, E820.RESERVED);
+    map = paint(map, Q35_MMCONFIG.start, Q35_MMCONFIG.end, E820_TYPE.RESERVED);
+    map = paint(map, Q35_RCBA.start, Q35_RCBA.end, E820_TYPE.RESERVED);
   }
-  map = paint(map, EBDA_START, LOWRAM_END, E820.RESERVED);
-  if (table) map = paint(map, table.end - HIGHTABLE_KEPT, table.end, E820.RESERVED);
-  return { spans: map, acpiTables: table !== undefined, usableRam: map.some((s) => s.type === E820.RAM) };
+  map = paint(map, EBDA_START, LOWRAM_END, E820_TYPE.RESERVED);
+  if (table) map = paint(map, table.end - HIGHTABLE_KEPT, table.end, E820_TYPE.RESERVED);
+  return { spans: map, acpiTables: table !== undefined, usableRam: map.some((s) => s.type === E820_TYPE.RAM) };
 }
 
 /**
@@ -61,7 +61,7 @@ function highTable(map: readonly Span[]): { start: bigint; end: bigint } | undef
   for (let i = map.length - 1; i >= 0; i--) {
     const span = map[i];
     if (!span || span.end < MIB) break;
-    if (span.type !== E820.RAM || span.end > 0xffffffffn) continue;
+    if (span.type !== E820_TYPE.RAM || span.end > 0xffffffffn) continue;
     const start = alignDown(span.end - HIGHTABLE_MAX, 16n);
     // Smaller ranges would get BUILD_MIN_HIGHTABLE; no layout of 256 MiB nodes has one.
     if (start >= span.start + HIGHTABLE_MAX) return { start, end: start + HIGHTABLE_MAX };

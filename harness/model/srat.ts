@@ -2,7 +2,8 @@
  * SRAT memory affinity rows as QEMU's build_srat() (hw/i386/acpi-build.c)
  * writes them and Linux prints them (drivers/acpi/numa/srat.c).
  */
-import { FOUR_GIB, nodeExtents } from './qemu.ts';
+import { FOUR_GIB } from '../util/constants.ts';
+import { nodeExtents } from './qemu.ts';
 import type { DeviceSratEntry } from './devices.ts';
 import type { RevisionProfile } from '../traits/profiles.ts';
 import type { NodeLayout, SratRow } from './types.ts';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseSerialLog, toJsonValue } from '../../parse/log.ts';
 import { sratText } from '../../check/layers.ts';
 import { e820Kind } from '../../core/vocabulary.ts';
-import { hex } from '../../util/size.ts';
+import { paddedRangeText } from '../../core/range-text.ts';
 import { UsageError } from '../../util/errors.ts';
 import { defineCommand } from '../command.ts';
 import { emitJson, type JsonTarget } from '../json-output.ts';
@@ -37,11 +37,11 @@ export const parseCommand = defineCommand({
       return 0;
     }
     console.log(`kernel: ${log.kernelVersion ?? '(no banner)'}`);
-    for (const e of log.e820) console.log(`e820  ${hex(e.start, 16)}-${hex(e.end, 16)}  ${e820Kind(e.type)}`);
-    for (const s of log.srat) console.log(`srat  node ${s.node} pxm ${s.pxm}  ${hex(s.start, 16)}-${hex(s.end, 16)}`);
+    for (const e of log.e820) console.log(`e820  ${paddedRangeText(e)}  ${e820Kind(e.type)}`);
+    for (const s of log.srat) console.log(`srat  node ${s.node} pxm ${s.pxm}  ${paddedRangeText(s)}`);
     console.log(`probe: ${log.guest.done ? 'complete' : log.guest.initStarted ? 'incomplete' : 'absent'}`);
     const { fwCfgE820, srat } = log.layers;
-    if (fwCfgE820.state === 'read') for (const e of fwCfgE820.value) console.log(`fw_cfg  ${hex(e.start, 16)}-${hex(e.end, 16)}  ${e820Kind(e.type)}`);
+    if (fwCfgE820.state === 'read') for (const e of fwCfgE820.value) console.log(`fw_cfg  ${paddedRangeText(e)}  ${e820Kind(e.type)}`);
     else console.log(`fw_cfg: ${fwCfgE820.state}: ${fwCfgE820.why}`);
     if (srat.state === 'read') for (const m of srat.value.memory) console.log(`acpi-srat  ${sratText(m)}`);
     else console.log(`acpi-srat: ${srat.state}: ${srat.why}`);
