@@ -4,14 +4,14 @@
  * expectations to other configurations. Each check says why not, or nothing.
  */
 import { statedExpectations } from '../case/on-firmware.ts';
-import type { CaseSpec, GuestExpectation, UseExpectation } from '../case/types.ts';
+import type { CaseSpec, Expectations, GuestExpectation, UseExpectation } from '../case/types.ts';
 import { diffRows, formatRowChanges } from '../core/row-changes.ts';
 import { getProfile } from '../traits/profiles.ts';
-import { traitOf } from '../traits/traits.ts';
+import { traitOf, type SpmView } from '../traits/traits.ts';
 import { deriveGuest, deriveUse } from './guest-view.ts';
 import { predict, scoped } from './model-rows.ts';
 import type { OwnConfiguration } from './own-configuration.ts';
-import { typedNodes } from './typed-nodes.ts';
+import { typedNodes, type TypedNode } from './typed-nodes.ts';
 
 /**
  * Why the model cannot stand in for the case's rows: it does not reproduce
@@ -35,29 +35,35 @@ export function modelMismatch(spec: CaseSpec, own: OwnConfiguration): string | u
 
 /** Why the kernel traits cannot stand in for the case's guest expectations on its own configurations; undefined when they can. */
 export function guestMismatch(spec: CaseSpec, own: OwnConfiguration): string | undefined {
-  const typed = typedNodes(spec, own.machine);
-  const view = traitOf('kernels', own.kernel).whenSpmReachesGuest;
-  for (const firmware of own.firmwares) {
-    const guest = statedExpectations(spec, firmware).expect.guest;
-    if (!guest) continue;
+  return firstTraitsMismatch(spec, own, ({ guest }, firmware, typed, view) => {
+    if (!guest) return undefined;
     const derived = deriveGuest(guest, typed, typed, traitOf('firmware', firmware).passes.spm, view);
-    if (derived.checks.length > 0 || canonical(derived.guest) !== canonical(guest)) {
-      return `${spec.name} on its own configuration (${own.machine}, ${firmware}, ${own.kernel}): the kernel and firmware traits do not reproduce the case's guest expectations (${canonical(guest)} stated, ${canonical(derived.guest)} derived)`;
-    }
-  }
-  return undefined;
+    if (derived.checks.length === 0 && canonical(derived.guest) === canonical(guest)) return undefined;
+    return `${spec.name} on its own configuration (${own.machine}, ${firmware}, ${own.kernel}): the kernel and firmware traits do not reproduce the case's guest expectations (${canonical(guest)} stated, ${canonical(derived.guest)} derived)`;
+  });
 }
 
 /** Why the traits cannot carry the case's use expectations: they do not reproduce them on its own configurations. */
 export function useMismatch(spec: CaseSpec, own: OwnConfiguration): string | undefined {
+  return firstTraitsMismatch(spec, own, ({ use }, firmware, typed, view) => {
+    if (!use) return undefined;
+    const derived = deriveUse(use, typed, traitOf('firmware', firmware).passes.spm, view);
+    const text = (u: readonly UseExpectation[] | undefined) => JSON.stringify(u && [...u].sort((a, b) => a.node - b.node).map(({ node, daxPattern, kmemOnline }) => ({ node, daxPattern, kmemOnline })));
+    if (text(derived) === text(use)) return undefined;
+    return `${spec.name} on its own configuration (${own.machine}, ${firmware}, ${own.kernel}): the kernel and firmware traits do not reproduce the case's use expectations (${text(use)} stated, ${text(derived) ?? 'not run'} derived)`;
+  });
+}
+
+/** A traits check on one of the case's own firmwares: why they do not reproduce what the case states there, or undefined. */
+type TraitsCheck = (stated: Expectations, firmware: string, typed: readonly TypedNode[], view: SpmView) => string | undefined;
+
+/** The first of the case's own firmwares where `check` finds the traits do not reproduce the case. */
+function firstTraitsMismatch(spec: CaseSpec, own: OwnConfiguration, check: TraitsCheck): string | undefined {
   const typed = typedNodes(spec, own.machine);
   const view = traitOf('kernels', own.kernel).whenSpmReachesGuest;
   for (const firmware of own.firmwares) {
-    const use = statedExpectations(spec, firmware).expect.use;
-    if (!use) continue;
-    const derived = deriveUse(use, typed, traitOf('firmware', firmware).passes.spm, view);
-    const text = (u: readonly UseExpectation[] | undefined) => JSON.stringify(u && [...u].sort((a, b) => a.node - b.node).map(({ node, daxPattern, kmemOnline }) => ({ node, daxPattern, kmemOnline })));
-    if (text(derived) !== text(use)) return `${spec.name} on its own configuration (${own.machine}, ${firmware}, ${own.kernel}): the kernel and firmware traits do not reproduce the case's use expectations (${text(use)} stated, ${text(derived) ?? 'not run'} derived)`;
+    const why = check(statedExpectations(spec, firmware).expect, firmware, typed, view);
+    if (why !== undefined) return why;
   }
   return undefined;
 }

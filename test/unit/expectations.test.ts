@@ -169,6 +169,23 @@ describe('machines', () => {
     expect(elsewhere.problem).toMatch(/^wrong on its own configuration \(q35, ovmf-sid, v5\): the layout model does not reproduce the case's stated rows \(srat: ~ changed bounds expected \[0x0+-0x0+fff\]/);
   });
 
+  it('is underivable, with the reason, when the traits do not reproduce the guest view the case states on its own configuration', () => {
+    const seed = spec('seed-spm');
+    const wrong: CaseSpec = { ...seed, name: 'wrong-guest', expect: { ...seed.expect, guest: { ...seed.expect.guest, dax: [] } } };
+    const elsewhere = expectationFor(parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), wrong);
+    expect(elsewhere.kind).toBe('underivable');
+    expect(elsewhere.problem).toMatch(/^wrong-guest on its own configuration \(q35, ovmf-sid, minimal-6\.1\): the kernel and firmware traits do not reproduce the case's guest expectations/);
+    expect(expectationFor(parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), seed).kind).toBe('run');
+  });
+
+  it('is underivable, with the reason, when the traits do not reproduce the use steps the case states on its own configuration', () => {
+    const seed = spec('seed-spm');
+    const wrong: CaseSpec = { ...seed, name: 'wrong-use', expect: { ...seed.expect, use: [{ node: 1, daxPattern: true, kmemOnline: false }] } };
+    const elsewhere = expectationFor(parseCellName('v5.q35.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), wrong);
+    expect(elsewhere.kind).toBe('underivable');
+    expect(elsewhere.problem).toMatch(/^wrong-use on its own configuration \(q35, ovmf-sid, minimal-6\.1\): the kernel and firmware traits do not reproduce the case's use expectations/);
+  });
+
   it('is underivable for rows of scope all on a firmware the model draws only above 4 GiB', () => {
     const all: CaseSpec = { ...spec('seed-normal'), expect: { ...spec('seed-normal').expect, e820: { scope: 'all', rows: [] } } };
     const e = expectationFor(parseCellName('v5.pc.ovmf-sid.bookworm-6.1.memfd.unix', def.axes), all);
