@@ -6,13 +6,16 @@
 // before its clock started (host time), then the kernel's own clock for memory
 // set-up and early init, CPU bring-up and initcalls, then the probe from /init
 // to its end marker (host time), beside the harness's own duration for the case.
-// Usage: npx tsx scripts/profile-boot.ts [--case NAME] [--firmware ID] [--kernel ID] [--runs N] [--append TEXT]
+// Usage: npx tsx scripts/profile-boot.ts [--case NAME] [--firmware ID] [--kernel ID] [--runs N] [--append TEXT] [--plain-initrd]
+//   --plain-initrd  also boot each time with the same initramfs uncompressed (turn about with the
+//                   gzip'd one, so both see the same load) and print both columns
 import { execa } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { loadCase } from '../harness/case/load.ts';
 import { resolveQemu } from '../harness/run/resolve-qemu.ts';
 import { runCase } from '../harness/run/run-case.ts';
@@ -20,7 +23,7 @@ import { GUEST_DONE } from '../harness/util/constants.ts';
 import { REPO_ROOT } from '../harness/util/paths.ts';
 
 const { values } = parseArgs({
-  options: { case: { type: 'string' }, firmware: { type: 'string' }, kernel: { type: 'string' }, runs: { type: 'string' }, append: { type: 'string' } },
+  options: { case: { type: 'string' }, firmware: { type: 'string' }, kernel: { type: 'string' }, runs: { type: 'string' }, append: { type: 'string' }, 'plain-initrd': { type: 'boolean' } },
 });
 const runs = Number(values.runs ?? 3);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive whole number, not '${values.runs}'`);
@@ -61,6 +64,15 @@ export function standaloneArgv(argv: readonly string[], append: string | undefin
     out.push(arg);
   }
   return out;
+}
+
+/** The command line with its -initrd replaced by the same archive gunzipped into `dir`. */
+async function withPlainInitrd(argv: readonly string[], dir: string): Promise<string[]> {
+  const at = argv.indexOf('-initrd');
+  if (at < 0) throw new Error('the case boots without -initrd');
+  const plain = join(dir, 'initrd.cpio');
+  await writeFile(plain, gunzipSync(await readFile(argv[at + 1] as string)));
+  return argv.map((arg, i) => (i === at + 1 ? plain : arg));
 }
 
 /** Boots once; the stamped console lines up to the probe's end marker (QEMU is killed there, as the harness stops it). */
@@ -125,12 +137,19 @@ try {
   console.log(`${spec.name} on ${firmware}/${kernel}, QEMU ${qemu.label}: harness ${verdict.status} in ${(verdict.durationMs / 1000).toFixed(1)} s; load average ${loadavg()[0]?.toFixed(1)}`);
   const p = verdict.phases;
   if (p) console.log(`  the harness's phases: QEMU start ${s(p.startMs)}, QMP ${s(p.qmpMs)}, guest ${s(p.guestMs)}, stop ${s(p.stopMs)}, the rest (checks, files) ${s(verdict.durationMs - p.startMs - p.qmpMs - p.guestMs - p.stopMs)}`);
-  const table = new Map<string, number[]>();
+  const standalone = standaloneArgv(argv, values.append);
+  const variants: Array<[string, string[]]> = [['as built', standalone]];
+  if (values['plain-initrd']) variants.push(['initramfs uncompressed', await withPlainInitrd(standalone, logDir)]);
+  const tables = variants.map(() => new Map<string, number[]>());
   for (let i = 0; i < runs; i++) {
-    for (const [name, seconds] of phases(await bootStamped(standaloneArgv(argv, values.append)))) table.set(name, [...(table.get(name) ?? []), seconds]);
+    for (const [v, [, variantArgv]] of variants.entries()) {
+      for (const [name, seconds] of phases(await bootStamped(variantArgv))) tables[v]?.set(name, [...(tables[v]?.get(name) ?? []), seconds]);
+    }
   }
-  console.log(`phases, median of ${runs} boot(s) of the same command line without QMP${values.append ? ` (+ '${values.append}')` : ''}:`);
-  for (const [name, seconds] of table) console.log(`  ${name.padEnd(58)} ${median(seconds).toFixed(2)} s  (${seconds.map((s) => s.toFixed(2)).join(' ')})`);
+  for (const [v, [label]] of variants.entries()) {
+    console.log(`phases (${label}), median of ${runs} boot(s) of the same command line without QMP${values.append ? ` (+ '${values.append}')` : ''}:`);
+    for (const [name, seconds] of tables[v] ?? []) console.log(`  ${name.padEnd(58)} ${median(seconds).toFixed(2)} s  (${seconds.map((s) => s.toFixed(2)).join(' ')})`);
+  }
   console.log(`load average ${loadavg()[0]?.toFixed(1)} at the end`);
 } finally {
   await rm(logDir, { recursive: true, force: true });
