@@ -149,7 +149,7 @@ export interface Expectations {
   model?: boolean;
   /** QEMU must refuse to start, for the reason stated (judged by behaviour: harness/check/refusal.ts). */
   refusal?: RefusalExpectation;
-  /** BIOS-e820 rows; scope `above-4g` compares only rows at or above 4 GiB. */
+  /** BIOS-e820 rows; scope `above-4g` compares only the part at or above 4 GiB (core/e820-scope.ts). */
   e820?: E820Expectation;
   /** SRAT memory affinity rows, all of them, in order. */
   srat?: SratRow[];
@@ -161,7 +161,7 @@ export interface Expectations {
 
 /** Expected BIOS-e820 rows and which part of the table they cover. */
 export interface E820Expectation {
-  /** `all`: the whole table; `above-4g`: only rows at or above 4 GiB (OVMF draws the low part its own way). */
+  /** `all`: the whole table; `above-4g`: only the part at or above 4 GiB (OVMF draws the low part its own way; core/e820-scope.ts). */
   scope: 'all' | 'above-4g';
   rows: E820Row[];
 }

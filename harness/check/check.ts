@@ -1,7 +1,7 @@
 import type { E820Expectation, Expectations, GuestExpectation, QmpExpectation } from '../case/types.ts';
 import type { E820Row, Finding, RowChange, SratRow } from '../core/vocabulary.ts';
 import { flattenIomem } from '../parse/iomem.ts';
-import { FOUR_GIB } from '../util/constants.ts';
+import { rowsInScope } from '../core/e820-scope.ts';
 import { hex, humanSize, parseSize } from '../util/size.ts';
 import type { Observations } from './observations.ts';
 import { SOFT_RESERVED_NAME } from '../core/memmap-types.ts';
@@ -26,10 +26,9 @@ export function needsGuestProgram(expect: Expectations): boolean {
 }
 
 function checkE820(expect: E820Expectation, seen: Observations): Finding {
-  const inScope = (row: E820Row) => expect.scope === 'all' || row.start >= FOUR_GIB;
   const toRow = ({ start, end, type }: E820Row): E820Row => ({ start, end, type });
-  const wanted = expect.rows.filter(inScope);
-  const actual = seen.log.e820.map(toRow).filter(inScope);
+  const wanted = rowsInScope(expect.rows, expect.scope);
+  const actual = rowsInScope(seen.log.e820.map(toRow), expect.scope);
   const check = `BIOS-e820 rows${expect.scope === 'above-4g' ? ' at or above 4 GiB' : ''}`;
   if (actual.length === 0) return fail('e820', check, ['the guest printed no BIOS-e820 lines']);
   return rowFinding('e820', check, diffRows(wanted, actual));

@@ -1,7 +1,7 @@
 /** The layout model's E820 and SRAT rows for a case on a configuration, in the scope the case states them. */
 import type { CaseSpec, E820Expectation, MachineType } from '../case/types.ts';
 import type { RevisionProfile } from '../traits/profiles.ts';
-import { FOUR_GIB } from '../util/constants.ts';
+import { rowsInScope } from '../core/e820-scope.ts';
 import { underivable, withExpect, type CaseExpectation, type Configuration } from './case-expectation.ts';
 import { layoutInputFromCase } from './from-case.ts';
 import { predictLayout } from './layout.ts';
@@ -23,8 +23,7 @@ export function modelRows(spec: CaseSpec, config: Configuration, profile: Revisi
 /** The prediction's E820 rows within `scope`; null when the model does not draw that much. */
 export function scoped(prediction: LayoutPrediction, scope: E820Expectation['scope']): E820Expectation | null {
   if (scope === 'all' && prediction.e820.scope !== 'all') return null;
-  const rows = scope === 'all' ? prediction.e820.rows : prediction.e820.rows.filter((r) => r.start >= FOUR_GIB);
-  return { scope, rows };
+  return { scope, rows: rowsInScope(prediction.e820.rows, scope) };
 }
 
 /** The layout model's prediction for the case moved to `machine` and `firmware`. */

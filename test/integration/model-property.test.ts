@@ -14,7 +14,8 @@ import { getProfile } from '../../harness/traits/profiles.ts';
 import { predictCase } from '../../harness/model/from-case.ts';
 import type { Prediction } from '../../harness/model/types.ts';
 import { runCase, type QemuUnderTest } from '../../harness/run/run-case.ts';
-import type { Verdict } from '../../harness/core/vocabulary.ts';
+import type { E820Row, Verdict } from '../../harness/core/vocabulary.ts';
+import { rowsInScope } from '../../harness/core/e820-scope.ts';
 import { launchVm } from '../../harness/vm/launch.ts';
 import { testbedQemu } from './testbed.ts';
 import { keepLogsOnFailure } from './faults-helpers.ts';
@@ -169,7 +170,7 @@ function rowProblems(prediction: Extract<Prediction, { kind: 'layout' }>, verdic
   const e820 = (rows: { start: bigint; end: bigint; type: number }[]) => rows.map((r) => `${hex(r.start)}-${hex(r.end)}:${r.type}`).join(' ');
   const srat = (rows: { node: number; pxm: number; start: bigint; end: bigint }[]) => rows.map((r) => `n${r.node}/p${r.pxm} ${hex(r.start)}-${hex(r.end)}`).join(' ');
   // Under OVMF the model draws only the part above 4 GiB (the firmware lays out the rest its own way).
-  const inScope = <R extends { start: bigint }>(rows: readonly R[]) => (prediction.e820.scope === 'all' ? [...rows] : rows.filter((r) => r.start >= 1n << 32n));
+  const inScope = <R extends E820Row>(rows: readonly R[]) => rowsInScope(rows, prediction.e820.scope);
   const [expected, shown] = [inScope(prediction.e820.rows), inScope(verdict.e820)];
   const problems: string[] = [];
   if (e820(shown) !== e820(expected)) problems.push(`e820 expected [${e820(expected)}] got [${e820(shown)}]`);

@@ -9,13 +9,13 @@ import { getProfile } from '../../harness/traits/profiles.ts';
 import { predictCase } from '../../harness/model/from-case.ts';
 import type { Prediction } from '../../harness/model/types.ts';
 import { parseSerialLog } from '../../harness/parse/log.ts';
+import { rowsInScope } from '../../harness/core/e820-scope.ts';
 import { nonEmpty } from './non-empty.ts';
 
 // The layout model against real boots (test/fixtures/serial/model/README.md):
 // every fixture's BIOS-e820 and SRAT rows, to the address, and QEMU's own
 // refusal messages.
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'serial', 'model');
-const FOUR_GIB = 1n << 32n;
 
 interface Fixture {
   file: string;
@@ -47,8 +47,7 @@ describe('the model reproduces every captured boot', () => {
       if (prediction.kind !== 'layout') throw new Error(`model predicted ${prediction.kind} for a configuration that booted`);
       const log = parseSerialLog(readFileSync(join(FIXTURES, f.file), 'latin1'));
       expect(log.warnings).toEqual([]);
-      const inScope = (start: bigint) => prediction.e820.scope === 'all' || start >= FOUR_GIB;
-      const seenE820 = log.e820.filter((e) => inScope(e.start)).map((e) => `${hex(e.start)}-${hex(e.end)} type ${e.type}`);
+      const seenE820 = rowsInScope(log.e820, prediction.e820.scope).map((e) => `${hex(e.start)}-${hex(e.end)} type ${e.type}`);
       expect(seenE820).toEqual(prediction.e820.rows.map((r) => `${hex(r.start)}-${hex(r.end)} type ${r.type}`));
       const seenSrat = log.srat.map((s) => `node ${s.node} pxm ${s.pxm} ${hex(s.start)}-${hex(s.end)}`);
       expect(seenSrat).toEqual(prediction.srat.map((s) => `node ${s.node} pxm ${s.pxm} ${hex(s.start)}-${hex(s.end)}`));
